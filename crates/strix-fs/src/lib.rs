@@ -1,1 +1,53 @@
-//! strix-fs
+//! Filesystem discipline for strix: atomic writes, links with fallback,
+//! read-only protection, durable batches and kernel file locks.
+//!
+//! This crate knows nothing about DVC formats.
+
+mod atomic;
+pub mod link;
+pub mod lock;
+
+pub use atomic::{
+    AtomicFile, TEMP_PREFIX, TEMP_SUFFIX, atomic_write, atomic_write_mode, is_stale_temp,
+    temp_owner_pid, temp_path_in,
+};
+
+use std::io;
+use std::path::Path;
+
+/// Whether a process with this pid exists.
+pub fn process_alive(pid: u32) -> bool {
+    if pid == 0 {
+        return false;
+    }
+    // SAFETY: kill with signal 0 only checks for existence and permission.
+    let rc = unsafe { libc::kill(pid as libc::pid_t, 0) };
+    rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Flushes every dirty page of the filesystem holding `path` (one `syncfs`
+/// for a whole batch of writes).
+pub fn syncfs(path: &Path) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let f = std::fs::File::open(path)?;
+    // SAFETY: the fd is valid for the lifetime of `f`.
+    let rc = unsafe { libc::syncfs(f.as_raw_fd()) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// The process umask (read without changing it for longer than one call).
+pub fn umask() -> u32 {
+    static UMASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *UMASK.get_or_init(|| {
+        // SAFETY: umask is always safe; we restore the value at once.
+        unsafe {
+            let m = libc::umask(0o022);
+            libc::umask(m);
+            m as u32
+        }
+    })
+}

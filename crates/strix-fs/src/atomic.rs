@@ -1,0 +1,133 @@
+//! Atomic file creation: write to a temporary file in the destination
+//! directory, make it durable, then rename it over the final name.
+//!
+//! Temporary names have the shape `.strix-<pid>-<counter>-<nanos>.tmp`, so a
+//! later run can tell which ones belong to a process that is gone
+//! ([`is_stale_temp`]). Readers of the cache skip every name ending in `.tmp`,
+//! as DVC does.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// Prefix of every temporary file strix creates.
+pub const TEMP_PREFIX: &str = ".strix-";
+/// Suffix of every temporary file (strix's and DVC's).
+pub const TEMP_SUFFIX: &str = ".tmp";
+
+/// A fresh temporary path in `dir` for this process.
+pub fn temp_path_in(dir: &Path) -> PathBuf {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    dir.join(format!(
+        "{TEMP_PREFIX}{}-{n}-{nanos:08x}{TEMP_SUFFIX}",
+        std::process::id()
+    ))
+}
+
+/// The pid encoded in a strix temporary file name, if `name` is one.
+pub fn temp_owner_pid(name: &str) -> Option<u32> {
+    let rest = name.strip_prefix(TEMP_PREFIX)?.strip_suffix(TEMP_SUFFIX)?;
+    rest.split('-').next()?.parse().ok()
+}
+
+/// Whether `name` is a strix temporary file whose process no longer runs.
+pub fn is_stale_temp(name: &str) -> bool {
+    match temp_owner_pid(name) {
+        Some(pid) => !crate::process_alive(pid),
+        None => false,
+    }
+}
+
+/// A file being written under a temporary name. Dropping it without
+/// [`AtomicFile::commit`] removes the temporary file.
+pub struct AtomicFile {
+    file: Option<File>,
+    temp: PathBuf,
+    dest: PathBuf,
+    mode: u32,
+    sync: bool,
+}
+
+impl AtomicFile {
+    /// Starts writing `dest`. The final file gets `mode` (e.g. 0o444 for cache
+    /// objects, 0o644 for metafiles). With `sync`, the data is fsynced before
+    /// the rename.
+    pub fn create(dest: &Path, mode: u32, sync: bool) -> io::Result<Self> {
+        let dir = dest.parent().unwrap_or(Path::new("."));
+        let temp = temp_path_in(dir);
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&temp)?;
+        Ok(Self {
+            file: Some(file),
+            temp,
+            dest: dest.to_path_buf(),
+            mode,
+            sync,
+        })
+    }
+
+    /// The open temporary file.
+    pub fn file(&mut self) -> &mut File {
+        self.file.as_mut().expect("file is open until commit")
+    }
+
+    /// The temporary path.
+    pub fn temp_path(&self) -> &Path {
+        &self.temp
+    }
+
+    /// Sets the mode, makes the data durable if asked, and renames the
+    /// temporary file onto the destination.
+    pub fn commit(mut self) -> io::Result<()> {
+        let file = self.file.take().expect("file is open until commit");
+        file.set_permissions(fs::Permissions::from_mode(self.mode))?;
+        if self.sync {
+            file.sync_all()?;
+        }
+        drop(file);
+        fs::rename(&self.temp, &self.dest)?;
+        self.temp = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.file().write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.file().flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if !self.temp.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+/// Writes `data` to `path` atomically and durably with mode 0644 (less the
+/// umask is not applied: metafiles are always 0644 like DVC's under umask 022).
+pub fn atomic_write(path: &Path, data: &[u8]) -> io::Result<()> {
+    atomic_write_mode(path, data, 0o644)
+}
+
+/// [`atomic_write`] with an explicit final mode.
+pub fn atomic_write_mode(path: &Path, data: &[u8], mode: u32) -> io::Result<()> {
+    let mut f = AtomicFile::create(path, mode, true)?;
+    f.write_all(data)?;
+    f.commit()
+}
