@@ -81,7 +81,7 @@ impl RepoLock {
             std::thread::sleep(delay);
         }
         file.set_len(0).map_err(io_err)?;
-        write!(file, " {}\n", std::process::id()).map_err(io_err)?;
+        writeln!(file, " {}", std::process::id()).map_err(io_err)?;
         Ok(Self {
             file,
             path: path.to_path_buf(),

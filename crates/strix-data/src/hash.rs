@@ -1,0 +1,177 @@
+//! Streaming MD5 of files in fixed-size buffers, and DVC 2.x's legacy
+//! `md5-dos2unix` variant.
+
+use crate::oid::Md5;
+use md5::{Digest, Md5 as Hasher};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::Path;
+
+/// Size of the read buffer, and of DVC's dos2unix chunks.
+pub const CHUNK: usize = 1 << 20;
+
+thread_local! {
+    static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; CHUNK]);
+}
+
+/// Which hash an entry uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HashKind {
+    /// DVC 3: plain MD5 of the bytes (`hash: md5`).
+    Md5,
+    /// DVC 2.x: MD5 after CRLF→LF in text chunks (entries without `hash:`).
+    Md5Dos2Unix,
+}
+
+/// Reads `reader` to the end, returning its MD5 and length, and copying the
+/// bytes into `sink` if given.
+pub fn md5_stream(
+    reader: &mut dyn Read,
+    mut sink: Option<&mut dyn Write>,
+) -> io::Result<(Md5, u64)> {
+    BUF.with(|buf| {
+        let mut buf = buf.borrow_mut();
+        let mut h = Hasher::new();
+        let mut total = 0u64;
+        loop {
+            let n = match reader.read(&mut buf[..]) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            h.update(&buf[..n]);
+            if let Some(s) = sink.as_deref_mut() {
+                s.write_all(&buf[..n])?;
+            }
+            total += n as u64;
+        }
+        Ok((Md5(h.finalize().into()), total))
+    })
+}
+
+/// MD5 and size of a file's bytes.
+pub fn md5_file(path: &Path) -> io::Result<(Md5, u64)> {
+    let mut f = File::open(path)?;
+    md5_stream(&mut f, None)
+}
+
+/// MD5 of a byte slice.
+pub fn md5_bytes(data: &[u8]) -> Md5 {
+    Md5(Hasher::digest(data).into())
+}
+
+/// DVC's text test on the first ≤512 bytes of a chunk.
+fn is_text(block: &[u8]) -> bool {
+    if block.is_empty() {
+        return true;
+    }
+    if block.contains(&0) {
+        return false;
+    }
+    let nontext = block
+        .iter()
+        .filter(|&&b| {
+            !((0x20..=0x7e).contains(&b) || matches!(b, b'\n' | b'\r' | b'\t' | 0x0c | 0x08))
+        })
+        .count();
+    nontext * 100 <= block.len() * 30
+}
+
+/// Legacy `md5-dos2unix` as DVC 3 checks it: per 1 MiB chunk, a text chunk
+/// has its CRLFs (inside the chunk only) turned into LF before hashing.
+pub fn md5_dos2unix_file(path: &Path) -> io::Result<(Md5, u64)> {
+    let mut f = File::open(path)?;
+    let mut h = Hasher::new();
+    let mut buf = vec![0u8; CHUNK];
+    let mut total = 0u64;
+    loop {
+        // Fill a whole chunk, like Python's read(n) on a file.
+        let mut n = 0;
+        while n < CHUNK {
+            match f.read(&mut buf[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        let chunk = &buf[..n];
+        if is_text(&chunk[..n.min(512)]) {
+            let mut out = Vec::with_capacity(n);
+            let mut i = 0;
+            while i < n {
+                if chunk[i] == b'\r' && i + 1 < n && chunk[i + 1] == b'\n' {
+                    out.push(b'\n');
+                    i += 2;
+                } else {
+                    out.push(chunk[i]);
+                    i += 1;
+                }
+            }
+            h.update(&out);
+        } else {
+            h.update(chunk);
+        }
+        if n < CHUNK {
+            break;
+        }
+    }
+    Ok((Md5(h.finalize().into()), total))
+}
+
+/// Hash of a file in the given kind.
+pub fn hash_file(path: &Path, kind: HashKind) -> io::Result<(Md5, u64)> {
+    match kind {
+        HashKind::Md5 => md5_file(path),
+        HashKind::Md5Dos2Unix => md5_dos2unix_file(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_and_dos2unix_match_dvc_vectors() {
+        let dir = tempfile::tempdir().unwrap();
+        let crlf = dir.path().join("crlf.txt");
+        std::fs::write(&crlf, b"line1\r\nline2\r\n").unwrap();
+        assert_eq!(
+            md5_file(&crlf).unwrap().0.to_hex(),
+            "c6242222cf6ccdb15a43e0e5b1a08810"
+        );
+        assert_eq!(
+            md5_dos2unix_file(&crlf).unwrap().0.to_hex(),
+            "4fcc82a88ee38e0aa16c17f512c685c9"
+        );
+        let bin = dir.path().join("binary.bin");
+        std::fs::write(&bin, [0u8, 1, 2, 0xff, 0xfe, 0x0d, 0x0a, 0]).unwrap();
+        assert_eq!(
+            md5_file(&bin).unwrap().0.to_hex(),
+            "e2b05fb80de2f45131a43281cbb2b306"
+        );
+        assert_eq!(
+            md5_dos2unix_file(&bin).unwrap().0.to_hex(),
+            "e2b05fb80de2f45131a43281cbb2b306"
+        );
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, b"").unwrap();
+        assert_eq!(md5_file(&empty).unwrap(), (Md5::EMPTY, 0));
+        assert_eq!(md5_dos2unix_file(&empty).unwrap(), (Md5::EMPTY, 0));
+    }
+
+    #[test]
+    fn streaming_matches_one_shot_across_chunks() {
+        let data: Vec<u8> = (0..(CHUNK * 2 + 17))
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
+        let (m, n) = md5_stream(&mut &data[..], None).unwrap();
+        assert_eq!(n as usize, data.len());
+        assert_eq!(m, md5_bytes(&data));
+    }
+}

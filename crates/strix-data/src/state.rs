@@ -1,0 +1,310 @@
+//! strix's own state database: which content hash a file had when its
+//! (device, inode, mtime, size) were last seen, so unchanged files are never
+//! hashed twice. It is separate from DVC's site-cache state and only a hint:
+//! a missing, stale or corrupt database costs a rehash, never a failure.
+//!
+//! On-disk format (`.dvc/tmp/strix/state-v1`, little endian):
+//!
+//! ```text
+//! magic   "STRIXSTATE\x00\x01"          12 bytes
+//! count   u64                           number of records
+//! records count × 56 bytes, sorted by (dev, ino, kind):
+//!         dev u64, ino u64, kind u64 (0 = md5, 1 = md5-dos2unix),
+//!         mtime_ns i64, size u64, md5 [u8; 16]
+//! check   u64                           FNV-1a 64 of every byte before it
+//! ```
+//!
+//! The file is replaced atomically on save. A record is only written for a
+//! file whose mtime is older than [`RACY_WINDOW_NS`], so a write that lands
+//! in the same timestamp tick as our read cannot be mistaken for unchanged
+//! content ("racy" entries are simply rehashed next time).
+
+use crate::hash::HashKind;
+use crate::oid::Md5;
+use std::fs;
+use std::io;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+const MAGIC: &[u8; 12] = b"STRIXSTATE\x00\x01";
+const REC: usize = 56;
+/// Files modified this recently (ns) are not recorded.
+pub const RACY_WINDOW_NS: i64 = 100_000_000;
+
+/// The identity of a file's content as far as the filesystem tells.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStat {
+    pub dev: u64,
+    pub ino: u64,
+    pub mtime_ns: i64,
+    pub size: u64,
+}
+
+impl FileStat {
+    pub fn from_metadata(m: &fs::Metadata) -> Self {
+        Self {
+            dev: m.dev(),
+            ino: m.ino(),
+            mtime_ns: m.mtime() * 1_000_000_000 + m.mtime_nsec(),
+            size: m.size(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Rec {
+    key: (u64, u64, u64),
+    mtime_ns: i64,
+    size: u64,
+    md5: Md5,
+}
+
+fn kind_code(kind: HashKind) -> u64 {
+    match kind {
+        HashKind::Md5 => 0,
+        HashKind::Md5Dos2Unix => 1,
+    }
+}
+
+fn fnv1a(data: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for &b in data {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+/// The loaded state database.
+#[derive(Debug)]
+pub struct StateDb {
+    path: PathBuf,
+    recs: Vec<Rec>,
+    added: Mutex<Vec<Rec>>,
+    now_ns: i64,
+}
+
+impl StateDb {
+    /// Loads the database at `path`. A missing or corrupt file gives an empty
+    /// database (and the corrupt file is replaced on the next save).
+    pub fn open(path: &Path) -> Self {
+        let recs = fs::read(path)
+            .ok()
+            .and_then(|b| Self::decode(&b))
+            .unwrap_or_default();
+        let now_ns = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as i64)
+            .unwrap_or(i64::MAX);
+        Self {
+            path: path.to_path_buf(),
+            recs,
+            added: Mutex::new(Vec::new()),
+            now_ns,
+        }
+    }
+
+    /// A database that is never saved (for tests and read-only runs).
+    pub fn in_memory() -> Self {
+        Self::open(Path::new("/nonexistent/strix-state"))
+    }
+
+    fn decode(b: &[u8]) -> Option<Vec<Rec>> {
+        if b.len() < 28 || &b[..12] != MAGIC {
+            return None;
+        }
+        let count = u64::from_le_bytes(b[12..20].try_into().ok()?) as usize;
+        let body_end = 20usize.checked_add(count.checked_mul(REC)?)?;
+        if b.len() != body_end + 8 {
+            return None;
+        }
+        let check = u64::from_le_bytes(b[body_end..].try_into().ok()?);
+        if fnv1a(&b[..body_end]) != check {
+            return None;
+        }
+        let u = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("8 bytes"));
+        let mut recs = Vec::with_capacity(count);
+        for r in b[20..body_end].chunks_exact(REC) {
+            recs.push(Rec {
+                key: (u(&r[0..8]), u(&r[8..16]), u(&r[16..24])),
+                mtime_ns: u(&r[24..32]) as i64,
+                size: u(&r[32..40]),
+                md5: Md5(r[40..56].try_into().expect("16 bytes")),
+            });
+        }
+        if recs.windows(2).any(|w| w[0].key >= w[1].key) {
+            return None;
+        }
+        Some(recs)
+    }
+
+    /// Number of records loaded from disk.
+    pub fn len(&self) -> usize {
+        self.recs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recs.is_empty()
+    }
+
+    /// The recorded hash of a file, if its stat still matches.
+    pub fn get(&self, st: &FileStat, kind: HashKind) -> Option<Md5> {
+        let key = (st.dev, st.ino, kind_code(kind));
+        let i = self.recs.binary_search_by(|r| r.key.cmp(&key)).ok()?;
+        let r = &self.recs[i];
+        (r.mtime_ns == st.mtime_ns && r.size == st.size).then_some(r.md5)
+    }
+
+    /// Records a file's hash (ignored for files modified too recently).
+    pub fn insert(&self, st: &FileStat, kind: HashKind, md5: Md5) {
+        if st.mtime_ns > self.now_ns - RACY_WINDOW_NS {
+            return;
+        }
+        if self.get(st, kind) == Some(md5) {
+            return;
+        }
+        let rec = Rec {
+            key: (st.dev, st.ino, kind_code(kind)),
+            mtime_ns: st.mtime_ns,
+            size: st.size,
+            md5,
+        };
+        self.added.lock().expect("state lock").push(rec);
+    }
+
+    /// Records a hash without the racy-window check, for cache objects that
+    /// strix itself wrote or verified (they are immutable, mode 0444).
+    pub fn insert_trusted(&self, st: &FileStat, kind: HashKind, md5: Md5) {
+        if self.get(st, kind) == Some(md5) {
+            return;
+        }
+        self.added.lock().expect("state lock").push(Rec {
+            key: (st.dev, st.ino, kind_code(kind)),
+            mtime_ns: st.mtime_ns,
+            size: st.size,
+            md5,
+        });
+    }
+
+    /// Whether anything was recorded since loading.
+    pub fn is_dirty(&self) -> bool {
+        !self.added.lock().expect("state lock").is_empty()
+    }
+
+    /// Merges new records and replaces the file atomically.
+    pub fn save(&mut self) -> io::Result<()> {
+        let mut added = std::mem::take(&mut *self.added.lock().expect("state lock"));
+        if added.is_empty() {
+            return Ok(());
+        }
+        added.sort_by_key(|r| r.key);
+        added.dedup_by(|later, earlier| {
+            // keep the last inserted for a key
+            if later.key == earlier.key {
+                *earlier = *later;
+                true
+            } else {
+                false
+            }
+        });
+        let old = std::mem::take(&mut self.recs);
+        let mut merged = Vec::with_capacity(old.len() + added.len());
+        let (mut i, mut j) = (0, 0);
+        while i < old.len() || j < added.len() {
+            if j >= added.len() || (i < old.len() && old[i].key < added[j].key) {
+                merged.push(old[i]);
+                i += 1;
+            } else {
+                if i < old.len() && old[i].key == added[j].key {
+                    i += 1;
+                }
+                merged.push(added[j]);
+                j += 1;
+            }
+        }
+        self.recs = merged;
+        let mut out = Vec::with_capacity(28 + self.recs.len() * REC);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&(self.recs.len() as u64).to_le_bytes());
+        for r in &self.recs {
+            out.extend_from_slice(&r.key.0.to_le_bytes());
+            out.extend_from_slice(&r.key.1.to_le_bytes());
+            out.extend_from_slice(&r.key.2.to_le_bytes());
+            out.extend_from_slice(&(r.mtime_ns as u64).to_le_bytes());
+            out.extend_from_slice(&r.size.to_le_bytes());
+            out.extend_from_slice(&r.md5.0);
+        }
+        let check = fnv1a(&out);
+        out.extend_from_slice(&check.to_le_bytes());
+        if let Some(parent) = self.path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        strix_fs::atomic_write_mode(&self.path, &out, 0o644)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn st(ino: u64, mtime_ns: i64) -> FileStat {
+        FileStat {
+            dev: 1,
+            ino,
+            mtime_ns,
+            size: 10,
+        }
+    }
+
+    #[test]
+    fn roundtrip_and_stat_mismatch() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state");
+        let mut db = StateDb::open(&p);
+        db.insert(&st(5, 1000), HashKind::Md5, Md5([1; 16]));
+        db.insert(&st(3, 1000), HashKind::Md5, Md5([2; 16]));
+        db.insert(&st(3, 1000), HashKind::Md5Dos2Unix, Md5([3; 16]));
+        db.save().unwrap();
+        let mut db = StateDb::open(&p);
+        assert_eq!(db.len(), 3);
+        assert_eq!(db.get(&st(5, 1000), HashKind::Md5), Some(Md5([1; 16])));
+        assert_eq!(
+            db.get(&st(3, 1000), HashKind::Md5Dos2Unix),
+            Some(Md5([3; 16]))
+        );
+        assert_eq!(db.get(&st(5, 1001), HashKind::Md5), None);
+        db.insert(&st(5, 2000), HashKind::Md5, Md5([9; 16]));
+        db.save().unwrap();
+        let db = StateDb::open(&p);
+        assert_eq!(db.len(), 3);
+        assert_eq!(db.get(&st(5, 2000), HashKind::Md5), Some(Md5([9; 16])));
+    }
+
+    #[test]
+    fn corrupt_file_is_ignored_and_rebuilt() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state");
+        let mut db = StateDb::open(&p);
+        db.insert(&st(5, 1000), HashKind::Md5, Md5([1; 16]));
+        db.save().unwrap();
+        let mut bytes = fs::read(&p).unwrap();
+        bytes[30] ^= 0xff;
+        fs::write(&p, &bytes).unwrap();
+        let mut db = StateDb::open(&p);
+        assert!(db.is_empty());
+        db.insert(&st(6, 1000), HashKind::Md5, Md5([1; 16]));
+        db.save().unwrap();
+        assert_eq!(StateDb::open(&p).len(), 1);
+        fs::write(&p, b"garbage").unwrap();
+        assert!(StateDb::open(&p).is_empty());
+    }
+
+    #[test]
+    fn racy_entries_are_not_recorded() {
+        let db = StateDb::in_memory();
+        let now = db.now_ns;
+        db.insert(&st(1, now), HashKind::Md5, Md5([1; 16]));
+        assert!(!db.is_dirty());
+    }
+}

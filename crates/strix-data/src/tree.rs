@@ -1,0 +1,225 @@
+//! Hashing a workspace path into an object id, optionally saving its content
+//! into the cache in the same pass (each file is read once: hashed as it is
+//! copied).
+
+use crate::hash::{HashKind, hash_file};
+use crate::manifest::{Entry, Manifest};
+use crate::odb::{Layout, Odb, OdbError};
+use crate::oid::{Md5, Oid};
+use crate::progress::Progress;
+use crate::state::{FileStat, StateDb};
+use crate::walk::{WalkError, WalkedFile, walk_dir};
+use rayon::prelude::*;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// What to do with the bytes while hashing.
+#[derive(Clone, Copy)]
+pub enum Save<'a> {
+    /// Only compute hashes.
+    HashOnly,
+    /// Also store every file (and the `.dir` manifest) in this cache.
+    ToCache(&'a Odb),
+}
+
+/// Why a path could not be hashed or saved.
+#[derive(Debug, thiserror::Error)]
+pub enum TreeError {
+    #[error(transparent)]
+    Walk(#[from] WalkError),
+    #[error("failed to hash '{path}'")]
+    Hash {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+    #[error(transparent)]
+    Odb(#[from] OdbError),
+}
+
+/// One hashed file of a directory.
+#[derive(Debug, Clone)]
+pub struct TreeFile {
+    pub relpath: String,
+    pub path: PathBuf,
+    pub stat: FileStat,
+    pub md5: Md5,
+    pub is_symlink: bool,
+}
+
+/// A hashed directory.
+#[derive(Debug, Clone)]
+pub struct Tree {
+    pub manifest: Manifest,
+    /// Sum of file sizes.
+    pub size: u64,
+    /// Files in manifest order.
+    pub files: Vec<TreeFile>,
+}
+
+impl Tree {
+    pub fn oid(&self) -> Oid {
+        self.manifest.oid()
+    }
+}
+
+/// Hash of one file through the state database, saving it to the cache if
+/// asked. Records the result in the state database.
+pub fn hash_one(
+    path: &Path,
+    stat: &FileStat,
+    kind: HashKind,
+    state: &StateDb,
+    save: Save<'_>,
+) -> Result<Md5, TreeError> {
+    let known = state.get(stat, kind);
+    let md5 = match save {
+        Save::ToCache(odb) => {
+            debug_assert_eq!(kind, HashKind::Md5, "new objects are always DVC 3 objects");
+            if let Some(md5) = known
+                && odb.exists(&Oid::file(md5), Layout::V3)
+            {
+                md5
+            } else {
+                let (md5, _) = odb.put_file(path, known, Layout::V3)?;
+                // The object holds exactly the bytes we hashed: trust it.
+                if let Ok(m) = std::fs::metadata(odb.path(&Oid::file(md5), Layout::V3)) {
+                    state.insert_trusted(&FileStat::from_metadata(&m), HashKind::Md5, md5);
+                }
+                md5
+            }
+        }
+        Save::HashOnly => match known {
+            Some(m) => m,
+            None => {
+                hash_file(path, kind)
+                    .map_err(|source| TreeError::Hash {
+                        path: path.to_path_buf(),
+                        source,
+                    })?
+                    .0
+            }
+        },
+    };
+    if known != Some(md5) {
+        state.insert(stat, kind, md5);
+    }
+    Ok(md5)
+}
+
+/// Hashes already-listed files in parallel.
+pub fn hash_files(
+    files: Vec<WalkedFile>,
+    kind: HashKind,
+    state: &StateDb,
+    save: Save<'_>,
+    progress: &dyn Progress,
+) -> Result<Vec<TreeFile>, TreeError> {
+    progress.start("Computing hashes", Some(files.len() as u64));
+    let out: Result<Vec<TreeFile>, TreeError> = files
+        .into_par_iter()
+        .map(|f| {
+            let md5 = hash_one(&f.path, &f.stat, kind, state, save)?;
+            progress.inc(1);
+            Ok(TreeFile {
+                relpath: f.relpath,
+                path: f.path,
+                stat: f.stat,
+                md5,
+                is_symlink: f.is_symlink,
+            })
+        })
+        .collect();
+    progress.finish();
+    out
+}
+
+/// Walks, hashes (and optionally saves) a directory.
+pub fn hash_dir(
+    dir: &Path,
+    kind: HashKind,
+    state: &StateDb,
+    save: Save<'_>,
+    progress: &dyn Progress,
+) -> Result<Tree, TreeError> {
+    let threads = rayon::current_num_threads();
+    let files = walk_dir(dir, threads)?;
+    let mut files = hash_files(files, kind, state, save, progress)?;
+    files.par_sort_unstable_by(|a, b| a.relpath.as_bytes().cmp(b.relpath.as_bytes()));
+    let size = files.iter().map(|f| f.stat.size).sum();
+    let manifest = Manifest::from_entries(
+        files
+            .iter()
+            .map(|f| Entry {
+                relpath: f.relpath.clone(),
+                md5: f.md5,
+            })
+            .collect(),
+    );
+    if let Save::ToCache(odb) = save {
+        odb.put_bytes(&manifest.oid(), Layout::V3, &manifest.to_bytes())?;
+    }
+    Ok(Tree {
+        manifest,
+        size,
+        files,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::progress::NoProgress;
+    use std::fs;
+
+    const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dvc-vectors");
+
+    #[test]
+    fn vector_workspace_dir_hash_matches_dvc() {
+        let data = Path::new(VECTORS).join("workspace/data");
+        let tree = hash_dir(
+            &data,
+            HashKind::Md5,
+            &StateDb::in_memory(),
+            Save::HashOnly,
+            &NoProgress,
+        )
+        .unwrap();
+        assert_eq!(
+            tree.oid().to_string(),
+            "bf8385e2b15aea0801b306267fe382bc.dir"
+        );
+        assert_eq!(tree.files.len(), 13);
+        assert_eq!(tree.size, 57);
+    }
+
+    #[test]
+    fn save_to_cache_stores_files_and_manifest_and_state_skips_rehash() {
+        let d = tempfile::tempdir().unwrap();
+        let data = d.path().join("data");
+        fs::create_dir_all(data.join("sub")).unwrap();
+        fs::write(data.join("a"), b"aaa").unwrap();
+        fs::write(data.join("sub/b"), b"bbb").unwrap();
+        let odb = Odb::new(d.path().join("cache"), false);
+        let mut state = StateDb::open(&d.path().join("state"));
+        let t = hash_dir(
+            &data,
+            HashKind::Md5,
+            &state,
+            Save::ToCache(&odb),
+            &NoProgress,
+        )
+        .unwrap();
+        assert!(odb.exists(&t.oid(), Layout::V3));
+        for f in &t.files {
+            assert!(odb.exists(&Oid::file(f.md5), Layout::V3));
+        }
+        let m = odb.read_manifest(&t.oid(), Layout::V3).unwrap();
+        assert_eq!(m, t.manifest);
+        state.save().unwrap();
+        // Parallel hashing equals a serial rehash of every file.
+        for f in &t.files {
+            assert_eq!(crate::hash::md5_file(&f.path).unwrap().0, f.md5);
+        }
+    }
+}
