@@ -1,1 +1,23 @@
-//! strix-repo
+//! Repository operations of strix: discovery and `init`, settings from
+//! config, the index of `.dvc` files, and the commands that change data:
+//! add, status, commit, checkout, move, remove, unprotect, destroy, diff.
+//!
+//! Libraries never print: every operation returns a typed report that the
+//! binary renders.
+
+pub mod add;
+pub mod checkout;
+pub mod commit;
+pub mod diff;
+pub mod error;
+pub mod ignore_rules;
+pub mod index;
+pub mod manage;
+pub mod outputs;
+pub mod recovery;
+pub mod repo;
+pub mod settings;
+pub mod status;
+
+pub use error::{RepoError, Result};
+pub use repo::{InitOptions, Repo};

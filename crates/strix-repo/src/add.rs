@@ -1,0 +1,273 @@
+//! `add`: hash a file or directory, save it to the cache, write its `.dvc`
+//! file and `.gitignore` entry.
+//!
+//! Order of effects, so that a failure or a kill at any point loses nothing:
+//! 1. every check (inside the repo, not ignored, not tracked by Git, not a
+//!    pipeline output, no overlap) runs before anything is written;
+//! 2. content goes to the cache (hashed as it is copied; objects appear
+//!    atomically) and the cache is made durable with one `syncfs`;
+//! 3. only then is the `.dvc` file written (atomically), and workspace files
+//!    are replaced by links (protected link types) or symlinks by copies;
+//! 4. `.gitignore` is updated last.
+
+use crate::checkout::{link_output, LinkMode};
+use crate::error::{RepoError, Result};
+use crate::index::{DvcFileRef, load_all, load_dvcfile, pipeline_outputs};
+use crate::outputs::{kind_of, measure, recorded_oid};
+use crate::repo::Repo;
+use std::path::{Path, PathBuf};
+use strix_data::tree::Save;
+use strix_data::{HashKind, Progress};
+use strix_dvcfile::{DvcFile, Output};
+
+/// Options of `add`.
+#[derive(Debug, Default, Clone)]
+pub struct AddOptions {
+    /// Write the `.dvc` file but put nothing in the cache.
+    pub no_commit: bool,
+    /// `-o`: copy the (possibly external) target to this path in the repo.
+    pub out: Option<PathBuf>,
+    /// `--force`: with `-o`, overwrite an existing destination.
+    pub force: bool,
+}
+
+/// What `add` did for one target.
+#[derive(Debug)]
+pub struct Added {
+    pub dvcfile: PathBuf,
+    pub out: PathBuf,
+    /// Whether the `.dvc` file changed.
+    pub changed: bool,
+    /// `.gitignore` files that were modified.
+    pub gitignores: Vec<PathBuf>,
+}
+
+fn dvcfile_for(out: &Path) -> PathBuf {
+    let mut s = out.as_os_str().to_os_string();
+    s.push(".dvc");
+    PathBuf::from(s)
+}
+
+/// Refuses targets DVC refuses. `abs` must already be inside the repo.
+fn check_target(repo: &Repo, abs: &Path, others: &[DvcFileRef]) -> Result<()> {
+    let rel = repo.rel(abs);
+    for comp in rel.split('/') {
+        if matches!(comp, ".dvc" | ".git" | ".hg") {
+            return Err(RepoError::Ignored {
+                path: abs.to_path_buf(),
+                rule: format!(":{comp}/"),
+            });
+        }
+    }
+    if let Some(git) = repo.git() {
+        let git_rel = abs.strip_prefix(git.workdir()).unwrap_or(abs);
+        if git.is_tracked(git_rel).map_err(crate::error::GitError::from)? {
+            return Err(RepoError::TrackedByGit(rel));
+        }
+    }
+    for (p, stage, dvcfile) in pipeline_outputs(repo)? {
+        if p == abs || abs.starts_with(&p) || p.starts_with(abs) {
+            return Err(RepoError::PipelineOutput {
+                path: rel,
+                stage,
+                dvcfile: repo.rel(&dvcfile),
+            });
+        }
+    }
+    let own = dvcfile_for(abs);
+    for d in others {
+        if d.path == own {
+            continue;
+        }
+        for o in &d.file.outs {
+            let p = d.out_path(repo, o)?;
+            if p == abs || abs.starts_with(&p) || p.starts_with(abs) {
+                return Err(RepoError::Overlap {
+                    path: rel,
+                    other: repo.rel(&p),
+                    dvcfile: repo.rel(&d.path),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds each target. Targets are absolute paths inside the repository
+/// (already resolved by the caller), or with `opts.out` one external path.
+pub fn add(
+    repo: &Repo,
+    targets: &[PathBuf],
+    opts: &AddOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<Added>> {
+    let others = load_all(repo)?;
+    // All checks first: nothing is written if any target is refused.
+    let mut plan = Vec::new();
+    for t in targets {
+        let (src, dest) = match &opts.out {
+            Some(o) => (t.clone(), o.clone()),
+            None => (t.clone(), t.clone()),
+        };
+        if std::fs::symlink_metadata(&src).is_err() {
+            return Err(RepoError::NotFound(src));
+        }
+        check_target(repo, &dest, &others)?;
+        if opts.out.is_some() && dest.exists() && !opts.force {
+            return Err(RepoError::Move {
+                from: src.display().to_string(),
+                to: repo.rel(&dest),
+                reason: "the destination exists; use --force to overwrite it",
+            });
+        }
+        plan.push((src, dest));
+    }
+    let mut done = Vec::new();
+    for (src, dest) in plan {
+        done.push(add_one(repo, &src, &dest, opts, progress)?);
+    }
+    Ok(done)
+}
+
+fn add_one(
+    repo: &Repo,
+    src: &Path,
+    dest: &Path,
+    opts: &AddOptions,
+    progress: &dyn Progress,
+) -> Result<Added> {
+    let dvcpath = dvcfile_for(dest);
+    let existing = if dvcpath.is_file() {
+        Some(load_dvcfile(repo, &dvcpath)?)
+    } else {
+        None
+    };
+    let name = dest
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prev_out = existing
+        .as_ref()
+        .and_then(|e| e.file.outs.iter().find(|o| o.path == name).cloned());
+
+    // DVC keeps an unchanged legacy entry as it is.
+    if let Some(prev) = &prev_out
+        && kind_of(prev) == HashKind::Md5Dos2Unix
+        && let Some(m) = measure(repo, src, HashKind::Md5Dos2Unix, Save::HashOnly, progress)?
+        && Some(m.oid) == recorded_oid(prev)
+    {
+        return Ok(Added {
+            dvcfile: dvcpath,
+            out: dest.to_path_buf(),
+            changed: false,
+            gitignores: ensure_gitignore(repo, dest, m.tree.is_some())?,
+        });
+    }
+
+    let save = if opts.no_commit {
+        Save::HashOnly
+    } else {
+        Save::ToCache(repo.odb())
+    };
+    let m = measure(repo, src, HashKind::Md5, save, progress)?
+        .ok_or_else(|| RepoError::NotFound(src.to_path_buf()))?;
+    if !opts.no_commit {
+        // The metafile will point at these objects: make them durable first.
+        if let Err(source) = strix_fs::syncfs(repo.odb().root()) {
+            return Err(RepoError::Write {
+                path: repo.odb().root().to_path_buf(),
+                source,
+            });
+        }
+    }
+
+    let mut out = prev_out.unwrap_or_else(|| Output::new(name.clone()));
+    out.md5 = Some(m.oid.to_string());
+    out.size = Some(m.size);
+    out.nfiles = m.nfiles;
+    out.isexec = m.tree.is_none() && m.isexec;
+    out.hash = Some("md5".to_string());
+
+    let mut file = existing
+        .as_ref()
+        .map(|e| e.file.clone())
+        .unwrap_or_default();
+    match file.outs.iter_mut().find(|o| o.path == name) {
+        Some(slot) => *slot = out.clone(),
+        None => file.outs.push(out.clone()),
+    }
+    let text = match &existing {
+        Some(e) => strix_dvcfile::update_text(&e.text, &file).map_err(|source| {
+            RepoError::MetafileUpdate {
+                path: dvcpath.clone(),
+                source,
+            }
+        })?,
+        None => file.to_yaml(),
+    };
+    let changed = existing.as_ref().is_none_or(|e| e.text != text);
+    if changed {
+        strix_fs::atomic_write(&dvcpath, text.as_bytes()).map_err(|source| RepoError::Write {
+            path: dvcpath.clone(),
+            source,
+        })?;
+    }
+
+    // Workspace links: data for `-o`, protected links, symlinks → copies.
+    if !opts.no_commit {
+        let needs_symlink_fix = m.is_symlink
+            || m.tree
+                .as_ref()
+                .is_some_and(|t| t.files.iter().any(|f| f.is_symlink));
+        let protected = repo.settings().link_types.first().is_some_and(|l| l.is_protected());
+        if opts.out.is_some() || protected || needs_symlink_fix {
+            let mode = if opts.out.is_some() {
+                LinkMode::Force
+            } else {
+                LinkMode::Relink
+            };
+            link_output(repo, dest, &out, mode, progress)?;
+        }
+    }
+    let gitignores = if out.cache {
+        ensure_gitignore(repo, dest, m.tree.is_some())?
+    } else {
+        Vec::new()
+    };
+    Ok(Added {
+        dvcfile: dvcpath,
+        out: dest.to_path_buf(),
+        changed,
+        gitignores,
+    })
+}
+
+/// Adds `/name` to the `.gitignore` beside `out`, unless Git already ignores
+/// it or there is no Git.
+pub fn ensure_gitignore(repo: &Repo, out: &Path, is_dir: bool) -> Result<Vec<PathBuf>> {
+    let Some(git) = repo.git() else {
+        return Ok(Vec::new());
+    };
+    let rel = out.strip_prefix(git.workdir()).unwrap_or(out);
+    if git
+        .is_ignored(rel, is_dir)
+        .map_err(crate::error::GitError::from)?
+    {
+        return Ok(Vec::new());
+    }
+    let dir = out.parent().unwrap_or(repo.root());
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    strix_git::gitignore::add_entry(dir, &name).map_err(crate::error::GitError::from)?;
+    Ok(vec![dir.join(".gitignore")])
+}
+
+/// Convenience for tests and callers holding a [`DvcFile`] directly.
+pub fn fresh_dvcfile(out: Output) -> DvcFile {
+    DvcFile {
+        outs: vec![out],
+        ..Default::default()
+    }
+}

@@ -1,0 +1,142 @@
+//! `checkout`: make the workspace match the `.dvc` files, from the cache.
+
+use crate::error::{RepoError, Result};
+use crate::index::resolve_targets;
+use crate::outputs::{kind_of, recorded_oid};
+use crate::repo::Repo;
+use std::path::{Path, PathBuf};
+use strix_data::checkout::{Change, CheckoutError, CheckoutOptions, checkout_dir, checkout_file};
+use strix_data::{Layout, Progress};
+use strix_dvcfile::Output;
+
+/// How hard to push changes into the workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkMode {
+    /// Only touch what differs; refuse to drop unsaved data.
+    Normal,
+    /// Re-create every link (`--relink`).
+    Relink,
+    /// Overwrite unsaved data (`--force`).
+    Force,
+}
+
+/// What happened to one output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutChange {
+    Added,
+    Modified,
+    Unchanged,
+}
+
+/// Result of a checkout run.
+#[derive(Debug, Default)]
+pub struct CheckoutReport {
+    /// (absolute output path, is_dir, change) for changed outputs.
+    pub changes: Vec<(PathBuf, bool, OutChange)>,
+    /// Outputs that could not be restored (absolute paths), with the cause.
+    pub failed: Vec<(PathBuf, CheckoutError)>,
+}
+
+/// Materialises one output from the cache.
+pub fn link_output(
+    repo: &Repo,
+    abs: &Path,
+    out: &Output,
+    mode: LinkMode,
+    progress: &dyn Progress,
+) -> Result<OutChange> {
+    let Some(oid) = recorded_oid(out) else {
+        return Ok(OutChange::Unchanged);
+    };
+    let kind = kind_of(out);
+    let layout = Layout::for_kind(kind);
+    let opts = CheckoutOptions {
+        odb: repo.odb(),
+        layout,
+        kind,
+        state: repo.state(),
+        link_types: &repo.settings().link_types,
+        force: mode == LinkMode::Force,
+        relink: mode != LinkMode::Normal,
+    };
+    let cerr = |source| RepoError::Checkout {
+        path: abs.to_path_buf(),
+        source,
+    };
+    if oid.is_dir {
+        let existed = abs.is_dir();
+        let manifest = repo
+            .odb()
+            .read_manifest(&oid, layout)
+            .map_err(|source| RepoError::Manifest {
+                path: abs.to_path_buf(),
+                source,
+            })?;
+        let ch = checkout_dir(abs, &manifest, &opts, progress).map_err(cerr)?;
+        Ok(if ch.is_empty() {
+            OutChange::Unchanged
+        } else if existed {
+            OutChange::Modified
+        } else {
+            OutChange::Added
+        })
+    } else {
+        match checkout_file(abs, oid.md5, out.isexec, &opts).map_err(cerr)? {
+            Change::Added => Ok(OutChange::Added),
+            Change::Modified => Ok(OutChange::Modified),
+            Change::Unchanged => Ok(OutChange::Unchanged),
+        }
+    }
+}
+
+/// Checks out the targeted outputs. Missing or corrupted cache objects do
+/// not stop the others; they are listed in the report.
+pub fn checkout(
+    repo: &Repo,
+    cwd: &Path,
+    targets: &[PathBuf],
+    mode: LinkMode,
+    progress: &dyn Progress,
+) -> Result<CheckoutReport> {
+    let files = resolve_targets(repo, cwd, targets)?;
+    let mut report = CheckoutReport::default();
+    for f in &files {
+        for out in &f.file.outs {
+            if !out.cache {
+                continue;
+            }
+            let abs = f.out_path(repo, out)?;
+            let is_dir = recorded_oid(out).is_some_and(|o| o.is_dir);
+            match link_output(repo, &abs, out, mode, progress) {
+                Ok(OutChange::Unchanged) => {}
+                Ok(ch) => report.changes.push((abs, is_dir, ch)),
+                Err(RepoError::Checkout { source, .. }) => match source {
+                    CheckoutError::Unsaved(_) => {
+                        return Err(RepoError::Checkout { path: abs, source });
+                    }
+                    CheckoutError::Partial { changes, failures } => {
+                        if !changes.is_empty() {
+                            report.changes.push((abs.clone(), is_dir, OutChange::Modified));
+                        }
+                        for fl in failures {
+                            report.failed.push((abs.clone(), fl));
+                        }
+                    }
+                    other => report.failed.push((abs, other)),
+                },
+                Err(RepoError::Manifest { path, source }) => {
+                    report.failed.push((
+                        path.clone(),
+                        CheckoutError::Missing {
+                            oid: recorded_oid(out).expect("dir has oid"),
+                            path: path.clone(),
+                        },
+                    ));
+                    let _ = source;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(report)
+}

@@ -1,0 +1,192 @@
+//! Finding what the repository tracks: every `.dvc` file (and, for
+//! overlap checks, the outputs declared in `dvc.yaml`), and mapping user
+//! targets to them.
+
+use crate::error::{RepoError, Result};
+use crate::repo::{Repo, normalize};
+use ignore::WalkBuilder;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use strix_dvcfile::{DvcFile, Output};
+
+/// A loaded `.dvc` file.
+#[derive(Debug, Clone)]
+pub struct DvcFileRef {
+    /// Absolute path of the `.dvc` file.
+    pub path: PathBuf,
+    /// Its text as read (kept so rewrites preserve comments).
+    pub text: String,
+    pub file: DvcFile,
+}
+
+impl DvcFileRef {
+    /// Directory the outputs' paths are relative to (the file's directory
+    /// joined with `wdir`).
+    pub fn base_dir(&self) -> PathBuf {
+        let dir = self.path.parent().unwrap_or(Path::new("/"));
+        match self.file.wdir.as_deref() {
+            Some(w) if w != "." => normalize(&dir.join(w)),
+            _ => dir.to_path_buf(),
+        }
+    }
+
+    /// Absolute path of an output, refusing paths that leave the repository.
+    pub fn out_path(&self, repo: &Repo, out: &Output) -> Result<PathBuf> {
+        let p = normalize(&self.base_dir().join(&out.path));
+        if !p.starts_with(repo.root()) || p == repo.root() {
+            return Err(RepoError::EscapingOut {
+                dvcfile: self.path.clone(),
+                path: out.path.clone(),
+            });
+        }
+        Ok(p)
+    }
+}
+
+/// Reads and validates one `.dvc` file.
+pub fn load_dvcfile(repo: &Repo, path: &Path) -> Result<DvcFileRef> {
+    let text = fs::read_to_string(path).map_err(|source| RepoError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let name = repo.rel(path);
+    let file = DvcFile::parse(&text, &name).map_err(|source| RepoError::Metafile {
+        path: PathBuf::from(&name),
+        source,
+    })?;
+    let r = DvcFileRef {
+        path: path.to_path_buf(),
+        text,
+        file,
+    };
+    for out in &r.file.outs {
+        r.out_path(repo, out)?;
+    }
+    Ok(r)
+}
+
+/// Every `.dvc` file in the repository (outside ignored paths and outside
+/// tracked directories), sorted by path.
+pub fn find_dvcfiles(repo: &Repo) -> Vec<PathBuf> {
+    let found = Mutex::new(Vec::new());
+    WalkBuilder::new(repo.root())
+        .standard_filters(false)
+        .hidden(false)
+        .add_custom_ignore_filename(".dvcignore")
+        .filter_entry(|e| {
+            let name = e.file_name();
+            if e.depth() > 0 && (name == ".git" || name == ".dvc" || name == ".hg") {
+                return false;
+            }
+            if e.file_type().is_some_and(|t| t.is_dir()) && e.depth() > 0 {
+                // A directory tracked by `<dir>.dvc` holds data, not metafiles.
+                let mut marker = e.path().as_os_str().to_os_string();
+                marker.push(".dvc");
+                if Path::new(&marker).is_file() {
+                    return false;
+                }
+            }
+            true
+        })
+        .build_parallel()
+        .run(|| {
+            let found = &found;
+            Box::new(move |entry| {
+                if let Ok(e) = entry
+                    && e.file_type().is_some_and(|t| t.is_file())
+                    && e.path().extension().is_some_and(|x| x == "dvc")
+                {
+                    found.lock().expect("lock").push(e.path().to_path_buf());
+                }
+                ignore::WalkState::Continue
+            })
+        });
+    let mut v = found.into_inner().expect("lock");
+    v.sort();
+    v
+}
+
+/// Loads every `.dvc` file.
+pub fn load_all(repo: &Repo) -> Result<Vec<DvcFileRef>> {
+    find_dvcfiles(repo)
+        .iter()
+        .map(|p| load_dvcfile(repo, p))
+        .collect()
+}
+
+/// Maps user targets to `.dvc` files. Empty targets mean all of them.
+/// A target may be a `.dvc` file, an output path, a path inside a tracked
+/// directory, or a directory containing `.dvc` files.
+pub fn resolve_targets(repo: &Repo, cwd: &Path, targets: &[PathBuf]) -> Result<Vec<DvcFileRef>> {
+    if targets.is_empty() {
+        return load_all(repo);
+    }
+    let mut out: Vec<DvcFileRef> = Vec::new();
+    let mut all: Option<Vec<DvcFileRef>> = None;
+    for t in targets {
+        let abs = normalize(&if t.is_absolute() {
+            t.clone()
+        } else {
+            cwd.join(t)
+        });
+        let abs = abs.canonicalize().unwrap_or(abs);
+        let as_dvc = {
+            let mut s = abs.as_os_str().to_os_string();
+            s.push(".dvc");
+            PathBuf::from(s)
+        };
+        let found = if abs.extension().is_some_and(|e| e == "dvc") && abs.is_file() {
+            vec![load_dvcfile(repo, &abs)?]
+        } else if as_dvc.is_file() {
+            vec![load_dvcfile(repo, &as_dvc)?]
+        } else {
+            let all = match &mut all {
+                Some(a) => a,
+                None => all.insert(load_all(repo)?),
+            };
+            let mut hits = Vec::new();
+            for d in all.iter() {
+                for o in &d.file.outs {
+                    let p = d.out_path(repo, o)?;
+                    if abs.starts_with(&p) || p.starts_with(&abs) || d.path.starts_with(&abs) {
+                        hits.push(d.clone());
+                        break;
+                    }
+                }
+            }
+            if hits.is_empty() {
+                return Err(RepoError::NotTracked(t.display().to_string()));
+            }
+            hits
+        };
+        for f in found {
+            if !out.iter().any(|o| o.path == f.path) {
+                out.push(f);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Outputs declared by pipeline stages in `dvc.yaml` files at the root of
+/// the repository: (absolute path, stage name, dvc.yaml path).
+pub fn pipeline_outputs(repo: &Repo) -> Result<Vec<(PathBuf, String, PathBuf)>> {
+    let path = repo.root().join("dvc.yaml");
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Ok(Vec::new());
+    };
+    let pipeline = strix_dvcfile::Pipeline::parse(&text, "dvc.yaml")
+        .map_err(|source| RepoError::Pipeline { path: path.clone(), source })?;
+    let mut result = Vec::new();
+    for stage in &pipeline.stages {
+        let base = match &stage.wdir {
+            Some(w) => normalize(&repo.root().join(w)),
+            None => repo.root().to_path_buf(),
+        };
+        for out in &stage.outs {
+            result.push((normalize(&base.join(&out.path)), stage.name.clone(), path.clone()));
+        }
+    }
+    Ok(result)
+}

@@ -1,0 +1,111 @@
+//! Measuring an output in the workspace: its hash, size and file count,
+//! optionally saving it to the cache in the same pass.
+
+use crate::error::{RepoError, Result};
+use crate::repo::Repo;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use strix_data::tree::{Save, Tree, hash_dir, hash_one};
+use strix_data::{FileStat, HashKind, Layout, Manifest, Oid, Progress};
+use strix_dvcfile::Output;
+
+/// An output as found in the workspace.
+#[derive(Debug)]
+pub struct Measured {
+    pub oid: Oid,
+    pub size: u64,
+    /// File count, for directories.
+    pub nfiles: Option<u64>,
+    /// Any exec bit set (single files only).
+    pub isexec: bool,
+    /// Whether the path itself is a symlink (DVC replaces it by a link or copy).
+    pub is_symlink: bool,
+    pub tree: Option<Tree>,
+}
+
+/// The hash kind of an existing entry: `hash: md5` means DVC 3, a missing
+/// `hash` with an `md5` means a legacy 2.x entry.
+pub fn kind_of(out: &Output) -> HashKind {
+    if out.hash.is_none() && out.md5.is_some() {
+        HashKind::Md5Dos2Unix
+    } else {
+        HashKind::Md5
+    }
+}
+
+/// The recorded oid of an output, if any.
+pub fn recorded_oid(out: &Output) -> Option<Oid> {
+    out.md5.as_deref().and_then(|s| s.parse().ok())
+}
+
+/// Hashes the output at `abs`; `None` if it does not exist.
+pub fn measure(
+    repo: &Repo,
+    abs: &Path,
+    kind: HashKind,
+    save: Save<'_>,
+    progress: &dyn Progress,
+) -> Result<Option<Measured>> {
+    let lmeta = match fs::symlink_metadata(abs) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(RepoError::Read {
+                path: abs.to_path_buf(),
+                source,
+            });
+        }
+    };
+    let is_symlink = lmeta.file_type().is_symlink();
+    let meta = fs::metadata(abs).map_err(|source| RepoError::Read {
+        path: abs.to_path_buf(),
+        source,
+    })?;
+    let tree_err = |source| RepoError::Tree {
+        path: abs.to_path_buf(),
+        source,
+    };
+    if meta.is_dir() {
+        let tree = hash_dir(abs, kind, repo.state(), save, progress).map_err(tree_err)?;
+        Ok(Some(Measured {
+            oid: tree.oid(),
+            size: tree.size,
+            nfiles: Some(tree.files.len() as u64),
+            isexec: false,
+            is_symlink,
+            tree: Some(tree),
+        }))
+    } else {
+        let stat = FileStat::from_metadata(&meta);
+        let md5 = hash_one(abs, &stat, kind, repo.state(), save).map_err(tree_err)?;
+        Ok(Some(Measured {
+            oid: Oid::file(md5),
+            size: meta.len(),
+            nfiles: None,
+            isexec: meta.permissions().mode() & 0o111 != 0,
+            is_symlink,
+            tree: None,
+        }))
+    }
+}
+
+/// Whether an object (and, for a directory, every file it lists) is in the
+/// cache. For directories the manifest is returned when present.
+pub fn in_cache(repo: &Repo, oid: &Oid, layout: Layout) -> (bool, Option<Manifest>) {
+    if !oid.is_dir {
+        return (repo.odb().exists(oid, layout), None);
+    }
+    match repo.odb().read_manifest(oid, layout) {
+        Ok(m) => {
+            use rayon::prelude::*;
+            let odb = repo.odb();
+            let all = m
+                .entries()
+                .par_iter()
+                .all(|e| odb.exists(&Oid::file(e.md5), layout));
+            (all, Some(m))
+        }
+        Err(_) => (false, None),
+    }
+}

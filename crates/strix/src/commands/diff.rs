@@ -1,0 +1,133 @@
+//! `strix diff`.
+
+use crate::ui::errors::Failure;
+use crate::ui::progress::Bars;
+use crate::ui::Printer;
+use serde_json::{Value, json};
+use strix_data::Oid;
+use strix_repo::diff::Changes;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Old revision (default HEAD).
+    a_rev: Option<String>,
+    /// New revision (default: the workspace).
+    b_rev: Option<String>,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Show hashes of the changed entries.
+    #[arg(long)]
+    show_hash: bool,
+    /// Only show changes under these paths.
+    #[arg(long, num_args = 1..)]
+    targets: Vec<String>,
+    /// Print only the paths, without headers.
+    #[arg(long)]
+    hide_missing: bool,
+}
+
+fn keep(targets: &[String], path: &str) -> bool {
+    targets.is_empty()
+        || targets.iter().any(|t| {
+            let t = t.trim_end_matches('/');
+            path == t || path.starts_with(&format!("{t}/"))
+        })
+}
+
+pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+    let (mut repo, _cwd) = super::open_repo()?;
+    let bars = Bars::new(p.quiet || a.json);
+    let a_rev = a.a_rev.clone().unwrap_or_else(|| "HEAD".into());
+    let result = strix_repo::diff::diff(&repo, &a_rev, a.b_rev.as_deref(), &bars);
+    repo.save_state();
+    let mut c = result?;
+    c.added.retain(|(path, _)| keep(&a.targets, path));
+    c.deleted.retain(|(path, _)| keep(&a.targets, path));
+    c.modified.retain(|(path, _, _)| keep(&a.targets, path));
+    if a.json {
+        p.out(to_json(&c, a.show_hash).to_string());
+    } else {
+        print_text(&c, a.show_hash, p);
+    }
+    Ok(0)
+}
+
+fn to_json(c: &Changes, show_hash: bool) -> Value {
+    if c.is_empty() && c.not_in_cache.is_empty() {
+        return json!({});
+    }
+    let one = |path: &str, oid: &Oid| {
+        if show_hash {
+            json!({"path": path, "hash": oid.to_string()})
+        } else {
+            json!({"path": path})
+        }
+    };
+    json!({
+        "added": c.added.iter().map(|(p, o)| one(p, o)).collect::<Vec<_>>(),
+        "deleted": c.deleted.iter().map(|(p, o)| one(p, o)).collect::<Vec<_>>(),
+        "modified": c.modified.iter().map(|(p, old, new)| if show_hash {
+            json!({"path": p, "hash": {"old": old.to_string(), "new": new.to_string()}})
+        } else {
+            json!({"path": p})
+        }).collect::<Vec<_>>(),
+        "renamed": [],
+        "not in cache": c.not_in_cache.iter().map(|p| json!({"path": p})).collect::<Vec<_>>(),
+    })
+}
+
+fn short(o: &Oid) -> String {
+    o.to_string()[..8].to_string()
+}
+
+fn print_text(c: &Changes, show_hash: bool, p: &Printer) {
+    if c.is_empty() {
+        return;
+    }
+    let mut sections = Vec::new();
+    if !c.added.is_empty() {
+        let lines: Vec<String> = c
+            .added
+            .iter()
+            .map(|(path, o)| if show_hash { format!("    {}  {path}", short(o)) } else { format!("    {path}") })
+            .collect();
+        sections.push(("Added", lines));
+    }
+    if !c.deleted.is_empty() {
+        let lines: Vec<String> = c
+            .deleted
+            .iter()
+            .map(|(path, o)| if show_hash { format!("    {}  {path}", short(o)) } else { format!("    {path}") })
+            .collect();
+        sections.push(("Deleted", lines));
+    }
+    if !c.modified.is_empty() {
+        let lines: Vec<String> = c
+            .modified
+            .iter()
+            .map(|(path, o, n)| {
+                if show_hash {
+                    format!("    {}..{}  {path}", short(o), short(n))
+                } else {
+                    format!("    {path}")
+                }
+            })
+            .collect();
+        sections.push(("Modified", lines));
+    }
+    for (title, lines) in sections {
+        p.out(format!("{title}:"));
+        for l in lines {
+            p.out(l);
+        }
+        p.out("");
+    }
+    let files = |v: usize| v;
+    let added = files(c.added.iter().filter(|(x, _)| !x.ends_with('/')).count());
+    let deleted = files(c.deleted.iter().filter(|(x, _)| !x.ends_with('/')).count());
+    let modified = files(c.modified.iter().filter(|(x, _, _)| !x.ends_with('/')).count());
+    p.out(format!(
+        "files summary: {added} added, {deleted} deleted, {modified} modified"
+    ));
+}

@@ -1,0 +1,54 @@
+//! Terminal output: the printer, progress bars and error rendering.
+
+pub mod errors;
+pub mod progress;
+
+use std::io::{IsTerminal, Write};
+
+/// Where command output goes. Data goes to stdout, everything else to
+/// stderr; `-q` silences both (only the exit code remains, as in DVC).
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    pub quiet: bool,
+    pub verbose: u8,
+}
+
+#[allow(clippy::print_stdout, clippy::print_stderr)]
+impl Printer {
+    /// A line of results on stdout.
+    pub fn out(&self, line: impl AsRef<str>) {
+        if !self.quiet {
+            let mut o = std::io::stdout().lock();
+            let _ = writeln!(o, "{}", line.as_ref());
+        }
+    }
+
+    /// A warning on stderr.
+    pub fn warn(&self, line: impl AsRef<str>) {
+        if !self.quiet {
+            eprintln!("{}: {}", self.paint("warning", "33"), line.as_ref());
+        }
+    }
+
+    /// Debug output for `-v`.
+    pub fn debug(&self, line: impl AsRef<str>) {
+        if self.verbose > 0 && !self.quiet {
+            eprintln!("debug: {}", line.as_ref());
+        }
+    }
+
+    /// Wraps `text` in an ANSI colour when stderr is a terminal and
+    /// `NO_COLOR` is unset.
+    pub fn paint(&self, text: &str, code: &str) -> String {
+        if color_enabled() {
+            format!("\x1b[1;{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+}
+
+/// Colour only on a terminal, and never with `NO_COLOR` set.
+pub fn color_enabled() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+}
