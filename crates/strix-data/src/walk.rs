@@ -102,11 +102,9 @@ pub fn walk_dir(dir: &Path, threads: usize) -> Result<Vec<WalkedFile>, WalkError
                 return WalkState::Continue;
             }
             let path = entry.path();
-            if entry
-                .file_name()
-                .to_str()
-                .is_some_and(|n| n.starts_with(strix_fs::TEMP_PREFIX) && n.ends_with(strix_fs::TEMP_SUFFIX))
-            {
+            if entry.file_name().to_str().is_some_and(|n| {
+                n.starts_with(strix_fs::TEMP_PREFIX) && n.ends_with(strix_fs::TEMP_SUFFIX)
+            }) {
                 // strix's own temporaries are never data.
                 return WalkState::Continue;
             }

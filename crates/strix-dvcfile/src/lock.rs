@@ -248,7 +248,10 @@ pub enum LockError {
 mod tests {
     use super::*;
 
-    const VECTOR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dvc-vectors/expected/pipeline/dvc.lock");
+    const VECTOR: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/dvc-vectors/expected/pipeline/dvc.lock"
+    );
 
     #[test]
     fn reads_pipeline_vector() {
@@ -277,9 +280,10 @@ mod tests {
             .and_then(|p| p.get("lr"));
         assert_eq!(lr, Some(&Value::Float(0.001)));
         // The emitter reproduces the unwrapped parts of the vector.
-        let runs = std::fs::read_to_string(
-            concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dvc-vectors/expected/pipeline/runs/cee7deee-bfa7c3a7.yaml"),
-        )
+        let runs = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/dvc-vectors/expected/pipeline/runs/cee7deee-bfa7c3a7.yaml"
+        ))
         .unwrap();
         assert_eq!(yaml::to_string(&yaml::parse(&runs, "run").unwrap()), runs);
     }

@@ -264,8 +264,11 @@ mod tests {
 
     #[test]
     fn reads_pipeline_vector() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dvc-vectors/expected/pipeline/dvc.yaml"))
-            .unwrap();
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../testdata/dvc-vectors/expected/pipeline/dvc.yaml"
+        ))
+        .unwrap();
         let p = Pipeline::parse(&text, "dvc.yaml").unwrap();
         assert_eq!(p.stages.len(), 2);
         let train = p.stage("train").unwrap();

@@ -5,7 +5,10 @@ use std::path::Path;
 
 use strix_dvcfile::DvcFile;
 
-const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dvc-vectors/expected");
+const VECTORS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../testdata/dvc-vectors/expected"
+);
 
 fn dvc_files(dir: &str) -> Vec<(String, String)> {
     let dir = Path::new(VECTORS).join(dir);

@@ -10,7 +10,7 @@
 //!    are replaced by links (protected link types) or symlinks by copies;
 //! 4. `.gitignore` is updated last.
 
-use crate::checkout::{link_output, LinkMode};
+use crate::checkout::{LinkMode, link_output};
 use crate::error::{RepoError, Result};
 use crate::index::{DvcFileRef, load_all, load_dvcfile, pipeline_outputs};
 use crate::outputs::{kind_of, measure, recorded_oid};
@@ -61,7 +61,10 @@ fn check_target(repo: &Repo, abs: &Path, others: &[DvcFileRef]) -> Result<()> {
     }
     if let Some(git) = repo.git() {
         let git_rel = abs.strip_prefix(git.workdir()).unwrap_or(abs);
-        if git.is_tracked(git_rel).map_err(crate::error::GitError::from)? {
+        if git
+            .is_tracked(git_rel)
+            .map_err(crate::error::GitError::from)?
+        {
             return Err(RepoError::TrackedByGit(rel));
         }
     }
@@ -200,7 +203,7 @@ fn add_one(
         Some(e) => strix_dvcfile::update_text(&e.text, &file).map_err(|source| {
             RepoError::MetafileUpdate {
                 path: dvcpath.clone(),
-                source,
+                source: Box::new(source),
             }
         })?,
         None => file.to_yaml(),
@@ -219,7 +222,11 @@ fn add_one(
             || m.tree
                 .as_ref()
                 .is_some_and(|t| t.files.iter().any(|f| f.is_symlink));
-        let protected = repo.settings().link_types.first().is_some_and(|l| l.is_protected());
+        let protected = repo
+            .settings()
+            .link_types
+            .first()
+            .is_some_and(|l| l.is_protected());
         if opts.out.is_some() || protected || needs_symlink_fix {
             let mode = if opts.out.is_some() {
                 LinkMode::Force

@@ -61,17 +61,17 @@ pub fn link_output(
     };
     let cerr = |source| RepoError::Checkout {
         path: abs.to_path_buf(),
-        source,
+        source: Box::new(source),
     };
     if oid.is_dir {
         let existed = abs.is_dir();
-        let manifest = repo
-            .odb()
-            .read_manifest(&oid, layout)
-            .map_err(|source| RepoError::Manifest {
-                path: abs.to_path_buf(),
-                source,
-            })?;
+        let manifest =
+            repo.odb()
+                .read_manifest(&oid, layout)
+                .map_err(|source| RepoError::Manifest {
+                    path: abs.to_path_buf(),
+                    source,
+                })?;
         let ch = checkout_dir(abs, &manifest, &opts, progress).map_err(cerr)?;
         Ok(if ch.is_empty() {
             OutChange::Unchanged
@@ -110,13 +110,18 @@ pub fn checkout(
             match link_output(repo, &abs, out, mode, progress) {
                 Ok(OutChange::Unchanged) => {}
                 Ok(ch) => report.changes.push((abs, is_dir, ch)),
-                Err(RepoError::Checkout { source, .. }) => match source {
-                    CheckoutError::Unsaved(_) => {
-                        return Err(RepoError::Checkout { path: abs, source });
+                Err(RepoError::Checkout { source, .. }) => match *source {
+                    CheckoutError::Unsaved(v) => {
+                        return Err(RepoError::Checkout {
+                            path: abs,
+                            source: Box::new(CheckoutError::Unsaved(v)),
+                        });
                     }
                     CheckoutError::Partial { changes, failures } => {
                         if !changes.is_empty() {
-                            report.changes.push((abs.clone(), is_dir, OutChange::Modified));
+                            report
+                                .changes
+                                .push((abs.clone(), is_dir, OutChange::Modified));
                         }
                         for fl in failures {
                             report.failed.push((abs.clone(), fl));

@@ -62,8 +62,14 @@ fn commit_one(repo: &Repo, f: DvcFileRef, progress: &dyn Progress) -> Result<Com
             // An unchanged legacy entry stays as it is.
             continue;
         }
-        let m = measure(repo, &abs, HashKind::Md5, Save::ToCache(repo.odb()), progress)?
-            .ok_or_else(|| RepoError::NotFound(abs.clone()))?;
+        let m = measure(
+            repo,
+            &abs,
+            HashKind::Md5,
+            Save::ToCache(repo.odb()),
+            progress,
+        )?
+        .ok_or_else(|| RepoError::NotFound(abs.clone()))?;
         out.md5 = Some(m.oid.to_string());
         out.size = Some(m.size);
         out.nfiles = m.nfiles;
@@ -74,10 +80,11 @@ fn commit_one(repo: &Repo, f: DvcFileRef, progress: &dyn Progress) -> Result<Com
         path: repo.odb().root().to_path_buf(),
         source,
     })?;
-    let text = strix_dvcfile::update_text(&f.text, &file).map_err(|source| RepoError::MetafileUpdate {
-        path: f.path.clone(),
-        source,
-    })?;
+    let text =
+        strix_dvcfile::update_text(&f.text, &file).map_err(|source| RepoError::MetafileUpdate {
+            path: f.path.clone(),
+            source: Box::new(source),
+        })?;
     let rewritten = text != f.text;
     if rewritten {
         strix_fs::atomic_write(&f.path, text.as_bytes()).map_err(|source| RepoError::Write {

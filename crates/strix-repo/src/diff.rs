@@ -111,7 +111,7 @@ pub fn view_at_rev(repo: &Repo, rev: &str, granular: bool) -> Result<View> {
         let file = DvcFile::parse(&text, &format!("{rev}:{rel}")).map_err(|source| {
             RepoError::Metafile {
                 path: PathBuf::from(format!("{rev}:{rel}")),
-                source,
+                source: Box::new(source),
             }
         })?;
         add_recorded(repo, &mut view, &rel, &file, granular);

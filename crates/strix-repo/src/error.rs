@@ -45,19 +45,19 @@ pub enum RepoError {
     Metafile {
         path: PathBuf,
         #[source]
-        source: strix_dvcfile::DvcFileError,
+        source: Box<strix_dvcfile::DvcFileError>,
     },
     #[error("'{}' is invalid", .path.display())]
     Pipeline {
         path: PathBuf,
         #[source]
-        source: strix_dvcfile::PipelineError,
+        source: Box<strix_dvcfile::PipelineError>,
     },
     #[error("failed to update '{}'", .path.display())]
     MetafileUpdate {
         path: PathBuf,
         #[source]
-        source: strix_dvcfile::UpdateError,
+        source: Box<strix_dvcfile::UpdateError>,
     },
     #[error("'{path}' in '{}' points outside of the repository", .dvcfile.display())]
     EscapingOut { dvcfile: PathBuf, path: String },
@@ -73,10 +73,12 @@ pub enum RepoError {
         #[source]
         source: std::io::Error,
     },
-    #[error("Unable to acquire lock. Most likely another DVC process is running or was terminated abruptly.")]
+    #[error(
+        "Unable to acquire lock. Most likely another DVC process is running or was terminated abruptly."
+    )]
     Lock(#[source] strix_fs::lock::LockError),
     #[error("configuration error - config file error")]
-    Config(#[source] strix_config::ConfigError),
+    Config(#[source] Box<strix_config::ConfigError>),
     #[error(transparent)]
     Git(#[from] GitError),
     #[error("failed to hash or save '{}'", .path.display())]
@@ -89,7 +91,7 @@ pub enum RepoError {
     Checkout {
         path: PathBuf,
         #[source]
-        source: strix_data::checkout::CheckoutError,
+        source: Box<strix_data::checkout::CheckoutError>,
     },
     #[error("failed to load the directory manifest of '{}'", .path.display())]
     Manifest {
@@ -123,6 +125,11 @@ pub enum GitError {
 }
 
 impl RepoError {
+    /// Wraps a configuration error.
+    pub fn config(e: strix_config::ConfigError) -> Self {
+        RepoError::Config(Box::new(e))
+    }
+
     /// DVC's exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -136,6 +143,20 @@ impl RepoError {
     /// What the user can do about it.
     pub fn hint(&self) -> Option<String> {
         use strix_data::checkout::CheckoutError as C;
+        if let RepoError::Checkout { source, .. } = self {
+            return match source.as_ref() {
+                C::Missing { .. } | C::Partial { .. } => {
+                    Some("the data is not in the cache: run `strix pull` to download it".into())
+                }
+                C::Unsaved(_) => Some(
+                    "save those files with `strix add`/`strix commit` first, or use `--force` to discard them".into(),
+                ),
+                C::Corrupted { .. } => Some(
+                    "delete the corrupted cache object and run `strix pull`, or `strix add` the data again if you still have it".into(),
+                ),
+                _ => None,
+            };
+        }
         match self {
             RepoError::NotARepo => Some("run `strix init` to create a repository here".into()),
             RepoError::TrackedByGit(p) => Some(format!(
@@ -147,27 +168,17 @@ impl RepoError {
             RepoError::CheckoutFailed(_) => Some(
                 "the data is not in the cache: run `strix pull` (or `strix fetch`) to download it".into(),
             ),
-            RepoError::Checkout { source: C::Missing { .. }, .. }
-            | RepoError::Checkout { source: C::Partial { .. }, .. } => Some(
-                "the data is not in the cache: run `strix pull` to download it".into(),
-            ),
-            RepoError::Checkout { source: C::Unsaved(_), .. } => Some(
-                "save those files with `strix add`/`strix commit` first, or use `--force` to discard them".into(),
-            ),
-            RepoError::Checkout { source: C::Corrupted { .. }, .. } => Some(
-                "delete the corrupted cache object and run `strix pull`, or `strix add` the data again if you still have it".into(),
-            ),
             RepoError::Metafile { .. } => Some("fix the file by hand, or restore it from Git".into()),
             RepoError::EscapingOut { .. } => Some("output paths must stay inside the repository".into()),
             RepoError::OutsideRepo { .. } => Some(
                 "to copy external data into the repository, use `strix add <path> -o <inside-repo-path>`".into(),
             ),
-            RepoError::Tree { source, .. } => match source {
-                strix_data::tree::TreeError::Walk(strix_data::walk::WalkError::NonUtf8(_)) => Some(
-                    "rename the file to a UTF-8 name; DVC's formats can only store UTF-8 paths".into(),
-                ),
-                _ => None,
-            },
+            RepoError::Tree {
+                source: strix_data::tree::TreeError::Walk(strix_data::walk::WalkError::NonUtf8(_)),
+                ..
+            } => Some(
+                "rename the file to a UTF-8 name; DVC's formats can only store UTF-8 paths".into(),
+            ),
             _ => None,
         }
     }

@@ -53,7 +53,7 @@ pub fn load_dvcfile(repo: &Repo, path: &Path) -> Result<DvcFileRef> {
     let name = repo.rel(path);
     let file = DvcFile::parse(&text, &name).map_err(|source| RepoError::Metafile {
         path: PathBuf::from(&name),
-        source,
+        source: Box::new(source),
     })?;
     let r = DvcFileRef {
         path: path.to_path_buf(),
@@ -176,8 +176,12 @@ pub fn pipeline_outputs(repo: &Repo) -> Result<Vec<(PathBuf, String, PathBuf)>> 
     let Ok(text) = fs::read_to_string(&path) else {
         return Ok(Vec::new());
     };
-    let pipeline = strix_dvcfile::Pipeline::parse(&text, "dvc.yaml")
-        .map_err(|source| RepoError::Pipeline { path: path.clone(), source })?;
+    let pipeline = strix_dvcfile::Pipeline::parse(&text, "dvc.yaml").map_err(|source| {
+        RepoError::Pipeline {
+            path: path.clone(),
+            source: Box::new(source),
+        }
+    })?;
     let mut result = Vec::new();
     for stage in &pipeline.stages {
         let base = match &stage.wdir {
@@ -185,7 +189,11 @@ pub fn pipeline_outputs(repo: &Repo) -> Result<Vec<(PathBuf, String, PathBuf)>> 
             None => repo.root().to_path_buf(),
         };
         for out in &stage.outs {
-            result.push((normalize(&base.join(&out.path)), stage.name.clone(), path.clone()));
+            result.push((
+                normalize(&base.join(&out.path)),
+                stage.name.clone(),
+                path.clone(),
+            ));
         }
     }
     Ok(result)

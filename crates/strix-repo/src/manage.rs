@@ -77,7 +77,7 @@ pub fn move_output(repo: &Repo, src: &Path, dst: &Path) -> Result<Touched> {
     }
     .map_err(|source| RepoError::MetafileUpdate {
         path: old_dvc.clone(),
-        source,
+        source: Box::new(source),
     })?;
     if let Some(parent) = dst.parent() {
         fs::create_dir_all(parent).map_err(|source| RepoError::Write {
@@ -116,7 +116,10 @@ pub fn move_output(repo: &Repo, src: &Path, dst: &Path) -> Result<Touched> {
 /// in the cache (unchanged since it was recorded), so nothing is lost.
 pub fn remove(repo: &Repo, cwd: &Path, targets: &[PathBuf], outs: bool) -> Result<Touched> {
     if targets.is_empty() {
-        return Err(RepoError::BadTarget(String::new(), "remove needs at least one target"));
+        return Err(RepoError::BadTarget(
+            String::new(),
+            "remove needs at least one target",
+        ));
     }
     let files = resolve_targets(repo, cwd, targets)?;
     let mut t = Touched::default();
@@ -209,7 +212,7 @@ pub fn destroy(repo: &Repo) -> Result<Touched> {
         for out in &f.file.outs {
             let abs = f.out_path(repo, out)?;
             if abs.exists() {
-                unprotect(repo, repo.root(), &[abs.clone()])?;
+                unprotect(repo, repo.root(), std::slice::from_ref(&abs))?;
             }
             if let Some(g) = remove_gitignore_entry(repo, &abs)? {
                 t.written.push(g);

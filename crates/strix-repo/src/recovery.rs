@@ -109,7 +109,9 @@ pub fn clean_temporaries(repo: &Repo) -> usize {
     if let Ok(files) = crate::index::load_all(repo) {
         for f in files {
             for out in &f.file.outs {
-                let Ok(abs) = f.out_path(repo, out) else { continue };
+                let Ok(abs) = f.out_path(repo, out) else {
+                    continue;
+                };
                 if let Some(parent) = abs.parent() {
                     n += clean_dir(parent, false);
                 }

@@ -27,7 +27,7 @@ pub struct Settings {
 /// DVC's environment overrides for the global and system levels.
 pub fn load_config(root: &Path) -> Result<Config> {
     let paths = ConfigPaths::from_env(Some(root.join(".dvc")));
-    Config::load(paths, root).map_err(RepoError::Config)
+    Config::load(paths, root).map_err(RepoError::config)
 }
 
 impl Settings {
@@ -37,22 +37,22 @@ impl Settings {
     }
 
     pub fn from_config(root: &Path, config: &Config) -> Result<Self> {
-        let cache_dir = match config.cache_dir().map_err(RepoError::Config)? {
+        let cache_dir = match config.cache_dir().map_err(RepoError::config)? {
             Some(s) if s.value.is_absolute() => s.value,
             Some(s) => root.join(".dvc").join(s.value),
             None => root.join(".dvc/cache"),
         };
-        let link_types = match config.cache_types().map_err(RepoError::Config)? {
+        let link_types = match config.cache_types().map_err(RepoError::config)? {
             Some(v) if !v.is_empty() => v,
             _ => DEFAULT_LINK_TYPES.to_vec(),
         };
         Ok(Self {
             cache_dir: crate::repo::normalize(&cache_dir),
             link_types,
-            shared_group: config.cache_shared_group().map_err(RepoError::Config)?,
-            autostage: config.core_autostage().map_err(RepoError::Config)?,
-            no_scm: config.core_no_scm().map_err(RepoError::Config)?,
-            default_remote: config.core_remote().map_err(RepoError::Config)?,
+            shared_group: config.cache_shared_group().map_err(RepoError::config)?,
+            autostage: config.core_autostage().map_err(RepoError::config)?,
+            no_scm: config.core_no_scm().map_err(RepoError::config)?,
+            default_remote: config.core_remote().map_err(RepoError::config)?,
         })
     }
 }

@@ -1,8 +1,8 @@
 //! Top-level arguments and dispatch.
 
 use crate::commands;
-use crate::ui::errors::{Failure, report};
 use crate::ui::Printer;
+use crate::ui::errors::{Failure, report};
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -84,7 +84,10 @@ pub fn run() -> i32 {
     {
         return report(
             &printer,
-            &Failure::new(anyhow::anyhow!("cannot change directory to '{}': {e}", dir.display()), 1),
+            &Failure::new(
+                anyhow::anyhow!("cannot change directory to '{}': {e}", dir.display()),
+                1,
+            ),
         );
     }
     match dispatch(cli.command, &printer) {

@@ -1,8 +1,8 @@
 //! `strix add`.
 
+use crate::ui::Printer;
 use crate::ui::errors::Failure;
 use crate::ui::progress::Bars;
-use crate::ui::Printer;
 use std::path::PathBuf;
 use strix_repo::add::{AddOptions, add};
 
@@ -31,7 +31,10 @@ fn expand_globs(cwd: &std::path::Path, targets: &[PathBuf]) -> Result<Vec<PathBu
         let pattern = cwd.join(t);
         let pattern = pattern.to_string_lossy();
         let paths = glob::glob(&pattern).map_err(|e| {
-            Failure::new(anyhow::anyhow!("invalid glob pattern '{}': {e}", t.display()), 1)
+            Failure::new(
+                anyhow::anyhow!("invalid glob pattern '{}': {e}", t.display()),
+                1,
+            )
         })?;
         let mut any = false;
         for p in paths.flatten() {
@@ -56,7 +59,10 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         a.targets.clone()
     };
     if a.out.is_some() && targets.len() != 1 {
-        return Err(Failure::new(anyhow::anyhow!("-o/--out needs exactly one target"), 1));
+        return Err(Failure::new(
+            anyhow::anyhow!("-o/--out needs exactly one target"),
+            1,
+        ));
     }
     let _lock = repo.lock()?;
     let out = match &a.out {

@@ -1,7 +1,7 @@
 //! `strix cache dir`.
 
-use crate::ui::errors::Failure;
 use crate::ui::Printer;
+use crate::ui::errors::Failure;
 use strix_config::{Config, ConfigPaths, Level};
 
 #[derive(Debug, clap::Args)]

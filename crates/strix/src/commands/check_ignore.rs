@@ -1,7 +1,7 @@
 //! `strix check-ignore`.
 
-use crate::ui::errors::Failure;
 use crate::ui::Printer;
+use crate::ui::errors::Failure;
 use std::io::BufRead;
 use std::path::PathBuf;
 
@@ -34,7 +34,10 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         }
     }
     if targets.is_empty() {
-        return Err(Failure::new(anyhow::anyhow!("the following arguments are required: targets"), 254));
+        return Err(Failure::new(
+            anyhow::anyhow!("the following arguments are required: targets"),
+            254,
+        ));
     }
     let rules = strix_repo::ignore_rules::IgnoreRules::load(&repo);
     let mut any = false;

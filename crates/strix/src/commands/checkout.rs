@@ -1,8 +1,8 @@
 //! `strix checkout`.
 
+use crate::ui::Printer;
 use crate::ui::errors::Failure;
 use crate::ui::progress::Bars;
-use crate::ui::Printer;
 use std::path::PathBuf;
 use strix_repo::checkout::{LinkMode, OutChange};
 
@@ -90,7 +90,10 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
             if let strix_data::checkout::CheckoutError::Corrupted { .. } = err {
                 p.warn(err.to_string());
             } else if let strix_data::checkout::CheckoutError::Missing { oid, path } = err {
-                p.warn(format!("missing cache file for '{}' (md5: {oid})", super::display_rel(&cwd, path)));
+                p.warn(format!(
+                    "missing cache file for '{}' (md5: {oid})",
+                    super::display_rel(&cwd, path)
+                ));
             }
         }
         return Err(strix_repo::RepoError::CheckoutFailed(names).into());

@@ -1,8 +1,8 @@
 //! `strix commit`.
 
+use crate::ui::Printer;
 use crate::ui::errors::Failure;
 use crate::ui::progress::Bars;
-use crate::ui::Printer;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]

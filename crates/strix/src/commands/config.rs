@@ -1,7 +1,7 @@
 //! `strix config`.
 
-use crate::ui::errors::Failure;
 use crate::ui::Printer;
+use crate::ui::errors::Failure;
 use strix_config::{Config, ConfigPaths, Level};
 
 /// `--system`, `--global`, `--project`, `--local`.
@@ -66,14 +66,23 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         return Err(strix_repo::RepoError::NotARepo.into());
     }
     let dvc_dir = repo.as_ref().map(|r| r.dvc_dir());
-    let mut config = Config::load_unvalidated(ConfigPaths::from_env(dvc_dir), &cwd).map_err(cfg_err)?;
+    let mut config =
+        Config::load_unvalidated(ConfigPaths::from_env(dvc_dir), &cwd).map_err(cfg_err)?;
     if a.list {
         if a.name.is_some() {
-            return Err(Failure::new(anyhow::anyhow!("-l/--list can't be used together with a name"), 254));
+            return Err(Failure::new(
+                anyhow::anyhow!("-l/--list can't be used together with a name"),
+                254,
+            ));
         }
         for s in config.list(level).map_err(cfg_err)? {
             if a.show_origin {
-                p.out(format!("{}\t{}={}", super::display_rel(&cwd, &s.file), s.key, s.value));
+                p.out(format!(
+                    "{}\t{}={}",
+                    super::display_rel(&cwd, &s.file),
+                    s.key,
+                    s.value
+                ));
             } else {
                 p.out(format!("{}={}", s.key, s.value));
             }
@@ -81,11 +90,18 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         return Ok(0);
     }
     let Some(name) = a.name else {
-        return Err(Failure::new(anyhow::anyhow!("the following arguments are required: name"), 254));
+        return Err(Failure::new(
+            anyhow::anyhow!("the following arguments are required: name"),
+            254,
+        ));
     };
     // Setting at the default level writes the repo config, or the global
     // one outside a repository.
-    let write_level = level.or(if repo.is_some() { Some(Level::Repo) } else { Some(Level::Global) });
+    let write_level = level.or(if repo.is_some() {
+        Some(Level::Repo)
+    } else {
+        Some(Level::Global)
+    });
     if a.unset {
         config.unset(write_level, &name).map_err(cfg_err)?;
         return Ok(0);
@@ -97,7 +113,11 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         None => match config.get(level, &name).map_err(cfg_err)? {
             Some(s) => {
                 if a.show_origin {
-                    p.out(format!("{}\t{}", super::display_rel(&cwd, &s.file), s.value));
+                    p.out(format!(
+                        "{}\t{}",
+                        super::display_rel(&cwd, &s.file),
+                        s.value
+                    ));
                 } else {
                     p.out(s.value.to_string());
                 }

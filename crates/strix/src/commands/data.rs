@@ -1,8 +1,8 @@
 //! `strix data status`.
 
+use crate::ui::Printer;
 use crate::ui::errors::Failure;
 use crate::ui::progress::Bars;
-use crate::ui::Printer;
 use serde_json::{Map, Value, json};
 use strix_repo::diff::{Changes, compare, view_at_rev, view_recorded, view_workspace};
 
@@ -35,13 +35,22 @@ fn section(c: &Changes) -> Map<String, Value> {
     let mut m = Map::new();
     let list = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
     if !c.added.is_empty() {
-        m.insert("added".into(), list(c.added.iter().map(|x| x.0.clone()).collect()));
+        m.insert(
+            "added".into(),
+            list(c.added.iter().map(|x| x.0.clone()).collect()),
+        );
     }
     if !c.deleted.is_empty() {
-        m.insert("deleted".into(), list(c.deleted.iter().map(|x| x.0.clone()).collect()));
+        m.insert(
+            "deleted".into(),
+            list(c.deleted.iter().map(|x| x.0.clone()).collect()),
+        );
     }
     if !c.modified.is_empty() {
-        m.insert("modified".into(), list(c.modified.iter().map(|x| x.0.clone()).collect()));
+        m.insert(
+            "modified".into(),
+            list(c.modified.iter().map(|x| x.0.clone()).collect()),
+        );
     }
     m
 }
@@ -62,10 +71,16 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let committed = compare(&head, &recorded);
     let mut uncommitted = compare(&recorded, &work);
     // Outputs missing from the workspace are "deleted" in DVC's output.
-    uncommitted.added.retain(|(p, _)| recorded.contains_key(p) || !p.is_empty());
+    uncommitted
+        .added
+        .retain(|(p, _)| recorded.contains_key(p) || !p.is_empty());
     let mut not_in_cache = Vec::new();
     for (path, oid) in &recorded {
-        if path.ends_with('/') || !recorded.keys().any(|k| k.ends_with('/') && path.starts_with(k.as_str())) {
+        if path.ends_with('/')
+            || !recorded
+                .keys()
+                .any(|k| k.ends_with('/') && path.starts_with(k.as_str()))
+        {
             let layout = strix_data::Layout::V3;
             if !strix_repo::outputs::in_cache(&repo, oid, layout).0
                 && !strix_repo::outputs::in_cache(&repo, oid, strix_data::Layout::Legacy).0

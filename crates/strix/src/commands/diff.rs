@@ -1,8 +1,8 @@
 //! `strix diff`.
 
+use crate::ui::Printer;
 use crate::ui::errors::Failure;
 use crate::ui::progress::Bars;
-use crate::ui::Printer;
 use serde_json::{Value, json};
 use strix_data::Oid;
 use strix_repo::diff::Changes;
@@ -90,7 +90,13 @@ fn print_text(c: &Changes, show_hash: bool, p: &Printer) {
         let lines: Vec<String> = c
             .added
             .iter()
-            .map(|(path, o)| if show_hash { format!("    {}  {path}", short(o)) } else { format!("    {path}") })
+            .map(|(path, o)| {
+                if show_hash {
+                    format!("    {}  {path}", short(o))
+                } else {
+                    format!("    {path}")
+                }
+            })
             .collect();
         sections.push(("Added", lines));
     }
@@ -98,7 +104,13 @@ fn print_text(c: &Changes, show_hash: bool, p: &Printer) {
         let lines: Vec<String> = c
             .deleted
             .iter()
-            .map(|(path, o)| if show_hash { format!("    {}  {path}", short(o)) } else { format!("    {path}") })
+            .map(|(path, o)| {
+                if show_hash {
+                    format!("    {}  {path}", short(o))
+                } else {
+                    format!("    {path}")
+                }
+            })
             .collect();
         sections.push(("Deleted", lines));
     }
@@ -126,7 +138,12 @@ fn print_text(c: &Changes, show_hash: bool, p: &Printer) {
     let files = |v: usize| v;
     let added = files(c.added.iter().filter(|(x, _)| !x.ends_with('/')).count());
     let deleted = files(c.deleted.iter().filter(|(x, _)| !x.ends_with('/')).count());
-    let modified = files(c.modified.iter().filter(|(x, _, _)| !x.ends_with('/')).count());
+    let modified = files(
+        c.modified
+            .iter()
+            .filter(|(x, _, _)| !x.ends_with('/'))
+            .count(),
+    );
     p.out(format!(
         "files summary: {added} added, {deleted} deleted, {modified} modified"
     ));

@@ -1,7 +1,7 @@
 //! `strix init`.
 
-use crate::ui::errors::Failure;
 use crate::ui::Printer;
+use crate::ui::errors::Failure;
 use strix_repo::{InitOptions, Repo};
 
 #[derive(Debug, clap::Args)]

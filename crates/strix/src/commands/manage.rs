@@ -1,7 +1,7 @@
 //! `strix move`, `remove`, `unprotect`, `destroy`.
 
-use crate::ui::errors::Failure;
 use crate::ui::Printer;
+use crate::ui::errors::Failure;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
@@ -98,8 +98,11 @@ pub fn run_destroy(a: DestroyArgs, p: &Printer) -> Result<i32, Failure> {
             "This will destroy all information about your pipelines, all data files, as well as cache in .dvc/cache.\nAre you sure you want to continue?",
         )
     {
-        return Err(Failure::new(anyhow::anyhow!("cannot destroy without a confirmation from the user"), 1)
-            .with_hint("use `-f` to force"));
+        return Err(Failure::new(
+            anyhow::anyhow!("cannot destroy without a confirmation from the user"),
+            1,
+        )
+        .with_hint("use `-f` to force"));
     }
     let lock = repo.lock()?;
     drop(lock);

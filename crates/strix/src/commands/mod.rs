@@ -67,8 +67,12 @@ pub fn stage_or_hint(repo: &Repo, cwd: &Path, files: &[PathBuf]) -> Result<Vec<S
         return Ok(Vec::new());
     }
     if repo.settings().autostage {
-        git.add(files)
-            .map_err(|e| Failure::new(anyhow::Error::new(e).context("failed to stage metafiles in git"), 1))?;
+        git.add(files).map_err(|e| {
+            Failure::new(
+                anyhow::Error::new(e).context("failed to stage metafiles in git"),
+                1,
+            )
+        })?;
         return Ok(Vec::new());
     }
     let mut names: Vec<String> = files.iter().map(|f| display_rel(cwd, f)).collect();

@@ -1,7 +1,7 @@
 //! `strix root`.
 
-use crate::ui::errors::Failure;
 use crate::ui::Printer;
+use crate::ui::errors::Failure;
 
 pub fn run(p: &Printer) -> Result<i32, Failure> {
     let (repo, cwd) = super::open_repo()?;

@@ -1,8 +1,8 @@
 //! `strix status`.
 
+use crate::ui::Printer;
 use crate::ui::errors::Failure;
 use crate::ui::progress::Bars;
-use crate::ui::Printer;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
@@ -20,7 +20,9 @@ pub struct Args {
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     if a.cloud {
         return Err(Failure::new(
-            anyhow::anyhow!("`status --cloud` needs remote support, which this build does not have yet"),
+            anyhow::anyhow!(
+                "`status --cloud` needs remote support, which this build does not have yet"
+            ),
             1,
         ));
     }

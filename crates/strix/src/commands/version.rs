@@ -1,7 +1,7 @@
 //! `strix version` / `strix doctor`.
 
-use crate::ui::errors::Failure;
 use crate::ui::Printer;
+use crate::ui::errors::Failure;
 
 pub fn run(p: &Printer) -> Result<i32, Failure> {
     p.out(format!("strix version: {}", env!("CARGO_PKG_VERSION")));
@@ -14,7 +14,9 @@ pub fn run(p: &Printer) -> Result<i32, Failure> {
     p.out("Compatible with: DVC 3.x repositories, caches and remotes");
     p.out(format!(
         "Threads: {}",
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
     ));
     if let Ok(cwd) = std::env::current_dir()
         && let Ok(repo) = strix_repo::Repo::discover(&cwd)
@@ -29,7 +31,10 @@ pub fn run(p: &Printer) -> Result<i32, Failure> {
                 .join(", ")
         ));
         p.out(format!("Cache directory: {}", s.cache_dir.display()));
-        p.out(format!("Repo: dvc{}", if repo.git().is_some() { ", git" } else { "" }));
+        p.out(format!(
+            "Repo: dvc{}",
+            if repo.git().is_some() { ", git" } else { "" }
+        ));
     }
     Ok(0)
 }
