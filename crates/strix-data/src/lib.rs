@@ -5,6 +5,7 @@
 //! Knows nothing about stages, Git or remotes.
 
 pub mod checkout;
+pub mod complete;
 pub mod hash;
 pub mod manifest;
 pub mod odb;

@@ -15,7 +15,8 @@
 use crate::hash::{HashKind, md5_stream};
 use crate::oid::{Md5, Oid};
 use std::fs::{self, File};
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
@@ -119,45 +120,70 @@ impl Odb {
         if dest.exists() {
             return Ok(());
         }
-        let werr = |source| OdbError::Write {
-            path: dest.clone(),
-            source,
-        };
-        self.ensure_dir(dest.parent().expect("object has a parent"))
-            .map_err(werr)?;
-        let mut f = strix_fs::AtomicFile::create(&dest, 0o444, false).map_err(werr)?;
-        f.write_all(data).map_err(werr)?;
-        f.commit().map_err(werr)
+        self.write_object(&dest, data).map(|_| ())
     }
 
     /// Copies a workspace file into the cache, hashing the bytes as they are
     /// copied. The object is only renamed into place if the copied bytes hash
     /// to `expected` (when given), so a file that changes under us never
-    /// produces a wrong object. Returns the md5 and size of what was stored.
-    /// Does nothing (but still verifies nothing) if the object exists.
+    /// produces a wrong object. Returns the md5 and size of what was stored,
+    /// and the stat of the object when this call wrote it.
+    /// Does nothing if the object exists.
     pub fn put_file(
         &self,
         src: &Path,
         expected: Option<Md5>,
         layout: Layout,
     ) -> Result<(Md5, u64), OdbError> {
-        if let Some(md5) = expected {
-            let dest = self.path(&Oid::file(md5), layout);
-            if fs::symlink_metadata(&dest).is_ok() {
-                let size = fs::metadata(src)
-                    .map_err(|source| OdbError::Read {
-                        path: src.to_path_buf(),
-                        source,
-                    })?
-                    .len();
-                return Ok((md5, size));
-            }
-        }
+        self.put_file_stat(src, expected, layout)
+            .map(|(m, s, _)| (m, s))
+    }
+
+    /// [`Odb::put_file`], also returning the new object's metadata.
+    pub fn put_file_stat(
+        &self,
+        src: &Path,
+        expected: Option<Md5>,
+        layout: Layout,
+    ) -> Result<(Md5, u64, Option<fs::Metadata>), OdbError> {
         let rerr = |source| OdbError::Read {
             path: src.to_path_buf(),
             source,
         };
+        if let Some(md5) = expected
+            && fs::symlink_metadata(self.path(&Oid::file(md5), layout)).is_ok()
+        {
+            let size = fs::metadata(src).map_err(rerr)?.len();
+            return Ok((md5, size, None));
+        }
         let mut input = File::open(src).map_err(rerr)?;
+        let size = input.metadata().map_err(rerr)?.len();
+        if size <= SMALL_FILE {
+            // Small files: read, hash, then write straight into the final
+            // directory (no cross-directory rename, nothing written for
+            // content the cache already has).
+            return SMALL_BUF.with(|buf| {
+                let mut buf = buf.borrow_mut();
+                buf.clear();
+                input.read_to_end(&mut buf).map_err(rerr)?;
+                let md5 = crate::hash::md5_bytes(&buf);
+                if let Some(exp) = expected
+                    && exp != md5
+                {
+                    return Err(OdbError::Changed {
+                        path: src.to_path_buf(),
+                        expected: exp,
+                        actual: md5,
+                    });
+                }
+                let dest = self.path(&Oid::file(md5), layout);
+                if fs::symlink_metadata(&dest).is_ok() {
+                    return Ok((md5, buf.len() as u64, None));
+                }
+                let meta = self.write_object(&dest, &buf)?;
+                Ok((md5, buf.len() as u64, Some(meta)))
+            });
+        }
         // The temp file lives in the layout root until we know the md5.
         let staging = self.layout_root(layout);
         let werr = |source| OdbError::Write {
@@ -170,13 +196,13 @@ impl Odb {
         let mut out = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
+            .mode(self.temp_mode())
             .open(&tmp)
             .map_err(werr)?;
         let (md5, size) = md5_stream(&mut input, Some(&mut out)).map_err(|e| {
-            if e.kind() == io::ErrorKind::StorageFull || e.raw_os_error() == Some(libc_efbig()) {
+            if e.kind() == io::ErrorKind::StorageFull || e.raw_os_error() == Some(libc::EFBIG) {
                 werr(e)
             } else {
-                // Could be either side; name the source as DVC users expect.
                 OdbError::Write {
                     path: src.to_path_buf(),
                     source: e,
@@ -194,13 +220,137 @@ impl Odb {
         }
         out.set_permissions(fs::Permissions::from_mode(0o444))
             .map_err(werr)?;
+        let meta = out.metadata().map_err(werr)?;
         drop(out);
         let dest = self.path(&Oid::file(md5), layout);
         self.ensure_dir(dest.parent().expect("object has a parent"))
             .map_err(werr)?;
         fs::rename(&tmp, &dest).map_err(werr)?;
         guard.0 = None;
-        Ok((md5, size))
+        Ok((md5, size, Some(meta)))
+    }
+
+    /// Mode of a temporary while it is written (0444 at the end).
+    fn temp_mode(&self) -> u32 {
+        if self.shared_group { 0o664 } else { 0o644 }
+    }
+
+    /// Writes a whole object so that it appears complete or not at all.
+    /// Returns the object's metadata. An existing object is left alone.
+    ///
+    /// On Linux the bytes go into an anonymous `O_TMPFILE` inode in the
+    /// object's directory, which is then linked under its final name: no
+    /// temporary name ever exists, and a killed process leaves nothing
+    /// behind. Elsewhere (or where the filesystem lacks `O_TMPFILE`), a
+    /// named temporary file is renamed into place.
+    fn write_object(&self, dest: &Path, data: &[u8]) -> Result<fs::Metadata, OdbError> {
+        let werr = |source| OdbError::Write {
+            path: dest.to_path_buf(),
+            source,
+        };
+        let dir = dest.parent().expect("object has a parent");
+        match self.write_object_tmpfile(dir, dest, data) {
+            Ok(m) => return Ok(m),
+            Err(TmpfileError::Unsupported) => {}
+            Err(TmpfileError::Io(e)) => return Err(werr(e)),
+        }
+        let tmp = strix_fs::temp_path_in(dir);
+        let open = |p: &Path| {
+            fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o444)
+                .open(p)
+        };
+        let mut out = match open(&tmp) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.ensure_dir(dir).map_err(werr)?;
+                open(&tmp).map_err(werr)?
+            }
+            Err(e) => return Err(werr(e)),
+        };
+        let mut guard = TempGuard(Some(tmp.clone()));
+        out.write_all(data).map_err(werr)?;
+        if self.shared_group {
+            // The umask may have cleared bits; objects are always 0444.
+            out.set_permissions(fs::Permissions::from_mode(0o444))
+                .map_err(werr)?;
+        }
+        let meta = out.metadata().map_err(werr)?;
+        drop(out);
+        fs::rename(&tmp, dest).map_err(werr)?;
+        guard.0 = None;
+        Ok(meta)
+    }
+
+    #[cfg(target_os = "linux")]
+    fn write_object_tmpfile(
+        &self,
+        dir: &Path,
+        dest: &Path,
+        data: &[u8],
+    ) -> Result<fs::Metadata, TmpfileError> {
+        use std::os::unix::ffi::OsStrExt;
+        let open = || {
+            fs::OpenOptions::new()
+                .write(true)
+                .mode(0o444)
+                .custom_flags(libc::O_TMPFILE)
+                .open(dir)
+        };
+        let mut out = match open() {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                self.ensure_dir(dir).map_err(TmpfileError::Io)?;
+                open().map_err(TmpfileError::classify)?
+            }
+            Err(e) => return Err(TmpfileError::classify(e)),
+        };
+        out.write_all(data).map_err(TmpfileError::Io)?;
+        if self.shared_group {
+            out.set_permissions(fs::Permissions::from_mode(0o444))
+                .map_err(TmpfileError::Io)?;
+        }
+        let meta = out.metadata().map_err(TmpfileError::Io)?;
+        use std::os::fd::AsRawFd;
+        let proc_path = std::ffi::CString::new(format!("/proc/self/fd/{}", out.as_raw_fd()))
+            .expect("no NUL in a proc path");
+        let dest_c = std::ffi::CString::new(dest.as_os_str().as_bytes())
+            .map_err(|_| TmpfileError::Io(io::Error::from(io::ErrorKind::InvalidInput)))?;
+        // SAFETY: both paths are valid NUL-terminated strings.
+        let rc = unsafe {
+            libc::linkat(
+                libc::AT_FDCWD,
+                proc_path.as_ptr(),
+                libc::AT_FDCWD,
+                dest_c.as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            )
+        };
+        if rc != 0 {
+            let e = io::Error::last_os_error();
+            if e.kind() == io::ErrorKind::AlreadyExists {
+                // Same content is already there.
+                return fs::metadata(dest).map_err(TmpfileError::Io);
+            }
+            if e.raw_os_error() == Some(libc::ENOENT) {
+                // No /proc: fall back to a named temporary.
+                return Err(TmpfileError::Unsupported);
+            }
+            return Err(TmpfileError::Io(e));
+        }
+        Ok(meta)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn write_object_tmpfile(
+        &self,
+        _dir: &Path,
+        _dest: &Path,
+        _data: &[u8],
+    ) -> Result<fs::Metadata, TmpfileError> {
+        Err(TmpfileError::Unsupported)
     }
 
     /// Re-hashes an object and compares it with its id.
@@ -257,8 +407,29 @@ pub enum ManifestReadError {
     },
 }
 
-fn libc_efbig() -> i32 {
-    libc::EFBIG
+/// Files up to this size are read whole before they are written.
+const SMALL_FILE: u64 = 4 << 20;
+
+thread_local! {
+    static SMALL_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Why the `O_TMPFILE` path was not taken.
+enum TmpfileError {
+    /// The filesystem or OS cannot do it: use a named temporary.
+    Unsupported,
+    Io(io::Error),
+}
+
+impl TmpfileError {
+    fn classify(e: io::Error) -> Self {
+        match e.raw_os_error() {
+            Some(libc::EOPNOTSUPP) | Some(libc::EISDIR) | Some(libc::EINVAL) => {
+                TmpfileError::Unsupported
+            }
+            _ => TmpfileError::Io(e),
+        }
+    }
 }
 
 struct TempGuard(Option<PathBuf>);
@@ -314,9 +485,22 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, OdbError::Changed { .. }));
         let n = fs::read_dir(dir.path().join("cache/files/md5"))
-            .unwrap()
-            .count();
+            .map(|d| d.count())
+            .unwrap_or(0);
         assert_eq!(n, 0);
+        // The same for a large (streamed) file.
+        let big = dir.path().join("big");
+        fs::write(&big, vec![7u8; (SMALL_FILE + 10) as usize]).unwrap();
+        let err = odb
+            .put_file(&big, Some(Md5::EMPTY), Layout::V3)
+            .unwrap_err();
+        assert!(matches!(err, OdbError::Changed { .. }));
+        let leftovers: Vec<_> = fs::read_dir(dir.path().join("cache/files/md5"))
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().is_file())
+            .collect();
+        assert!(leftovers.is_empty());
     }
 
     #[test]

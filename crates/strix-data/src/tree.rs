@@ -81,9 +81,9 @@ pub fn hash_one(
             {
                 md5
             } else {
-                let (md5, _) = odb.put_file(path, known, Layout::V3)?;
+                let (md5, _, meta) = odb.put_file_stat(path, known, Layout::V3)?;
                 // The object holds exactly the bytes we hashed: trust it.
-                if let Ok(m) = std::fs::metadata(odb.path(&Oid::file(md5), Layout::V3)) {
+                if let Some(m) = meta {
                     state.insert_trusted(&FileStat::from_metadata(&m), HashKind::Md5, md5);
                 }
                 md5

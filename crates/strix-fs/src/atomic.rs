@@ -21,15 +21,14 @@ pub const TEMP_SUFFIX: &str = ".tmp";
 
 /// A fresh temporary path in `dir` for this process.
 pub fn temp_path_in(dir: &Path) -> PathBuf {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    let pid = *PID.get_or_init(std::process::id);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    dir.join(format!(
-        "{TEMP_PREFIX}{}-{n}-{nanos:08x}{TEMP_SUFFIX}",
-        std::process::id()
-    ))
+    dir.join(format!("{TEMP_PREFIX}{pid}-{n}-{nanos:08x}{TEMP_SUFFIX}"))
 }
 
 /// The pid encoded in a strix temporary file name, if `name` is one.

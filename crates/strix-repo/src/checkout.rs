@@ -73,6 +73,7 @@ pub fn link_output(
                     source,
                 })?;
         let ch = checkout_dir(abs, &manifest, &opts, progress).map_err(cerr)?;
+        repo.complete_dirs().insert(oid);
         Ok(if ch.is_empty() {
             OutChange::Unchanged
         } else if existed {

@@ -132,7 +132,7 @@ pub fn remove(repo: &Repo, cwd: &Path, targets: &[PathBuf], outs: bool) -> Resul
                     continue;
                 };
                 let saved = recorded_oid(out) == Some(m.oid)
-                    && in_cache(repo, &m.oid, Layout::for_kind(kind)).0;
+                    && in_cache(repo, &m.oid, Layout::for_kind(kind), false).0;
                 if !saved {
                     return Err(RepoError::Move {
                         from: repo.rel(&abs),

@@ -68,6 +68,9 @@ pub fn measure(
     };
     if meta.is_dir() {
         let tree = hash_dir(abs, kind, repo.state(), save, progress).map_err(tree_err)?;
+        if let Save::ToCache(_) = save {
+            repo.complete_dirs().insert(tree.oid());
+        }
         Ok(Some(Measured {
             oid: tree.oid(),
             size: tree.size,
@@ -92,9 +95,20 @@ pub fn measure(
 
 /// Whether an object (and, for a directory, every file it lists) is in the
 /// cache. For directories the manifest is returned when present.
-pub fn in_cache(repo: &Repo, oid: &Oid, layout: Layout) -> (bool, Option<Manifest>) {
+/// With `trust_hint`, a directory recorded as complete is not re-checked
+/// file by file (fine for reporting; callers about to delete data pass
+/// `false`).
+pub fn in_cache(
+    repo: &Repo,
+    oid: &Oid,
+    layout: Layout,
+    trust_hint: bool,
+) -> (bool, Option<Manifest>) {
     if !oid.is_dir {
         return (repo.odb().exists(oid, layout), None);
+    }
+    if trust_hint && repo.complete_dirs().contains(oid) && repo.odb().exists(oid, layout) {
+        return (true, None);
     }
     match repo.odb().read_manifest(oid, layout) {
         Ok(m) => {
@@ -104,6 +118,9 @@ pub fn in_cache(repo: &Repo, oid: &Oid, layout: Layout) -> (bool, Option<Manifes
                 .entries()
                 .par_iter()
                 .all(|e| odb.exists(&Oid::file(e.md5), layout));
+            if all {
+                repo.complete_dirs().insert(*oid);
+            }
             (all, Some(m))
         }
         Err(_) => (false, None),

@@ -17,6 +17,7 @@ use crate::settings::Settings;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+use strix_data::complete::CompleteDirs;
 use strix_data::{Odb, StateDb};
 use strix_fs::lock::RepoLock;
 use strix_git::GitRepo;
@@ -33,6 +34,7 @@ pub struct Repo {
     settings: Settings,
     odb: Odb,
     state: StateDb,
+    complete: CompleteDirs,
 }
 
 impl std::fmt::Debug for Repo {
@@ -84,12 +86,14 @@ impl Repo {
         };
         let odb = Odb::new(settings.cache_dir.clone(), settings.shared_group);
         let state = StateDb::open(&root.join(".dvc/tmp/strix/state-v1"));
+        let complete = CompleteDirs::open(&root.join(".dvc/tmp/strix/complete-v1"));
         Ok(Self {
             root,
             git,
             settings,
             odb,
             state,
+            complete,
         })
     }
 
@@ -179,9 +183,15 @@ impl Repo {
         &self.state
     }
 
+    /// Directory outputs known to be complete in the cache.
+    pub fn complete_dirs(&self) -> &CompleteDirs {
+        &self.complete
+    }
+
     /// Saves the state database; failures only cost a rehash next time.
     pub fn save_state(&mut self) {
         let _ = self.state.save();
+        let _ = self.complete.save();
     }
 
     /// Takes the repository lock (`.dvc/tmp/lock`) like DVC: 6 tries 0.5 s

@@ -59,7 +59,7 @@ pub fn status(
                     None => Some(OutStatus::New),
                     Some(rec) if rec != m.oid => Some(OutStatus::Modified),
                     Some(rec) => {
-                        if !out.cache || in_cache(repo, &rec, layout).0 {
+                        if !out.cache || in_cache(repo, &rec, layout, true).0 {
                             None
                         } else {
                             Some(OutStatus::NotInCache)

@@ -31,7 +31,8 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let CacheCmd::Dir(d) = a.cmd;
     let (repo, cwd) = super::open_repo()?;
     if d.value.is_none() && !d.unset {
-        p.out(super::display_rel(&cwd, &repo.settings().cache_dir));
+        // DVC prints the absolute path of the cache directory.
+        p.out(repo.settings().cache_dir.display().to_string());
         return Ok(0);
     }
     let paths = ConfigPaths::from_env(Some(repo.dvc_dir()));

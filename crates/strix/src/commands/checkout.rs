@@ -37,7 +37,15 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let bars = Bars::new(p.quiet);
     let result = strix_repo::checkout::checkout(&repo, &cwd, &a.targets, mode, &bars);
     repo.save_state();
-    let report = result?;
+    let report = result.map_err(|e| {
+        // DVC: an unknown checkout target is an uncaught CheckoutErrorSuggestGit (exit 255).
+        let not_tracked = matches!(e, strix_repo::RepoError::NotTracked(_));
+        let mut f = Failure::from(e);
+        if not_tracked {
+            f.code = 255;
+        }
+        f
+    })?;
     let mut added = 0;
     let mut modified = 0;
     for (path, is_dir, ch) in &report.changes {

@@ -82,8 +82,8 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
                 .any(|k| k.ends_with('/') && path.starts_with(k.as_str()))
         {
             let layout = strix_data::Layout::V3;
-            if !strix_repo::outputs::in_cache(&repo, oid, layout).0
-                && !strix_repo::outputs::in_cache(&repo, oid, strix_data::Layout::Legacy).0
+            if !strix_repo::outputs::in_cache(&repo, oid, layout, true).0
+                && !strix_repo::outputs::in_cache(&repo, oid, strix_data::Layout::Legacy, true).0
             {
                 not_in_cache.push(path.clone());
             }

@@ -46,7 +46,14 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     c.deleted.retain(|(path, _)| keep(&a.targets, path));
     c.modified.retain(|(path, _, _)| keep(&a.targets, path));
     if a.json {
-        p.out(to_json(&c, a.show_hash).to_string());
+        let mut v = to_json(&c, a.show_hash);
+        // Like DVC: no "not in cache" key when comparing two revisions or with --hide-missing.
+        if (a.b_rev.is_some() || a.hide_missing)
+            && let Some(map) = v.as_object_mut()
+        {
+            map.remove("not in cache");
+        }
+        p.out(v.to_string());
     } else {
         print_text(&c, a.show_hash, p);
     }
