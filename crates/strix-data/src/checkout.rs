@@ -15,11 +15,11 @@ use crate::progress::Progress;
 use crate::state::{FileStat, StateDb};
 use crate::walk::{WalkError, walk_dir};
 use rayon::prelude::*;
-use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
-use strix_fs::link::{LinkType, link_with_fallback};
+use std::sync::atomic::{AtomicBool, Ordering};
+use strix_fs::link::{LinkType, link_once};
 
 /// Options shared by file and directory checkouts.
 pub struct CheckoutOptions<'a> {
@@ -142,33 +142,146 @@ pub fn verify_object(
     Ok(obj)
 }
 
-/// Links a verified object to `dest` through a temporary name.
+/// Set once reflink failed with "unsupported": later files skip it.
+static REFLINK_UNSUPPORTED: AtomicBool = AtomicBool::new(false);
+
+/// Files up to this size are copied through memory (read, verify, write).
+const SMALL_COPY: u64 = 4 << 20;
+
+/// Puts cache object `md5` at `dest`, verifying it on the way. `is_new`
+/// says `dest` did not exist (so it can be created without a rename);
+/// `dest`'s directory must exist. The new file appears complete or not at
+/// all: through `O_TMPFILE`+link, or a temporary name renamed over the old
+/// file.
 fn place(
-    obj: &Path,
+    md5: Md5,
     dest: &Path,
     exec: bool,
+    is_new: bool,
     opts: &CheckoutOptions<'_>,
 ) -> Result<(), CheckoutError> {
-    let parent = dest.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(parent).map_err(io_err(parent))?;
-    let tmp = strix_fs::temp_path_in(parent);
-    match link_with_fallback(obj, &tmp, opts.link_types, exec) {
-        Ok(_) => {}
-        Err(e) => {
-            let _ = fs::remove_file(&tmp);
-            return Err(io_err(dest)(e));
+    let obj = opts.odb.path(&Oid::file(md5), opts.layout);
+    let mut last_err = None;
+    for &kind in opts.link_types {
+        let r = match kind {
+            LinkType::Reflink if REFLINK_UNSUPPORTED.load(Ordering::Relaxed) => continue,
+            LinkType::Copy => return place_copy(&obj, md5, dest, exec, is_new, opts),
+            _ => {
+                verify_object(opts, md5, dest)?;
+                link_via_temp(&obj, dest, kind, exec)
+            }
+        };
+        match r {
+            Ok(()) => return Ok(()),
+            Err(e) if strix_fs::link::is_fallback_error(&e) => {
+                if kind == LinkType::Reflink {
+                    REFLINK_UNSUPPORTED.store(true, Ordering::Relaxed);
+                }
+                last_err = Some(e);
+            }
+            Err(e) => return Err(io_err(dest)(e)),
         }
     }
+    Err(io_err(dest)(last_err.unwrap_or_else(|| {
+        io::Error::new(io::ErrorKind::Unsupported, "no usable cache.type")
+    })))
+}
+
+fn link_via_temp(obj: &Path, dest: &Path, kind: LinkType, exec: bool) -> io::Result<()> {
+    let parent = dest.parent().unwrap_or(Path::new("."));
+    let tmp = strix_fs::temp_path_in(parent);
+    if let Err(e) = link_once(obj, &tmp, kind, exec) {
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
+    }
+    replace_with(&tmp, dest)
+}
+
+/// Renames `tmp` over `dest` (removing a directory in the way).
+fn replace_with(tmp: &Path, dest: &Path) -> io::Result<()> {
+    if let Ok(m) = fs::symlink_metadata(dest)
+        && m.is_dir()
+        && let Err(e) = fs::remove_dir_all(dest)
+    {
+        let _ = fs::remove_file(tmp);
+        return Err(e);
+    }
+    fs::rename(tmp, dest).inspect_err(|_| {
+        let _ = fs::remove_file(tmp);
+    })
+}
+
+/// Copies an object, hashing the bytes as they are read: a corrupted object
+/// is refused before anything reaches the workspace.
+fn place_copy(
+    obj: &Path,
+    md5: Md5,
+    dest: &Path,
+    exec: bool,
+    is_new: bool,
+    opts: &CheckoutOptions<'_>,
+) -> Result<(), CheckoutError> {
+    let oid = Oid::file(md5);
+    let mut src = match fs::File::open(obj) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(CheckoutError::Missing {
+                oid,
+                path: dest.to_path_buf(),
+            });
+        }
+        Err(e) => return Err(io_err(obj)(e)),
+    };
+    let size = src.metadata().map_err(io_err(obj))?.len();
+    let mode = strix_fs::link::workspace_mode(exec);
+    let kind = match opts.layout {
+        Layout::V3 => HashKind::Md5,
+        Layout::Legacy => HashKind::Md5Dos2Unix,
+    };
+    if size <= SMALL_COPY && kind == HashKind::Md5 {
+        let mut data = Vec::with_capacity(size as usize);
+        io::Read::read_to_end(&mut src, &mut data).map_err(io_err(obj))?;
+        let actual = crate::hash::md5_bytes(&data);
+        if actual != md5 {
+            return Err(CheckoutError::Corrupted {
+                oid,
+                path: dest.to_path_buf(),
+                actual,
+            });
+        }
+        if is_new {
+            match strix_fs::write_new(dest, &data, mode).map_err(io_err(dest))? {
+                strix_fs::WriteNew::Created(_) => return Ok(()),
+                strix_fs::WriteNew::Existed => {}
+            }
+        }
+        let mut f = strix_fs::AtomicFile::create(dest, mode, false).map_err(io_err(dest))?;
+        io::Write::write_all(&mut f, &data).map_err(io_err(dest))?;
+        return commit_replacing(f, dest);
+    }
+    if kind != HashKind::Md5 {
+        // Legacy objects are checked with their own hash first.
+        verify_object(opts, md5, dest)?;
+    }
+    let mut f = strix_fs::AtomicFile::create(dest, mode, false).map_err(io_err(dest))?;
+    let (actual, _) = crate::hash::md5_stream(&mut src, Some(&mut f)).map_err(io_err(dest))?;
+    if kind == HashKind::Md5 && actual != md5 {
+        return Err(CheckoutError::Corrupted {
+            oid,
+            path: dest.to_path_buf(),
+            actual,
+        });
+    }
+    commit_replacing(f, dest)
+}
+
+fn commit_replacing(f: strix_fs::AtomicFile, dest: &Path) -> Result<(), CheckoutError> {
     if let Ok(m) = fs::symlink_metadata(dest)
         && m.is_dir()
     {
         fs::remove_dir_all(dest).map_err(io_err(dest))?;
     }
-    if let Err(e) = fs::rename(&tmp, dest) {
-        let _ = fs::remove_file(&tmp);
-        return Err(io_err(dest)(e));
-    }
-    Ok(())
+    f.commit().map_err(io_err(dest))
 }
 
 /// Checks out one file output.
@@ -204,16 +317,21 @@ pub fn checkout_file(
             }
         }
     };
-    let obj = verify_object(opts, md5, path)?;
-    place(&obj, path, exec, opts)?;
+    let parent = path.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(parent).map_err(io_err(parent))?;
+    place(md5, path, exec, change == Change::Added, opts)?;
     record_placed(path, md5, opts);
     Ok(change)
 }
 
+/// Records the hash of a file checkout just wrote. The racy-window rule is
+/// skipped: strix wrote these bytes itself a moment ago. (Only a concurrent
+/// writer changing the file within the same timestamp tick, keeping its
+/// size, could make the record stale; DVC records the same way.)
 fn record_placed(path: &Path, md5: Md5, opts: &CheckoutOptions<'_>) {
     if let Ok(m) = fs::metadata(path) {
         opts.state
-            .insert(&FileStat::from_metadata(&m), opts.kind, md5);
+            .insert_trusted(&FileStat::from_metadata(&m), opts.kind, md5);
     }
 }
 
@@ -242,51 +360,87 @@ pub fn checkout_dir(
     } else {
         Vec::new()
     };
-    let mut current: HashMap<String, crate::walk::WalkedFile> = existing
-        .into_iter()
-        .map(|f| (f.relpath.clone(), f))
-        .collect();
+    // Both lists sorted by relpath: one merge pass pairs them up without a
+    // hash map (a million entries stay cheap).
+    let mut existing = existing;
+    existing.par_sort_unstable_by(|a, b| a.relpath.as_bytes().cmp(b.relpath.as_bytes()));
+    let entries = manifest.entries();
+    let mut pairs: Vec<(usize, Option<usize>)> = Vec::with_capacity(entries.len());
+    let mut extras_idx: Vec<usize> = Vec::new();
+    {
+        let (mut i, mut j) = (0, 0);
+        while i < entries.len() || j < existing.len() {
+            let ord = match (entries.get(i), existing.get(j)) {
+                (Some(e), Some(f)) => e.relpath.as_bytes().cmp(f.relpath.as_bytes()),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, _) => std::cmp::Ordering::Greater,
+            };
+            match ord {
+                std::cmp::Ordering::Less => {
+                    pairs.push((i, None));
+                    i += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    pairs.push((i, Some(j)));
+                    i += 1;
+                    j += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    extras_idx.push(j);
+                    j += 1;
+                }
+            }
+        }
+    }
 
     // Classify every manifest entry.
     enum Todo {
         Add,
         Modify,
     }
-    let plan: Vec<(usize, Option<Todo>, Option<Md5>)> = manifest
-        .entries()
+    let wanted_symlink = opts.link_types.first() == Some(&LinkType::Symlink);
+    let plan: Vec<(usize, Option<Todo>, Option<Md5>)> = pairs
         .par_iter()
-        .enumerate()
-        .map(|(i, e)| match current.get(&e.relpath) {
-            None => Ok((i, Some(Todo::Add), None)),
-            Some(f) => {
-                let cur = current_md5(&f.path, &f.stat, opts).map_err(io_err(&f.path))?;
-                let unchanged = cur == e.md5 && !opts.relink && !f.is_symlink;
-                Ok((i, (!unchanged).then_some(Todo::Modify), Some(cur)))
+        .map(|&(i, cur_idx)| {
+            let e = &entries[i];
+            match cur_idx {
+                None => Ok((i, Some(Todo::Add), None)),
+                Some(j) => {
+                    let f = &existing[j];
+                    let path = f.path(dir);
+                    let cur = current_md5(&path, &f.stat, opts).map_err(io_err(&path))?;
+                    // A symlink in the workspace is replaced by a copy, unless
+                    // symlinks are what cache.type asks for.
+                    let unchanged =
+                        cur == e.md5 && !opts.relink && (!f.is_symlink || wanted_symlink);
+                    Ok((i, (!unchanged).then_some(Todo::Modify), Some(cur)))
+                }
             }
         })
         .collect::<Result<_, CheckoutError>>()?;
+    drop(pairs);
 
     // Files that would be overwritten or removed must be saved somewhere.
     let mut unsaved = Vec::new();
     for (i, todo, cur) in &plan {
         if let (Some(Todo::Modify), Some(cur)) = (todo, cur) {
-            let e = &manifest.entries()[*i];
+            let e = &entries[*i];
             if *cur != e.md5 && !opts.force && !opts.odb.exists(&Oid::file(*cur), opts.layout) {
                 unsaved.push(dir.join(&e.relpath));
             }
         }
     }
-    for e in manifest.entries() {
-        current.remove(&e.relpath);
-    }
-    let extras: Vec<crate::walk::WalkedFile> = current.into_values().collect();
+    let extras: Vec<&crate::walk::WalkedFile> = extras_idx.iter().map(|&j| &existing[j]).collect();
     let extra_hashes: Vec<Md5> = extras
         .par_iter()
-        .map(|f| current_md5(&f.path, &f.stat, opts).map_err(io_err(&f.path)))
+        .map(|f| {
+            let path = f.path(dir);
+            current_md5(&path, &f.stat, opts).map_err(io_err(&path))
+        })
         .collect::<Result<_, _>>()?;
     for (f, m) in extras.iter().zip(&extra_hashes) {
         if !opts.force && !opts.odb.exists(&Oid::file(*m), opts.layout) {
-            unsaved.push(f.path.clone());
+            unsaved.push(f.path(dir));
         }
     }
     if !unsaved.is_empty() {
@@ -294,45 +448,59 @@ pub fn checkout_dir(
         return Err(CheckoutError::Unsaved(unsaved));
     }
 
-    let work: Vec<(usize, bool)> = plan
+    let work: Vec<(usize, bool, bool)> = plan
         .iter()
-        .filter_map(|(i, todo, _)| match todo {
-            Some(Todo::Add) => Some((*i, true)),
-            Some(Todo::Modify) => Some((*i, false)),
+        .filter_map(|(i, todo, cur)| match todo {
+            Some(Todo::Add) => Some((*i, true, true)),
+            Some(Todo::Modify) => Some((*i, false, *cur != Some(manifest.entries()[*i].md5))),
             None => None,
         })
         .collect();
+    // Directories first, once each, so workers only create files.
+    let mut dirs: Vec<PathBuf> = work
+        .iter()
+        .filter_map(|(i, _, _)| {
+            dir.join(&manifest.entries()[*i].relpath)
+                .parent()
+                .map(Path::to_path_buf)
+        })
+        .collect();
+    dirs.sort();
+    dirs.dedup();
+    for d in &dirs {
+        fs::create_dir_all(d).map_err(io_err(d))?;
+    }
     progress.start("Checking out", Some(work.len() as u64));
-    let results: Vec<(usize, bool, Result<(), CheckoutError>)> = work
+    let results: Vec<(usize, bool, bool, Result<(), CheckoutError>)> = work
         .par_iter()
-        .map(|&(i, added)| {
+        .map(|&(i, added, changed)| {
             let e = &manifest.entries()[i];
             let dest = dir.join(&e.relpath);
-            let r = verify_object(opts, e.md5, &dest).and_then(|obj| {
-                place(&obj, &dest, false, opts)?;
+            let r = place(e.md5, &dest, false, added, opts).map(|()| {
                 record_placed(&dest, e.md5, opts);
-                Ok(())
             });
             progress.inc(1);
-            (i, added, r)
+            (i, added, changed, r)
         })
         .collect();
     progress.finish();
 
     let mut changes = DirChanges::default();
     let mut failures = Vec::new();
-    for (i, added, r) in results {
+    for (i, added, changed, r) in results {
         let rel = manifest.entries()[i].relpath.clone();
         match r {
             Ok(()) if added => changes.added.push(rel),
-            Ok(()) => changes.modified.push(rel),
+            Ok(()) if changed => changes.modified.push(rel),
+            Ok(()) => {}
             Err(e) => failures.push(e),
         }
     }
     for f in &extras {
-        fs::remove_file(&f.path).map_err(io_err(&f.path))?;
+        let path = f.path(dir);
+        fs::remove_file(&path).map_err(io_err(&path))?;
         changes.deleted.push(f.relpath.clone());
-        remove_empty_parents(f.path.parent(), dir);
+        remove_empty_parents(path.parent(), dir);
     }
     if !dir.exists() {
         fs::create_dir_all(dir).map_err(io_err(dir))?;

@@ -12,7 +12,6 @@
 //! `/` separators. The object id is the MD5 of those bytes plus `.dir`.
 //! The size and file count live in the `.dvc` entry, not here.
 
-use crate::hash::md5_bytes;
 use crate::oid::{Md5, Oid};
 use crate::pyjson;
 
@@ -98,9 +97,9 @@ impl Manifest {
             .map(|i| &self.entries[i])
     }
 
-    /// The exact bytes DVC writes.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut s = String::with_capacity(self.entries.len() * 72 + 2);
+    /// Feeds the exact bytes DVC writes to `sink`, in chunks.
+    fn serialize(&self, mut sink: impl FnMut(&[u8])) {
+        let mut s = String::with_capacity(64 * 1024 + 512);
         s.push('[');
         for (i, e) in self.entries.iter().enumerate() {
             if i > 0 {
@@ -111,52 +110,65 @@ impl Manifest {
             s.push_str("\", \"relpath\": ");
             pyjson::push_str(&mut s, &e.relpath);
             s.push('}');
+            if s.len() >= 64 * 1024 {
+                sink(s.as_bytes());
+                s.clear();
+            }
         }
         s.push(']');
-        s.into_bytes()
+        sink(s.as_bytes());
     }
 
-    /// The `.dir` object id of this manifest.
+    /// The exact bytes DVC writes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.entries.len() * 72 + 2);
+        self.serialize(|chunk| out.extend_from_slice(chunk));
+        out
+    }
+
+    /// The `.dir` object id of this manifest (hashed as it is serialised,
+    /// without holding the whole JSON in memory).
     pub fn oid(&self) -> Oid {
-        Oid::dir(md5_bytes(&self.to_bytes()))
+        use md5::Digest;
+        let mut h = md5::Md5::new();
+        self.serialize(|chunk| h.update(chunk));
+        Oid::dir(Md5(h.finalize().into()))
     }
 
     /// Parses manifest bytes from a cache or remote, treating them as
     /// untrusted: every relpath is checked, duplicates are refused. Legacy
     /// manifests may carry extra keys; they are ignored.
     pub fn parse(bytes: &[u8]) -> Result<Self, ManifestError> {
-        let value: serde_json::Value = serde_json::from_slice(bytes)?;
-        let list = value.as_array().ok_or(ManifestError::Entry {
-            index: 0,
-            reason: "the manifest is not a JSON list",
-        })?;
+        // Typed, borrowing parse: a million entries must not become a
+        // million JSON maps.
+        #[derive(serde::Deserialize)]
+        struct Raw<'a> {
+            #[serde(borrow, default)]
+            md5: Option<std::borrow::Cow<'a, str>>,
+            #[serde(borrow, default)]
+            relpath: Option<std::borrow::Cow<'a, str>>,
+        }
+        let list: Vec<Raw<'_>> = serde_json::from_slice(bytes)?;
         let mut entries = Vec::with_capacity(list.len());
-        for (index, item) in list.iter().enumerate() {
-            let obj = item.as_object().ok_or(ManifestError::Entry {
+        for (index, item) in list.into_iter().enumerate() {
+            let relpath = item.relpath.ok_or(ManifestError::Entry {
                 index,
-                reason: "not an object",
+                reason: "missing 'relpath'",
             })?;
-            let relpath =
-                obj.get("relpath")
-                    .and_then(|v| v.as_str())
-                    .ok_or(ManifestError::Entry {
-                        index,
-                        reason: "missing 'relpath'",
-                    })?;
-            let md5 = obj
-                .get("md5")
-                .and_then(|v| v.as_str())
+            let md5 = item
+                .md5
+                .as_deref()
                 .and_then(Md5::from_hex)
                 .ok_or(ManifestError::Entry {
                     index,
                     reason: "missing or invalid 'md5'",
                 })?;
-            check_relpath(relpath).map_err(|reason| ManifestError::UnsafePath {
+            check_relpath(&relpath).map_err(|reason| ManifestError::UnsafePath {
                 relpath: relpath.to_string(),
                 reason,
             })?;
             entries.push(Entry {
-                relpath: relpath.to_string(),
+                relpath: relpath.into_owned(),
                 md5,
             });
         }

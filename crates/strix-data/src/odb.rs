@@ -15,7 +15,7 @@
 use crate::hash::{HashKind, md5_stream};
 use crate::oid::{Md5, Oid};
 use std::fs::{self, File};
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -103,13 +103,33 @@ impl Odb {
         fs::symlink_metadata(self.path(oid, layout)).is_ok()
     }
 
+    /// Creates `dir` and its missing parents; with `cache.shared = group`
+    /// every directory created inside the cache gets mode 2775, as DVC's.
     fn ensure_dir(&self, dir: &Path) -> io::Result<()> {
         if dir.is_dir() {
             return Ok(());
         }
-        fs::create_dir_all(dir)?;
-        if self.shared_group {
-            fs::set_permissions(dir, fs::Permissions::from_mode(0o2775))?;
+        if !self.shared_group {
+            return fs::create_dir_all(dir);
+        }
+        let mut missing = Vec::new();
+        let mut cur = Some(dir);
+        while let Some(d) = cur {
+            if d.is_dir() {
+                break;
+            }
+            missing.push(d);
+            cur = d.parent();
+        }
+        for d in missing.into_iter().rev() {
+            match fs::create_dir(d) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+            if d.starts_with(&self.root) {
+                fs::set_permissions(d, fs::Permissions::from_mode(0o2775))?;
+            }
         }
         Ok(())
     }
@@ -181,7 +201,7 @@ impl Odb {
                     return Ok((md5, buf.len() as u64, None));
                 }
                 let meta = self.write_object(&dest, &buf)?;
-                Ok((md5, buf.len() as u64, Some(meta)))
+                Ok((md5, buf.len() as u64, meta))
             });
         }
         // The temp file lives in the layout root until we know the md5.
@@ -235,122 +255,26 @@ impl Odb {
         if self.shared_group { 0o664 } else { 0o644 }
     }
 
-    /// Writes a whole object so that it appears complete or not at all.
-    /// Returns the object's metadata. An existing object is left alone.
-    ///
-    /// On Linux the bytes go into an anonymous `O_TMPFILE` inode in the
-    /// object's directory, which is then linked under its final name: no
-    /// temporary name ever exists, and a killed process leaves nothing
-    /// behind. Elsewhere (or where the filesystem lacks `O_TMPFILE`), a
-    /// named temporary file is renamed into place.
-    fn write_object(&self, dest: &Path, data: &[u8]) -> Result<fs::Metadata, OdbError> {
+    /// Writes a whole object so that it appears complete or not at all
+    /// (see [`strix_fs::write_new`]). Returns the object's metadata when
+    /// this call created it; an existing object is left alone.
+    fn write_object(&self, dest: &Path, data: &[u8]) -> Result<Option<fs::Metadata>, OdbError> {
         let werr = |source| OdbError::Write {
             path: dest.to_path_buf(),
             source,
         };
-        let dir = dest.parent().expect("object has a parent");
-        match self.write_object_tmpfile(dir, dest, data) {
-            Ok(m) => return Ok(m),
-            Err(TmpfileError::Unsupported) => {}
-            Err(TmpfileError::Io(e)) => return Err(werr(e)),
-        }
-        let tmp = strix_fs::temp_path_in(dir);
-        let open = |p: &Path| {
-            fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o444)
-                .open(p)
-        };
-        let mut out = match open(&tmp) {
-            Ok(f) => f,
+        let r = match strix_fs::write_new(dest, data, 0o444) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                self.ensure_dir(dir).map_err(werr)?;
-                open(&tmp).map_err(werr)?
+                self.ensure_dir(dest.parent().expect("object has a parent"))
+                    .map_err(werr)?;
+                strix_fs::write_new(dest, data, 0o444)
             }
-            Err(e) => return Err(werr(e)),
+            other => other,
         };
-        let mut guard = TempGuard(Some(tmp.clone()));
-        out.write_all(data).map_err(werr)?;
-        if self.shared_group {
-            // The umask may have cleared bits; objects are always 0444.
-            out.set_permissions(fs::Permissions::from_mode(0o444))
-                .map_err(werr)?;
+        match r.map_err(werr)? {
+            strix_fs::WriteNew::Created(m) => Ok(Some(m)),
+            strix_fs::WriteNew::Existed => Ok(None),
         }
-        let meta = out.metadata().map_err(werr)?;
-        drop(out);
-        fs::rename(&tmp, dest).map_err(werr)?;
-        guard.0 = None;
-        Ok(meta)
-    }
-
-    #[cfg(target_os = "linux")]
-    fn write_object_tmpfile(
-        &self,
-        dir: &Path,
-        dest: &Path,
-        data: &[u8],
-    ) -> Result<fs::Metadata, TmpfileError> {
-        use std::os::unix::ffi::OsStrExt;
-        let open = || {
-            fs::OpenOptions::new()
-                .write(true)
-                .mode(0o444)
-                .custom_flags(libc::O_TMPFILE)
-                .open(dir)
-        };
-        let mut out = match open() {
-            Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                self.ensure_dir(dir).map_err(TmpfileError::Io)?;
-                open().map_err(TmpfileError::classify)?
-            }
-            Err(e) => return Err(TmpfileError::classify(e)),
-        };
-        out.write_all(data).map_err(TmpfileError::Io)?;
-        if self.shared_group {
-            out.set_permissions(fs::Permissions::from_mode(0o444))
-                .map_err(TmpfileError::Io)?;
-        }
-        let meta = out.metadata().map_err(TmpfileError::Io)?;
-        use std::os::fd::AsRawFd;
-        let proc_path = std::ffi::CString::new(format!("/proc/self/fd/{}", out.as_raw_fd()))
-            .expect("no NUL in a proc path");
-        let dest_c = std::ffi::CString::new(dest.as_os_str().as_bytes())
-            .map_err(|_| TmpfileError::Io(io::Error::from(io::ErrorKind::InvalidInput)))?;
-        // SAFETY: both paths are valid NUL-terminated strings.
-        let rc = unsafe {
-            libc::linkat(
-                libc::AT_FDCWD,
-                proc_path.as_ptr(),
-                libc::AT_FDCWD,
-                dest_c.as_ptr(),
-                libc::AT_SYMLINK_FOLLOW,
-            )
-        };
-        if rc != 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::AlreadyExists {
-                // Same content is already there.
-                return fs::metadata(dest).map_err(TmpfileError::Io);
-            }
-            if e.raw_os_error() == Some(libc::ENOENT) {
-                // No /proc: fall back to a named temporary.
-                return Err(TmpfileError::Unsupported);
-            }
-            return Err(TmpfileError::Io(e));
-        }
-        Ok(meta)
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    fn write_object_tmpfile(
-        &self,
-        _dir: &Path,
-        _dest: &Path,
-        _data: &[u8],
-    ) -> Result<fs::Metadata, TmpfileError> {
-        Err(TmpfileError::Unsupported)
     }
 
     /// Re-hashes an object and compares it with its id.
@@ -412,24 +336,6 @@ const SMALL_FILE: u64 = 4 << 20;
 
 thread_local! {
     static SMALL_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Why the `O_TMPFILE` path was not taken.
-enum TmpfileError {
-    /// The filesystem or OS cannot do it: use a named temporary.
-    Unsupported,
-    Io(io::Error),
-}
-
-impl TmpfileError {
-    fn classify(e: io::Error) -> Self {
-        match e.raw_os_error() {
-            Some(libc::EOPNOTSUPP) | Some(libc::EISDIR) | Some(libc::EINVAL) => {
-                TmpfileError::Unsupported
-            }
-            _ => TmpfileError::Io(e),
-        }
-    }
 }
 
 struct TempGuard(Option<PathBuf>);

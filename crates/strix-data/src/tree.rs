@@ -37,29 +37,24 @@ pub enum TreeError {
     Odb(#[from] OdbError),
 }
 
-/// One hashed file of a directory.
-#[derive(Debug, Clone)]
-pub struct TreeFile {
-    pub relpath: String,
-    pub path: PathBuf,
-    pub stat: FileStat,
-    pub md5: Md5,
-    pub is_symlink: bool,
-}
-
-/// A hashed directory.
+/// A hashed directory. Kept small: for a million files only the manifest
+/// (relpath + md5 per file) stays in memory.
 #[derive(Debug, Clone)]
 pub struct Tree {
     pub manifest: Manifest,
     /// Sum of file sizes.
     pub size: u64,
-    /// Files in manifest order.
-    pub files: Vec<TreeFile>,
+    /// Relpaths of entries that are symlinks in the workspace.
+    pub symlinks: Vec<String>,
 }
 
 impl Tree {
     pub fn oid(&self) -> Oid {
         self.manifest.oid()
+    }
+
+    pub fn nfiles(&self) -> usize {
+        self.manifest.len()
     }
 }
 
@@ -107,31 +102,60 @@ pub fn hash_one(
     Ok(md5)
 }
 
-/// Hashes already-listed files in parallel.
+/// Hashes already-listed files in parallel, consuming the listing.
+/// Returns the manifest entries (unsorted), the total size and the
+/// symlinks.
 pub fn hash_files(
+    dir: &Path,
     files: Vec<WalkedFile>,
     kind: HashKind,
     state: &StateDb,
     save: Save<'_>,
     progress: &dyn Progress,
-) -> Result<Vec<TreeFile>, TreeError> {
+) -> Result<(Vec<Entry>, u64, Vec<String>), TreeError> {
     progress.start("Computing hashes", Some(files.len() as u64));
-    let out: Result<Vec<TreeFile>, TreeError> = files
-        .into_par_iter()
-        .map(|f| {
-            let md5 = hash_one(&f.path, &f.stat, kind, state, save)?;
-            progress.inc(1);
-            Ok(TreeFile {
-                relpath: f.relpath,
-                path: f.path,
-                stat: f.stat,
-                md5,
-                is_symlink: f.is_symlink,
-            })
+    let size = files.iter().map(|f| f.stat.size).sum();
+    let symlinks = files
+        .iter()
+        .filter(|f| f.is_symlink)
+        .map(|f| f.relpath.clone())
+        .collect();
+    // Hash in place: one output vector, no intermediate collections.
+    let stats: Vec<FileStat> = files.iter().map(|f| f.stat).collect();
+    let mut entries: Vec<Entry> = files
+        .into_iter()
+        .map(|f| Entry {
+            relpath: f.relpath,
+            md5: Md5::default(),
         })
         .collect();
+    let first_error: std::sync::Mutex<Option<TreeError>> = std::sync::Mutex::new(None);
+    entries
+        .par_iter_mut()
+        .zip(stats.par_iter())
+        .for_each(|(e, st)| {
+            if first_error.lock().map(|g| g.is_some()).unwrap_or(true) {
+                return;
+            }
+            match hash_one(&dir.join(&e.relpath), st, kind, state, save) {
+                Ok(md5) => e.md5 = md5,
+                Err(err) => {
+                    if let Ok(mut g) = first_error.lock()
+                        && g.is_none()
+                    {
+                        *g = Some(err);
+                    }
+                }
+            }
+            progress.inc(1);
+        });
+    drop(stats);
+    let out = match first_error.into_inner().ok().flatten() {
+        Some(e) => Err(e),
+        None => Ok(entries),
+    };
     progress.finish();
-    out
+    Ok((out?, size, symlinks))
 }
 
 /// Walks, hashes (and optionally saves) a directory.
@@ -144,25 +168,15 @@ pub fn hash_dir(
 ) -> Result<Tree, TreeError> {
     let threads = rayon::current_num_threads();
     let files = walk_dir(dir, threads)?;
-    let mut files = hash_files(files, kind, state, save, progress)?;
-    files.par_sort_unstable_by(|a, b| a.relpath.as_bytes().cmp(b.relpath.as_bytes()));
-    let size = files.iter().map(|f| f.stat.size).sum();
-    let manifest = Manifest::from_entries(
-        files
-            .iter()
-            .map(|f| Entry {
-                relpath: f.relpath.clone(),
-                md5: f.md5,
-            })
-            .collect(),
-    );
+    let (entries, size, symlinks) = hash_files(dir, files, kind, state, save, progress)?;
+    let manifest = Manifest::from_entries(entries);
     if let Save::ToCache(odb) = save {
         odb.put_bytes(&manifest.oid(), Layout::V3, &manifest.to_bytes())?;
     }
     Ok(Tree {
         manifest,
         size,
-        files,
+        symlinks,
     })
 }
 
@@ -189,7 +203,7 @@ mod tests {
             tree.oid().to_string(),
             "bf8385e2b15aea0801b306267fe382bc.dir"
         );
-        assert_eq!(tree.files.len(), 13);
+        assert_eq!(tree.nfiles(), 13);
         assert_eq!(tree.size, 57);
     }
 
@@ -211,15 +225,18 @@ mod tests {
         )
         .unwrap();
         assert!(odb.exists(&t.oid(), Layout::V3));
-        for f in &t.files {
-            assert!(odb.exists(&Oid::file(f.md5), Layout::V3));
+        for e in t.manifest.entries() {
+            assert!(odb.exists(&Oid::file(e.md5), Layout::V3));
         }
         let m = odb.read_manifest(&t.oid(), Layout::V3).unwrap();
         assert_eq!(m, t.manifest);
         state.save().unwrap();
         // Parallel hashing equals a serial rehash of every file.
-        for f in &t.files {
-            assert_eq!(crate::hash::md5_file(&f.path).unwrap().0, f.md5);
+        for e in t.manifest.entries() {
+            assert_eq!(
+                crate::hash::md5_file(&data.join(&e.relpath)).unwrap().0,
+                e.md5
+            );
         }
     }
 }

@@ -4,25 +4,30 @@
 //! Git's own ignore files play no part.
 
 use crate::state::FileStat;
-use ignore::{WalkBuilder, WalkState};
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use rayon::prelude::*;
 use std::fs;
 use std::io;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// A regular file found in a directory.
 #[derive(Debug, Clone)]
 pub struct WalkedFile {
     /// POSIX path relative to the walked directory.
     pub relpath: String,
-    /// Full path.
-    pub path: PathBuf,
     /// Stat of the file (of its target, for a symlink).
     pub stat: FileStat,
     /// Whether the entry itself is a symlink (DVC replaces these by copies).
     pub is_symlink: bool,
     pub is_exec: bool,
+}
+
+impl WalkedFile {
+    /// Full path of the file, given the walked directory.
+    pub fn path(&self, dir: &Path) -> PathBuf {
+        dir.join(&self.relpath)
+    }
 }
 
 /// Why a directory could not be listed.
@@ -46,138 +51,151 @@ pub enum WalkError {
 
 const ALWAYS_IGNORED: [&str; 3] = [".git", ".hg", ".dvc"];
 
-/// Lists every file under `dir` (recursively), skipping ignored ones.
-/// The result is in no particular order.
-pub fn walk_dir(dir: &Path, threads: usize) -> Result<Vec<WalkedFile>, WalkError> {
-    let results: Mutex<Vec<WalkedFile>> = Mutex::new(Vec::new());
-    let first_error: Mutex<Option<WalkError>> = Mutex::new(None);
-    let walker = WalkBuilder::new(dir)
-        .standard_filters(false)
-        .hidden(false)
-        .parents(true)
-        .follow_links(false)
-        .add_custom_ignore_filename(".dvcignore")
-        .filter_entry(|e| {
-            !e.file_name()
-                .to_str()
-                .is_some_and(|n| ALWAYS_IGNORED.contains(&n))
-        })
-        .threads(threads.max(1))
-        .build_parallel();
-    walker.run(|| {
-        let results = &results;
-        let first_error = &first_error;
-        let mut flush = Flush {
-            local: Vec::new(),
-            sink: results,
+/// The `.dvcignore` files of the walked directory's ancestors, up to the
+/// repository root (the nearest ancestor holding `.dvc/`). A `.dvcignore`
+/// inside the walked tree is an error, as in DVC, so these are all the
+/// rules that can apply.
+struct Rules {
+    matchers: Vec<Gitignore>,
+}
+
+impl Rules {
+    fn for_dir(dir: &Path) -> Result<Self, WalkError> {
+        let mut chain = Vec::new();
+        let mut cur = dir.parent();
+        while let Some(d) = cur {
+            chain.push(d.to_path_buf());
+            if d.join(".dvc").is_dir() {
+                break;
+            }
+            cur = d.parent();
+        }
+        if !chain.last().is_some_and(|d| d.join(".dvc").is_dir()) {
+            // Not inside a repository: only the directory's own parent.
+            chain.truncate(1);
+        }
+        let mut matchers = Vec::new();
+        for d in chain.iter().rev() {
+            let file = d.join(".dvcignore");
+            if !file.is_file() {
+                continue;
+            }
+            let mut b = GitignoreBuilder::new(d);
+            if let Some(e) = b.add(&file) {
+                return Err(WalkError::Ignore {
+                    path: file,
+                    message: e.to_string(),
+                });
+            }
+            let g = b.build().map_err(|e| WalkError::Ignore {
+                path: file.clone(),
+                message: e.to_string(),
+            })?;
+            if g.num_ignores() + g.num_whitelists() > 0 {
+                matchers.push(g);
+            }
+        }
+        Ok(Self { matchers })
+    }
+
+    /// Deeper files override shallower ones; the last match decides.
+    fn ignored(&self, path: &Path, is_dir: bool) -> bool {
+        for m in self.matchers.iter().rev() {
+            match m.matched(path, is_dir) {
+                ignore::Match::Ignore(_) => return true,
+                ignore::Match::Whitelist(_) => return false,
+                ignore::Match::None => {}
+            }
+        }
+        false
+    }
+}
+
+fn is_temp(name: &str) -> bool {
+    name.starts_with(strix_fs::TEMP_PREFIX) && name.ends_with(strix_fs::TEMP_SUFFIX)
+}
+
+/// Lists every file under `dir` (recursively), skipping ignored ones. The
+/// result is in no particular order. Directories are read in parallel and
+/// each entry is stat'ed relative to its directory (no full path lookups).
+pub fn walk_dir(dir: &Path, _threads: usize) -> Result<Vec<WalkedFile>, WalkError> {
+    let rules = Rules::for_dir(dir)?;
+    walk_rec(dir, dir, "", &rules)
+}
+
+fn walk_rec(
+    top: &Path,
+    abs: &Path,
+    prefix: &str,
+    rules: &Rules,
+) -> Result<Vec<WalkedFile>, WalkError> {
+    let io_err = |source| WalkError::Io {
+        path: abs.to_path_buf(),
+        source,
+    };
+    let mut files = Vec::new();
+    let mut subdirs: Vec<(PathBuf, String)> = Vec::new();
+    for entry in fs::read_dir(abs).map_err(io_err)? {
+        let entry = entry.map_err(io_err)?;
+        let os_name = entry.file_name();
+        let Some(name) = os_name.to_str() else {
+            return Err(WalkError::NonUtf8(entry.path()));
         };
-        Box::new(move |entry| {
-            let fail = |e: WalkError| {
-                let mut slot = first_error.lock().expect("walk error lock");
-                if slot.is_none() {
-                    *slot = Some(e);
-                }
-                WalkState::Quit
-            };
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    if let Some(ioe) = e.io_error() {
-                        let kind = ioe.kind();
-                        return fail(WalkError::Io {
-                            path: dir.to_path_buf(),
-                            source: io::Error::new(kind, e.to_string()),
-                        });
-                    }
-                    return fail(WalkError::Ignore {
-                        path: dir.to_path_buf(),
-                        message: e.to_string(),
-                    });
-                }
-            };
-            let Some(ft) = entry.file_type() else {
-                return WalkState::Continue;
-            };
-            if ft.is_dir() {
-                return WalkState::Continue;
+        if ALWAYS_IGNORED.contains(&name) || is_temp(name) {
+            continue;
+        }
+        if name == ".dvcignore" {
+            return Err(WalkError::DvcignoreInside(top.to_path_buf()));
+        }
+        let ft = entry.file_type().map_err(io_err)?;
+        let is_symlink = ft.is_symlink();
+        let meta = if is_symlink {
+            match fs::metadata(entry.path()) {
+                Ok(m) => m,
+                Err(_) => return Err(WalkError::BrokenSymlink(entry.path())),
             }
-            let path = entry.path();
-            if entry.file_name().to_str().is_some_and(|n| {
-                n.starts_with(strix_fs::TEMP_PREFIX) && n.ends_with(strix_fs::TEMP_SUFFIX)
-            }) {
-                // strix's own temporaries are never data.
-                return WalkState::Continue;
+        } else if ft.is_dir() {
+            if !rules.matchers.is_empty() && rules.ignored(&entry.path(), true) {
+                continue;
             }
-            if entry.depth() > 0 && entry.file_name() == ".dvcignore" {
-                return fail(WalkError::DvcignoreInside(dir.to_path_buf()));
-            }
-            let rel = match path.strip_prefix(dir) {
-                Ok(r) => r,
-                Err(_) => return WalkState::Continue,
-            };
-            let Some(relpath) = rel.to_str() else {
-                return fail(WalkError::NonUtf8(path.to_path_buf()));
-            };
-            let is_symlink = ft.is_symlink();
-            let meta = if is_symlink {
-                match fs::metadata(path) {
-                    Ok(m) => m,
-                    Err(_) => return fail(WalkError::BrokenSymlink(path.to_path_buf())),
-                }
-            } else {
-                match entry.metadata() {
-                    Ok(m) => m,
-                    Err(e) => {
-                        return fail(WalkError::Io {
-                            path: path.to_path_buf(),
-                            source: io::Error::other(e.to_string()),
-                        });
-                    }
-                }
-            };
-            if meta.is_dir() {
-                // A symlink to a directory: DVC does not descend into it.
-                return WalkState::Continue;
-            }
-            if !meta.is_file() {
-                return WalkState::Continue;
-            }
-            flush.local.push(WalkedFile {
-                relpath: relpath.to_string(),
-                path: path.to_path_buf(),
-                stat: FileStat::from_metadata(&meta),
-                is_symlink,
-                is_exec: meta.permissions().mode() & 0o111 != 0,
-            });
-            if flush.local.len() >= 4096 {
-                flush.flush();
-            }
-            WalkState::Continue
-        })
-    });
-    if let Some(e) = first_error.into_inner().expect("walk error lock") {
-        return Err(e);
+            subdirs.push((entry.path(), format!("{prefix}{name}/")));
+            continue;
+        } else {
+            entry.metadata().map_err(|source| WalkError::Io {
+                path: entry.path(),
+                source,
+            })?
+        };
+        if meta.is_dir() {
+            // A symlink to a directory: DVC does not descend into it.
+            continue;
+        }
+        if !meta.is_file() {
+            continue;
+        }
+        if !rules.matchers.is_empty() && rules.ignored(&entry.path(), false) {
+            continue;
+        }
+        files.push(WalkedFile {
+            relpath: format!("{prefix}{name}"),
+            stat: FileStat::from_metadata(&meta),
+            is_symlink,
+            is_exec: meta.permissions().mode() & 0o111 != 0,
+        });
     }
-    Ok(results.into_inner().expect("walk results lock"))
-}
-
-/// Moves a worker's batch into the shared list, also when the worker ends.
-struct Flush<'a> {
-    local: Vec<WalkedFile>,
-    sink: &'a Mutex<Vec<WalkedFile>>,
-}
-
-impl Flush<'_> {
-    fn flush(&mut self) {
-        let mut sink = self.sink.lock().expect("walk results lock");
-        sink.append(&mut self.local);
+    if subdirs.is_empty() {
+        return Ok(files);
     }
-}
-
-impl Drop for Flush<'_> {
-    fn drop(&mut self) {
-        self.flush();
+    let nested: Vec<Vec<WalkedFile>> = subdirs
+        .par_iter()
+        .map(|(p, pre)| walk_rec(top, p, pre, rules))
+        .collect::<Result<_, _>>()?;
+    let total = files.len() + nested.iter().map(Vec::len).sum::<usize>();
+    files.reserve(total - files.len());
+    for mut n in nested {
+        files.append(&mut n);
     }
+    Ok(files)
 }
 
 #[cfg(test)]

@@ -130,3 +130,125 @@ pub fn atomic_write_mode(path: &Path, data: &[u8], mode: u32) -> io::Result<()> 
     f.write_all(data)?;
     f.commit()
 }
+
+/// What [`write_new`] did.
+#[derive(Debug)]
+pub enum WriteNew {
+    /// The file was created; its metadata as written.
+    Created(std::fs::Metadata),
+    /// A file of that name already existed and was left alone.
+    Existed,
+}
+
+/// Creates `dest` holding exactly `data` with `mode`, or leaves an existing
+/// `dest` alone. The file appears complete or not at all:
+///
+/// * on Linux the bytes go into an anonymous `O_TMPFILE` inode in the
+///   destination directory, which is then linked under its name, so no
+///   temporary name exists and a killed process leaves nothing behind;
+/// * elsewhere, or where the filesystem lacks `O_TMPFILE`, a named
+///   temporary is written and hard-linked to the name (no clobbering), then
+///   removed.
+///
+/// `mode` is applied exactly (not masked by the umask).
+pub fn write_new(dest: &Path, data: &[u8], mode: u32) -> io::Result<WriteNew> {
+    let dir = dest.parent().unwrap_or(Path::new("."));
+    #[cfg(target_os = "linux")]
+    {
+        match write_new_tmpfile(dir, dest, data, mode) {
+            Ok(r) => return Ok(r),
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(libc::EOPNOTSUPP) | Some(libc::EISDIR) | Some(libc::EINVAL)
+                ) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    let tmp = temp_path_in(dir);
+    let result = (|| {
+        let mut f = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&tmp)?;
+        f.write_all(data)?;
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
+        let meta = f.metadata()?;
+        drop(f);
+        match fs::hard_link(&tmp, dest) {
+            Ok(()) => Ok(WriteNew::Created(meta)),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(WriteNew::Existed),
+            Err(e) => Err(e),
+        }
+    })();
+    let _ = fs::remove_file(&tmp);
+    result
+}
+
+#[cfg(target_os = "linux")]
+fn write_new_tmpfile(dir: &Path, dest: &Path, data: &[u8], mode: u32) -> io::Result<WriteNew> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .mode(0o600)
+        .custom_flags(libc::O_TMPFILE)
+        .open(dir)?;
+    f.write_all(data)?;
+    f.set_permissions(fs::Permissions::from_mode(mode))?;
+    let meta = f.metadata()?;
+    let proc_path = std::ffi::CString::new(format!("/proc/self/fd/{}", f.as_raw_fd()))
+        .expect("no NUL in a proc path");
+    let dest_c = std::ffi::CString::new(dest.as_os_str().as_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    // SAFETY: both arguments are valid NUL-terminated paths.
+    let rc = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            proc_path.as_ptr(),
+            libc::AT_FDCWD,
+            dest_c.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if rc == 0 {
+        return Ok(WriteNew::Created(meta));
+    }
+    let e = io::Error::last_os_error();
+    match e.raw_os_error() {
+        Some(libc::EEXIST) => Ok(WriteNew::Existed),
+        // No /proc mounted: let the caller use a named temporary.
+        Some(libc::ENOENT) if Path::new(dir).is_dir() => {
+            Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
+        }
+        _ => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_new_creates_once_with_exact_mode() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("obj");
+        assert!(matches!(
+            write_new(&p, b"abc", 0o444).unwrap(),
+            WriteNew::Created(_)
+        ));
+        assert_eq!(fs::read(&p).unwrap(), b"abc");
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o444
+        );
+        assert!(matches!(
+            write_new(&p, b"xyz", 0o444).unwrap(),
+            WriteNew::Existed
+        ));
+        assert_eq!(fs::read(&p).unwrap(), b"abc");
+        // Nothing else was left in the directory.
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+}

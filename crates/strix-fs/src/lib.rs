@@ -8,8 +8,8 @@ pub mod link;
 pub mod lock;
 
 pub use atomic::{
-    AtomicFile, TEMP_PREFIX, TEMP_SUFFIX, atomic_write, atomic_write_mode, is_stale_temp,
-    temp_owner_pid, temp_path_in,
+    AtomicFile, TEMP_PREFIX, TEMP_SUFFIX, WriteNew, atomic_write, atomic_write_mode, is_stale_temp,
+    temp_owner_pid, temp_path_in, write_new,
 };
 
 use std::io;

@@ -48,7 +48,7 @@ impl LinkType {
 pub const DEFAULT_LINK_TYPES: [LinkType; 2] = [LinkType::Reflink, LinkType::Copy];
 
 /// Errors after which DVC moves on to the next link type.
-fn is_fallback_error(e: &io::Error) -> bool {
+pub fn is_fallback_error(e: &io::Error) -> bool {
     matches!(
         e.raw_os_error(),
         Some(libc::EPERM)

@@ -218,10 +218,8 @@ fn add_one(
 
     // Workspace links: data for `-o`, protected links, symlinks → copies.
     if !opts.no_commit {
-        let needs_symlink_fix = m.is_symlink
-            || m.tree
-                .as_ref()
-                .is_some_and(|t| t.files.iter().any(|f| f.is_symlink));
+        let needs_symlink_fix =
+            m.is_symlink || m.tree.as_ref().is_some_and(|t| !t.symlinks.is_empty());
         let protected = repo
             .settings()
             .link_types

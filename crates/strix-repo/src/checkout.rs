@@ -6,6 +6,7 @@ use crate::outputs::{kind_of, recorded_oid};
 use crate::repo::Repo;
 use std::path::{Path, PathBuf};
 use strix_data::checkout::{Change, CheckoutError, CheckoutOptions, checkout_dir, checkout_file};
+use strix_data::odb::ManifestReadError;
 use strix_data::{Layout, Progress};
 use strix_dvcfile::Output;
 
@@ -131,14 +132,24 @@ pub fn checkout(
                     other => report.failed.push((abs, other)),
                 },
                 Err(RepoError::Manifest { path, source }) => {
-                    report.failed.push((
-                        path.clone(),
-                        CheckoutError::Missing {
-                            oid: recorded_oid(out).expect("dir has oid"),
+                    // Only a manifest that is not there is "missing"; a corrupted or
+                    // unsafe one must say so (it is never used either way).
+                    let failure = match source {
+                        ManifestReadError::Missing { oid, .. } => CheckoutError::Missing {
+                            oid,
                             path: path.clone(),
                         },
-                    ));
-                    let _ = source;
+                        ManifestReadError::Corrupted { oid, actual } => CheckoutError::Corrupted {
+                            oid,
+                            path: path.clone(),
+                            actual,
+                        },
+                        invalid @ ManifestReadError::Invalid { .. } => CheckoutError::Io {
+                            path: path.clone(),
+                            source: std::io::Error::new(std::io::ErrorKind::InvalidData, invalid),
+                        },
+                    };
+                    report.failed.push((path, failure));
                 }
                 Err(e) => return Err(e),
             }

@@ -166,7 +166,7 @@ impl RepoError {
                 "wait for the other strix/dvc process to finish; a lock held by a process that died is released automatically".into(),
             ),
             RepoError::CheckoutFailed(_) => Some(
-                "the data is not in the cache: run `strix pull` (or `strix fetch`) to download it".into(),
+                "data missing from (or damaged in) the cache can be downloaded again with `strix pull` (or `strix fetch`)".into(),
             ),
             RepoError::Metafile { .. } => Some("fix the file by hand, or restore it from Git".into()),
             RepoError::EscapingOut { .. } => Some("output paths must stay inside the repository".into()),

@@ -18,6 +18,7 @@ pub mod recovery;
 pub mod repo;
 pub mod settings;
 pub mod status;
+pub mod transfer;
 
 pub use error::{RepoError, Result};
 pub use repo::{InitOptions, Repo};

@@ -186,7 +186,7 @@ pub fn unprotect(repo: &Repo, cwd: &Path, targets: &[PathBuf]) -> Result<usize> 
                     source: e.into(),
                 })?
                 .into_iter()
-                .map(|f| f.path)
+                .map(|f| f.path(&abs))
                 .collect()
         } else {
             vec![abs.clone()]

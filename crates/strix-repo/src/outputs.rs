@@ -74,7 +74,7 @@ pub fn measure(
         Ok(Some(Measured {
             oid: tree.oid(),
             size: tree.size,
-            nfiles: Some(tree.files.len() as u64),
+            nfiles: Some(tree.nfiles() as u64),
             isexec: false,
             is_symlink,
             tree: Some(tree),

@@ -57,6 +57,14 @@ pub enum Command {
     Data(commands::data::Args),
     /// Show changes between revisions or the workspace.
     Diff(commands::diff::Args),
+    /// Manage remotes.
+    Remote(commands::remote::Args),
+    /// Upload tracked data to a remote.
+    Push(commands::push::Args),
+    /// Download tracked data from a remote into the cache.
+    Fetch(commands::fetch::Args),
+    /// Download tracked data from a remote and check it out.
+    Pull(commands::pull::Args),
     /// Show version and environment information.
     #[command(alias = "doctor")]
     Version,
@@ -113,6 +121,10 @@ fn dispatch(cmd: Command, p: &Printer) -> Result<i32, Failure> {
         Command::Config(a) => commands::config::run(a, p),
         Command::Data(a) => commands::data::run(a, p),
         Command::Diff(a) => commands::diff::run(a, p),
+        Command::Remote(a) => commands::remote::run(a, p),
+        Command::Push(a) => commands::push::run(a, p),
+        Command::Fetch(a) => commands::fetch::run(a, p),
+        Command::Pull(a) => commands::pull::run(a, p),
         Command::Version => commands::version::run(p),
     }
 }

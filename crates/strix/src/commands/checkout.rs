@@ -102,6 +102,17 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
                     "missing cache file for '{}' (md5: {oid})",
                     super::display_rel(&cwd, path)
                 ));
+            } else {
+                // Anything else (an unsafe manifest, an I/O error) with its causes, so the
+                // user learns why and not only which output failed.
+                let mut text = err.to_string();
+                let mut cause = std::error::Error::source(err);
+                while let Some(c) = cause {
+                    text.push_str(": ");
+                    text.push_str(&c.to_string());
+                    cause = c.source();
+                }
+                p.warn(text);
             }
         }
         return Err(strix_repo::RepoError::CheckoutFailed(names).into());

@@ -12,19 +12,20 @@ pub struct Args {
     /// Print the status as JSON.
     #[arg(long)]
     json: bool,
-    /// Compare the cache with a remote (not available yet).
+    /// Compare the cache with a remote.
     #[arg(short, long)]
     cloud: bool,
+    /// The remote to compare with (implies --cloud; default: core.remote).
+    #[arg(short, long)]
+    remote: Option<String>,
+    /// Number of parallel remote queries.
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+    jobs: Option<u32>,
 }
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
-    if a.cloud {
-        return Err(Failure::new(
-            anyhow::anyhow!(
-                "`status --cloud` needs remote support, which this build does not have yet"
-            ),
-            1,
-        ));
+    if a.cloud || a.remote.is_some() {
+        return run_cloud(a, p);
     }
     let (mut repo, cwd) = super::open_repo()?;
     let bars = Bars::new(p.quiet || a.json);
@@ -70,4 +71,52 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         }
     }
     Ok(if changed.is_empty() || !p.quiet { 0 } else { 1 })
+}
+
+/// `status --cloud`: the cache compared with a remote.
+fn run_cloud(a: Args, p: &Printer) -> Result<i32, Failure> {
+    let (mut repo, cwd) = super::open_repo()?;
+    let bars = Bars::new(p.quiet || a.json);
+    let result = strix_repo::transfer::cloud_status(
+        &repo,
+        &cwd,
+        &a.targets,
+        a.remote.as_deref(),
+        a.jobs.map(|j| j as usize),
+        &bars,
+    );
+    repo.save_state();
+    let st = result.map_err(|e| {
+        let code = e.exit_code();
+        Failure::new(anyhow::Error::new(e), code)
+    })?;
+    super::fetch::warn_missing(p, &cwd, &st.missing_dirs);
+    let mut lines: Vec<(String, &'static str)> = st
+        .entries
+        .iter()
+        .map(|e| {
+            let mut name = super::display_rel(&cwd, &e.path);
+            if let Some(m) = &e.member {
+                name.push('/');
+                name.push_str(m);
+            }
+            (name, e.state.as_str())
+        })
+        .collect();
+    lines.sort();
+    lines.dedup();
+    if a.json {
+        let mut obj = serde_json::Map::new();
+        for (name, state) in &lines {
+            obj.insert(name.clone(), serde_json::Value::String((*state).into()));
+        }
+        p.out(serde_json::Value::Object(obj).to_string());
+    } else if lines.is_empty() {
+        p.out(format!("Cache and remote '{}' are in sync.", st.remote));
+    } else {
+        for (name, state) in &lines {
+            p.out(format!("\t{:<20}{name}", format!("{state}:")));
+        }
+    }
+    Ok(if lines.is_empty() || !p.quiet { 0 } else { 1 })
 }

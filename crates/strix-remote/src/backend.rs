@@ -1,0 +1,127 @@
+//! The storage primitives a remote must offer.
+
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+/// Why a backend operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// The key does not exist on the remote.
+    #[error("'{key}' does not exist on the remote")]
+    NotFound {
+        /// The key asked for.
+        key: String,
+    },
+    /// An I/O error on the remote (or on the local file being transferred).
+    #[error("failed to {op} '{key}'")]
+    Io {
+        /// What was being done: `check`, `list`, `upload`, `download`, `delete`.
+        op: &'static str,
+        /// The key (or local path) involved.
+        key: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl BackendError {
+    /// Wraps an I/O error, mapping "not found" to [`BackendError::NotFound`].
+    pub fn io(op: &'static str, key: &str, source: io::Error) -> Self {
+        if source.kind() == io::ErrorKind::NotFound && op != "upload" {
+            BackendError::NotFound {
+                key: key.to_string(),
+            }
+        } else {
+            BackendError::Io {
+                op,
+                key: key.to_string(),
+                source,
+            }
+        }
+    }
+}
+
+/// A remote store of objects addressed by `/`-separated keys relative to
+/// its root (`files/md5/ab/cdef…`). Implementations must be usable from
+/// many threads at once.
+pub trait Backend: Send + Sync {
+    /// The remote's location, for messages.
+    fn url(&self) -> &str;
+
+    /// Whether `key` exists.
+    fn exists(&self, key: &str) -> Result<bool, BackendError>;
+
+    /// Every key under `prefix` (recursively), relative to the root, in no
+    /// particular order. A missing prefix lists as empty.
+    fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError>;
+
+    /// Stores the local file `src` as `key`. The object appears complete
+    /// under its final name or not at all; an existing object is replaced.
+    fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError>;
+
+    /// Streams the object `key` into `out`; returns the number of bytes.
+    /// A missing object is [`BackendError::NotFound`].
+    fn download(&self, key: &str, out: &mut dyn Write) -> Result<u64, BackendError>;
+
+    /// Deletes `key`; a missing key is not an error.
+    fn delete(&self, key: &str) -> Result<(), BackendError>;
+
+    /// How many transfers to run at once when the user does not say.
+    fn default_jobs(&self) -> usize {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        (4 * cores).clamp(1, 64)
+    }
+}
+
+/// Why a remote URL could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// A scheme strix has no backend for yet.
+    #[error("remote '{name}': URL scheme '{scheme}' is not supported yet ('{url}')")]
+    UnsupportedScheme {
+        /// The remote's name.
+        name: String,
+        /// The scheme (`s3`, `ssh`, …).
+        scheme: String,
+        /// The URL.
+        url: String,
+    },
+    /// A local path that is not absolute (callers resolve relative paths
+    /// against the config file first).
+    #[error("remote '{name}': local path '{url}' is not absolute")]
+    RelativePath {
+        /// The remote's name.
+        name: String,
+        /// The URL.
+        url: String,
+    },
+}
+
+/// Opens the backend for a remote URL. Local paths and `file://` URLs give
+/// a [`crate::LocalBackend`]; other schemes are refused for now.
+pub fn open(name: &str, url: &str) -> Result<Box<dyn Backend>, OpenError> {
+    let path = match url.split_once("://") {
+        Some((scheme, rest))
+            if scheme.len() > 1 && scheme.chars().all(|c| c.is_ascii_alphanumeric()) =>
+        {
+            if scheme.eq_ignore_ascii_case("file") {
+                PathBuf::from(rest)
+            } else {
+                return Err(OpenError::UnsupportedScheme {
+                    name: name.to_string(),
+                    scheme: scheme.to_lowercase(),
+                    url: url.to_string(),
+                });
+            }
+        }
+        _ => PathBuf::from(url),
+    };
+    if !path.is_absolute() {
+        return Err(OpenError::RelativePath {
+            name: name.to_string(),
+            url: url.to_string(),
+        });
+    }
+    Ok(Box::new(crate::LocalBackend::new(path)))
+}

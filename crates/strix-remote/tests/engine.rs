@@ -1,0 +1,276 @@
+//! The transfer engine against a local-folder remote.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Mutex;
+use strix_data::hash::md5_bytes;
+use strix_data::{Entry, Layout, Manifest, NoProgress, Odb, Oid};
+use strix_remote::{
+    Backend, BackendError, DirObject, LocalBackend, ObjectRef, Transfer, TransferError, object_key,
+};
+
+struct Fixture {
+    _tmp: tempfile::TempDir,
+    odb: Odb,
+    remote: LocalBackend,
+    files: Vec<ObjectRef>,
+    dir: DirObject,
+}
+
+fn put(odb: &Odb, data: &[u8]) -> ObjectRef {
+    let oid = Oid::file(md5_bytes(data));
+    odb.put_bytes(&oid, Layout::V3, data).unwrap();
+    ObjectRef::v3(oid)
+}
+
+fn fixture() -> Fixture {
+    let tmp = tempfile::tempdir().unwrap();
+    let odb = Odb::new(tmp.path().join("cache"), false);
+    let single = put(&odb, b"single file\n");
+    let a = put(&odb, b"a\n");
+    let b = put(&odb, b"b\n");
+    let manifest = Manifest::from_entries(vec![
+        Entry {
+            relpath: "a".into(),
+            md5: a.oid.md5,
+        },
+        Entry {
+            relpath: "sub/b".into(),
+            md5: b.oid.md5,
+        },
+    ]);
+    let dir_oid = manifest.oid();
+    odb.put_bytes(&dir_oid, Layout::V3, &manifest.to_bytes())
+        .unwrap();
+    let remote = LocalBackend::new(tmp.path().join("remote"));
+    Fixture {
+        odb,
+        remote,
+        files: vec![single],
+        dir: DirObject {
+            obj: ObjectRef::v3(dir_oid),
+            members: vec![a, b],
+        },
+        _tmp: tmp,
+    }
+}
+
+fn mode(p: &Path) -> u32 {
+    fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+fn no_temporaries(dir: &Path) {
+    for key in walk(dir) {
+        assert!(!key.ends_with(".tmp"), "temporary left behind: {key}");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(rd) = fs::read_dir(&d) else { continue };
+        for e in rd {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push(e.path().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn push_then_fetch_roundtrip_in_dvc_layout() {
+    let f = fixture();
+    let t = Transfer::new(&f.remote, &f.odb, Some(4));
+    let report = t
+        .push(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+    assert_eq!(report.uploaded, 4);
+    // DVC's layout, read-only objects.
+    let dir_path = f
+        .remote
+        .root()
+        .join("files/md5")
+        .join(&f.dir.obj.oid.to_string()[..2])
+        .join(&f.dir.obj.oid.to_string()[2..]);
+    assert!(dir_path.to_string_lossy().ends_with(".dir"));
+    for o in f.files.iter().chain(&f.dir.members).chain([&f.dir.obj]) {
+        let p = f.remote.path(&object_key(o));
+        assert_eq!(
+            fs::read(&p).unwrap(),
+            fs::read(f.odb.path(&o.oid, Layout::V3)).unwrap()
+        );
+        assert_eq!(mode(&p), 0o444);
+    }
+    no_temporaries(f.remote.root());
+    // A second push has nothing to do.
+    let again = t
+        .push(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    assert_eq!(again.uploaded, 0);
+    let mut listed = f.remote.list("files/md5").unwrap();
+    listed.sort();
+    assert_eq!(listed.len(), 4);
+
+    // Fetch into an empty cache.
+    let tmp2 = tempfile::tempdir().unwrap();
+    let odb2 = Odb::new(tmp2.path().join("cache"), false);
+    let t2 = Transfer::new(&f.remote, &odb2, Some(2));
+    let mut all = f.files.clone();
+    all.push(f.dir.obj);
+    all.extend(&f.dir.members);
+    let fr = t2.fetch(&all, &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 4);
+    assert!(fr.missing.is_empty() && fr.failed.is_empty());
+    for o in &all {
+        let p = odb2.path(&o.oid, Layout::V3);
+        assert_eq!(mode(&p), 0o444);
+        odb2.verify(&o.oid, Layout::V3).unwrap();
+    }
+    no_temporaries(odb2.root());
+    // Objects the remote lacks are reported missing.
+    let ghost = ObjectRef::v3(Oid::file(md5_bytes(b"nowhere")));
+    let fr = t2.fetch(&[ghost], &NoProgress).unwrap();
+    assert_eq!(fr.missing, vec![ghost]);
+    assert!(!odb2.exists(&ghost.oid, Layout::V3));
+}
+
+#[test]
+fn failed_upload_leaves_no_object_under_its_final_name() {
+    let f = fixture();
+    // A directory as the source: open succeeds, reading fails mid-upload.
+    let src = f.odb.root().join("not-a-file");
+    fs::create_dir_all(&src).unwrap();
+    let err = f.remote.upload(&src, "files/md5/ab/cdef").unwrap_err();
+    assert!(matches!(err, BackendError::Io { .. }), "{err:?}");
+    assert!(!f.remote.exists("files/md5/ab/cdef").unwrap());
+    no_temporaries(f.remote.root());
+    // A temporary left by a killed upload is never taken for an object.
+    let key = object_key(&f.files[0]);
+    let final_path = f.remote.path(&key);
+    fs::create_dir_all(final_path.parent().unwrap()).unwrap();
+    let tmp = strix_fs::temp_path_in(final_path.parent().unwrap());
+    fs::File::create(&tmp)
+        .unwrap()
+        .write_all(b"single f")
+        .unwrap();
+    assert!(!f.remote.exists(&key).unwrap());
+    assert!(f.remote.list("").unwrap().is_empty());
+    let t = Transfer::new(&f.remote, &f.odb, None);
+    let has = t.remote_has(&f.files, &NoProgress).unwrap();
+    assert!(has.is_empty());
+}
+
+#[test]
+fn corrupted_remote_object_is_refused() {
+    let f = fixture();
+    let t = Transfer::new(&f.remote, &f.odb, Some(2));
+    t.push(&f.files, &[], &NoProgress).unwrap();
+    let obj = f.files[0];
+    let p = f.remote.path(&object_key(&obj));
+    fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::write(&p, b"tampered\n").unwrap();
+
+    let tmp2 = tempfile::tempdir().unwrap();
+    let odb2 = Odb::new(tmp2.path().join("cache"), false);
+    let t2 = Transfer::new(&f.remote, &odb2, Some(2));
+    let fr = t2.fetch(&[obj], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 0);
+    assert_eq!(fr.failed.len(), 1);
+    match &fr.failed[0] {
+        (o, TransferError::Corrupted { oid, actual }) => {
+            assert_eq!(*o, obj);
+            assert_eq!(*oid, obj.oid);
+            assert_eq!(*actual, md5_bytes(b"tampered\n"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(!odb2.exists(&obj.oid, Layout::V3));
+    no_temporaries(odb2.root());
+    assert!(matches!(
+        t2.read_remote(&obj),
+        Err(TransferError::Corrupted { .. })
+    ));
+}
+
+/// Records the order of uploads.
+struct Recording {
+    inner: LocalBackend,
+    log: Mutex<Vec<String>>,
+}
+
+impl Backend for Recording {
+    fn url(&self) -> &str {
+        self.inner.url()
+    }
+    fn exists(&self, key: &str) -> Result<bool, BackendError> {
+        self.inner.exists(key)
+    }
+    fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+        self.inner.list(prefix)
+    }
+    fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError> {
+        self.inner.upload(src, key)?;
+        self.log.lock().unwrap().push(key.to_string());
+        Ok(())
+    }
+    fn download(&self, key: &str, out: &mut dyn Write) -> Result<u64, BackendError> {
+        self.inner.download(key, out)
+    }
+    fn delete(&self, key: &str) -> Result<(), BackendError> {
+        self.inner.delete(key)
+    }
+}
+
+#[test]
+fn dir_object_is_uploaded_last_and_only_when_complete() {
+    let f = fixture();
+    let rec = Recording {
+        inner: f.remote.clone(),
+        log: Mutex::new(Vec::new()),
+    };
+    let t = Transfer::new(&rec, &f.odb, Some(8));
+    let r = t
+        .push(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    assert!(r.failed.is_empty());
+    let log = rec.log.lock().unwrap().clone();
+    assert_eq!(log.len(), 4);
+    assert!(log.last().unwrap().ends_with(".dir"), "{log:?}");
+
+    // A member missing from the cache: the .dir stays off the remote.
+    let f = fixture();
+    let b = f.dir.members[1];
+    let bp = f.odb.path(&b.oid, Layout::V3);
+    fs::remove_file(&bp).unwrap();
+    let t = Transfer::new(&f.remote, &f.odb, Some(8));
+    let r = t
+        .push(&[], std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    assert_eq!(r.uploaded, 1);
+    assert_eq!(r.failed.len(), 2);
+    assert!(
+        r.failed
+            .iter()
+            .any(|(o, e)| *o == b && matches!(e, TransferError::NotInCache { .. }))
+    );
+    assert!(r.failed.iter().any(
+        |(o, e)| *o == f.dir.obj && matches!(e, TransferError::DirIncomplete { failed: 1, .. })
+    ));
+    assert!(!f.remote.exists(&object_key(&f.dir.obj)).unwrap());
+}
+
+#[test]
+fn open_picks_local_and_refuses_other_schemes() {
+    assert!(strix_remote::open("r", "/tmp/x").is_ok());
+    assert!(strix_remote::open("r", "file:///tmp/x").is_ok());
+    assert!(strix_remote::open("r", "s3://bucket/p").is_err());
+    assert!(strix_remote::open("r", "rel/path").is_err());
+}

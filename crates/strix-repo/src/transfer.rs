@@ -1,0 +1,525 @@
+//! `push`, `fetch` and `status --cloud`: the objects the workspace's `.dvc`
+//! files use, moved between the cache and a remote (spec 11.2).
+//!
+//! `pull` is [`fetch`] followed by [`crate::checkout::checkout`].
+
+use crate::error::RepoError;
+use crate::index::resolve_targets;
+use crate::outputs::{kind_of, recorded_oid};
+use crate::repo::Repo;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use strix_data::{Layout, Manifest, Oid, Progress};
+use strix_remote::{Backend, DirObject, ObjectRef, Transfer, TransferError};
+
+/// Why a transfer command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    /// No `-r` and no `core.remote`, and no remote configured at all.
+    #[error(
+        "config file error: no remote specified in {}. Create a default remote with\n    dvc remote add -d <remote name> <remote url>",
+        .root.display()
+    )]
+    NoRemotes { root: PathBuf },
+    /// No `-r` and no `core.remote`, but some remotes exist.
+    #[error(
+        "config file error: no remote specified in {}. Setup default remote with\n    dvc remote default <remote name>\nor use:\n    dvc <command> -r <remote name>",
+        .root.display()
+    )]
+    NoDefault { root: PathBuf },
+    /// `-r NAME` (or `core.remote`) names no remote.
+    #[error("config file error: remote '{0}' doesn't exist")]
+    UnknownRemote(String),
+    /// The remote's configuration is invalid.
+    #[error("configuration error")]
+    Config(#[source] Box<strix_config::ConfigError>),
+    /// The remote's URL has no backend.
+    #[error(transparent)]
+    Open(#[from] strix_remote::OpenError),
+    /// Querying the remote failed as a whole.
+    #[error("failed to query remote '{remote}'")]
+    Query {
+        remote: String,
+        #[source]
+        source: TransferError,
+    },
+    /// Some objects could not be uploaded.
+    #[error("{} files failed to upload:\n{}", .0.len(), .0.join("\n"))]
+    UploadFailed(Vec<String>),
+    /// Some objects could not be downloaded (corrupted ones included);
+    /// each line names the output and the object.
+    #[error("{} files failed to download:\n{}", .0.len(), .0.join("\n"))]
+    DownloadFailed(Vec<String>),
+    /// A repository error (targets, metafiles…).
+    #[error(transparent)]
+    Repo(#[from] RepoError),
+}
+
+impl SyncError {
+    /// DVC's exit code.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            SyncError::Repo(e) => e.exit_code(),
+            SyncError::Config(_) => 251,
+            _ => 1,
+        }
+    }
+}
+
+/// A remote opened for transfers.
+pub struct OpenedRemote {
+    /// Its (lowercase) name.
+    pub name: String,
+    /// Its resolved URL.
+    pub url: String,
+    /// The storage.
+    pub backend: Box<dyn Backend>,
+}
+
+impl std::fmt::Debug for OpenedRemote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OpenedRemote")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .finish()
+    }
+}
+
+/// Resolves `-r NAME`, else `core.remote`, and opens its backend.
+pub fn open_remote(repo: &Repo, name: Option<&str>) -> Result<OpenedRemote, SyncError> {
+    let config = crate::settings::load_config(repo.root())?;
+    let name = match name {
+        Some(n) => n.to_string(),
+        None => match config
+            .core_remote()
+            .map_err(|e| SyncError::Config(Box::new(e)))?
+        {
+            Some(n) => n,
+            None if config.remote_names().is_empty() => {
+                return Err(SyncError::NoRemotes {
+                    root: repo.root().to_path_buf(),
+                });
+            }
+            None => {
+                return Err(SyncError::NoDefault {
+                    root: repo.root().to_path_buf(),
+                });
+            }
+        },
+    };
+    let remote = config.remote(&name).map_err(|e| match e {
+        strix_config::ConfigError::RemoteNotFound { name } => SyncError::UnknownRemote(name),
+        other => SyncError::Config(Box::new(other)),
+    })?;
+    let backend = strix_remote::open(&remote.name, &remote.url)?;
+    Ok(OpenedRemote {
+        name: remote.name,
+        url: remote.url,
+        backend,
+    })
+}
+
+/// One output whose data a transfer concerns.
+#[derive(Debug, Clone)]
+pub struct UsedOut {
+    /// Absolute path of the output.
+    pub path: PathBuf,
+    /// Its object (a file or a `.dir`).
+    pub obj: ObjectRef,
+}
+
+/// The outputs of the targeted `.dvc` files that have cached data.
+/// With `for_push`, outputs marked `push: false` are left out.
+pub fn used_outs(
+    repo: &Repo,
+    cwd: &Path,
+    targets: &[PathBuf],
+    for_push: bool,
+) -> Result<Vec<UsedOut>, RepoError> {
+    let mut out = Vec::new();
+    for f in resolve_targets(repo, cwd, targets)? {
+        for o in &f.file.outs {
+            if !o.cache || (for_push && !o.push) {
+                continue;
+            }
+            let Some(oid) = recorded_oid(o) else { continue };
+            out.push(UsedOut {
+                path: f.out_path(repo, o)?,
+                obj: ObjectRef {
+                    oid,
+                    layout: Layout::for_kind(kind_of(o)),
+                },
+            });
+        }
+    }
+    Ok(out)
+}
+
+fn members(m: &Manifest, layout: Layout) -> Vec<ObjectRef> {
+    m.entries()
+        .iter()
+        .map(|e| ObjectRef {
+            oid: Oid::file(e.md5),
+            layout,
+        })
+        .collect()
+}
+
+/// An object missing from both the cache and the remote.
+#[derive(Debug, Clone)]
+pub struct Missing {
+    /// The output it belongs to.
+    pub path: PathBuf,
+    /// The object.
+    pub oid: Oid,
+}
+
+/// What [`push`] did.
+#[derive(Debug)]
+pub struct PushSummary {
+    /// The remote's name.
+    pub remote: String,
+    /// Objects uploaded, `.dir` objects included.
+    pub pushed: usize,
+    /// Objects in neither the cache nor the remote (not pushed).
+    pub missing: Vec<Missing>,
+}
+
+fn owner_of<'a>(outs: &'a [UsedOut], manifests: &[(usize, Manifest)], obj: &ObjectRef) -> &'a Path {
+    if let Some(o) = outs.iter().find(|o| o.obj == *obj) {
+        return &o.path;
+    }
+    for (i, m) in manifests {
+        if m.entries().iter().any(|e| e.md5 == obj.oid.md5) {
+            return &outs[*i].path;
+        }
+    }
+    Path::new("")
+}
+
+/// `push`: uploads the used objects the remote lacks.
+pub fn push(
+    repo: &Repo,
+    cwd: &Path,
+    targets: &[PathBuf],
+    remote: Option<&str>,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<PushSummary, SyncError> {
+    let outs = used_outs(repo, cwd, targets, true)?;
+    let r = open_remote(repo, remote)?;
+    let t = Transfer::new(r.backend.as_ref(), repo.odb(), jobs);
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
+    let mut manifests = Vec::new();
+    let mut missing = Vec::new();
+    for (i, o) in outs.iter().enumerate() {
+        if !o.obj.oid.is_dir {
+            files.push(o.obj);
+            continue;
+        }
+        match repo.odb().read_manifest(&o.obj.oid, o.obj.layout) {
+            Ok(m) => {
+                dirs.push(DirObject {
+                    obj: o.obj,
+                    members: members(&m, o.obj.layout),
+                });
+                manifests.push((i, m));
+            }
+            Err(_) => missing.push(Missing {
+                path: o.path.clone(),
+                oid: o.obj.oid,
+            }),
+        }
+    }
+    let report = t
+        .push(&files, &dirs, progress)
+        .map_err(|source| SyncError::Query {
+            remote: r.name.clone(),
+            source,
+        })?;
+    let mut failed = Vec::new();
+    for (obj, e) in &report.failed {
+        let path = owner_of(&outs, &manifests, obj).to_path_buf();
+        match e {
+            TransferError::NotInCache { .. } | TransferError::DirIncomplete { .. } => {
+                missing.push(Missing { path, oid: obj.oid })
+            }
+            other => failed.push(format!(
+                "'{}' (md5: {}): {}",
+                repo.rel(&path),
+                obj.oid,
+                error_chain(other)
+            )),
+        }
+    }
+    if !failed.is_empty() {
+        return Err(SyncError::UploadFailed(failed));
+    }
+    Ok(PushSummary {
+        remote: r.name,
+        pushed: report.uploaded,
+        missing,
+    })
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}
+
+/// What [`fetch`] did.
+#[derive(Debug, Default)]
+pub struct FetchSummary {
+    /// The remote's name, if one was needed.
+    pub remote: Option<String>,
+    /// Objects downloaded, `.dir` objects included.
+    pub fetched: usize,
+    /// Objects in neither the cache nor the remote.
+    pub missing: Vec<Missing>,
+}
+
+/// `fetch`: downloads the used objects the cache lacks. `.dir` objects come
+/// first, then the files they list. Every object is verified before it
+/// enters the cache; a corrupted one fails the command, naming the output
+/// and the object. Without a remote, succeeds only if nothing is missing.
+pub fn fetch(
+    repo: &Repo,
+    cwd: &Path,
+    targets: &[PathBuf],
+    remote: Option<&str>,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<FetchSummary, SyncError> {
+    let outs = used_outs(repo, cwd, targets, false)?;
+    let complete = outs
+        .iter()
+        .all(|o| crate::outputs::in_cache(repo, &o.obj.oid, o.obj.layout, true).0);
+    if complete {
+        return Ok(FetchSummary::default());
+    }
+    let r = open_remote(repo, remote)?;
+    let t = Transfer::new(r.backend.as_ref(), repo.odb(), jobs);
+    let mut summary = FetchSummary {
+        remote: Some(r.name.clone()),
+        ..Default::default()
+    };
+    let mut failed = Vec::new();
+    let mut record = |report: strix_remote::FetchReport,
+                      owner: &dyn Fn(&ObjectRef) -> PathBuf,
+                      summary: &mut FetchSummary| {
+        summary.fetched += report.downloaded;
+        for m in report.missing {
+            summary.missing.push(Missing {
+                path: owner(&m),
+                oid: m.oid,
+            });
+        }
+        for (obj, e) in report.failed {
+            failed.push(format!(
+                "'{}' (md5: {}): {}",
+                repo.rel(&owner(&obj)),
+                obj.oid,
+                error_chain(&e)
+            ));
+        }
+    };
+    // 1. The `.dir` objects.
+    let dir_objs: Vec<ObjectRef> = outs
+        .iter()
+        .filter(|o| o.obj.oid.is_dir)
+        .map(|o| o.obj)
+        .collect();
+    let report = t
+        .fetch(&dir_objs, progress)
+        .map_err(|source| SyncError::Query {
+            remote: r.name.clone(),
+            source,
+        })?;
+    let out_owner = |obj: &ObjectRef| {
+        outs.iter()
+            .find(|o| o.obj == *obj)
+            .map(|o| o.path.clone())
+            .unwrap_or_default()
+    };
+    record(report, &out_owner, &mut summary);
+    // 2. Single files and the members of every known directory.
+    let mut wanted: Vec<ObjectRef> = Vec::new();
+    let mut owners: Vec<(ObjectRef, PathBuf)> = Vec::new();
+    let mut seen = HashSet::new();
+    for o in &outs {
+        if !o.obj.oid.is_dir {
+            if seen.insert(o.obj) {
+                wanted.push(o.obj);
+                owners.push((o.obj, o.path.clone()));
+            }
+            continue;
+        }
+        if let Ok(m) = repo.odb().read_manifest(&o.obj.oid, o.obj.layout) {
+            for mo in members(&m, o.obj.layout) {
+                if seen.insert(mo) {
+                    wanted.push(mo);
+                    owners.push((mo, o.path.clone()));
+                }
+            }
+        }
+    }
+    let report = t
+        .fetch(&wanted, progress)
+        .map_err(|source| SyncError::Query {
+            remote: r.name.clone(),
+            source,
+        })?;
+    let member_owner = |obj: &ObjectRef| {
+        owners
+            .iter()
+            .find(|(o, _)| o == obj)
+            .map(|(_, p)| p.clone())
+            .unwrap_or_default()
+    };
+    record(report, &member_owner, &mut summary);
+    if !failed.is_empty() {
+        return Err(SyncError::DownloadFailed(failed));
+    }
+    Ok(summary)
+}
+
+/// Where an object is, for `status --cloud`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloudState {
+    /// Only in the cache.
+    New,
+    /// Only on the remote.
+    Deleted,
+    /// In neither.
+    Missing,
+}
+
+impl CloudState {
+    /// DVC's word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CloudState::New => "new",
+            CloudState::Deleted => "deleted",
+            CloudState::Missing => "missing",
+        }
+    }
+}
+
+/// One line of `status --cloud`.
+#[derive(Debug, Clone)]
+pub struct CloudEntry {
+    /// The output's absolute path.
+    pub path: PathBuf,
+    /// For a file inside a directory output, its path in the directory.
+    pub member: Option<String>,
+    /// The state.
+    pub state: CloudState,
+}
+
+/// The result of `status --cloud`.
+#[derive(Debug)]
+pub struct CloudStatus {
+    /// The remote's name.
+    pub remote: String,
+    /// Objects that are not in both places.
+    pub entries: Vec<CloudEntry>,
+    /// `.dir` objects in neither place (their files cannot be listed).
+    pub missing_dirs: Vec<Missing>,
+}
+
+/// `status --cloud`: compares the cache with the remote for the used
+/// objects. A `.dir` missing from the cache is fetched from the remote
+/// first, as DVC does.
+pub fn cloud_status(
+    repo: &Repo,
+    cwd: &Path,
+    targets: &[PathBuf],
+    remote: Option<&str>,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<CloudStatus, SyncError> {
+    let outs = used_outs(repo, cwd, targets, false)?;
+    let r = open_remote(repo, remote)?;
+    let t = Transfer::new(r.backend.as_ref(), repo.odb(), jobs);
+    let qerr = |source| SyncError::Query {
+        remote: r.name.clone(),
+        source,
+    };
+    let dir_objs: Vec<ObjectRef> = outs
+        .iter()
+        .filter(|o| o.obj.oid.is_dir)
+        .map(|o| o.obj)
+        .collect();
+    let fetched = t.fetch(&dir_objs, progress).map_err(qerr)?;
+    if let Some((obj, e)) = fetched.failed.into_iter().next() {
+        let path = outs
+            .iter()
+            .find(|o| o.obj == obj)
+            .map(|o| o.path.clone())
+            .unwrap_or_default();
+        return Err(SyncError::DownloadFailed(vec![format!(
+            "'{}' (md5: {}): {}",
+            repo.rel(&path),
+            obj.oid,
+            error_chain(&e)
+        )]));
+    }
+    // (output index, member relpath, object)
+    let mut items: Vec<(usize, Option<String>, ObjectRef)> = Vec::new();
+    let mut missing_dirs = Vec::new();
+    for (i, o) in outs.iter().enumerate() {
+        if !o.obj.oid.is_dir {
+            items.push((i, None, o.obj));
+            continue;
+        }
+        match repo.odb().read_manifest(&o.obj.oid, o.obj.layout) {
+            Ok(m) => {
+                items.push((i, None, o.obj));
+                for e in m.entries() {
+                    items.push((
+                        i,
+                        Some(e.relpath.clone()),
+                        ObjectRef {
+                            oid: Oid::file(e.md5),
+                            layout: o.obj.layout,
+                        },
+                    ));
+                }
+            }
+            Err(_) => missing_dirs.push(Missing {
+                path: o.path.clone(),
+                oid: o.obj.oid,
+            }),
+        }
+    }
+    let objs: Vec<ObjectRef> = items.iter().map(|(_, _, o)| *o).collect();
+    let on_remote = t.remote_has(&objs, progress).map_err(qerr)?;
+    let mut entries = Vec::new();
+    for (i, member, obj) in items {
+        let local = repo.odb().exists(&obj.oid, obj.layout);
+        let remote = on_remote.contains(&obj);
+        let state = match (local, remote) {
+            (true, true) => continue,
+            (true, false) => CloudState::New,
+            (false, true) => CloudState::Deleted,
+            (false, false) => CloudState::Missing,
+        };
+        entries.push(CloudEntry {
+            path: outs[i].path.clone(),
+            member,
+            state,
+        });
+    }
+    Ok(CloudStatus {
+        remote: r.name,
+        entries,
+        missing_dirs,
+    })
+}

@@ -1,0 +1,118 @@
+//! `strix fetch`, and what `push` and `pull` share with it.
+
+use crate::ui::Printer;
+use crate::ui::errors::Failure;
+use crate::ui::progress::Bars;
+use std::path::{Path, PathBuf};
+use strix_repo::transfer::{Missing, SyncError};
+
+/// Arguments of `push`, `fetch` and `pull`.
+#[derive(Debug, clap::Args)]
+pub struct SyncArgs {
+    /// Limit to these .dvc files or outputs.
+    pub targets: Vec<PathBuf>,
+    /// The remote to use (default: core.remote).
+    #[arg(short, long)]
+    pub remote: Option<String>,
+    /// Number of parallel transfers (default: 4 × CPU cores).
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: Option<u32>,
+}
+
+impl SyncArgs {
+    pub fn jobs(&self) -> Option<usize> {
+        self.jobs.map(|j| j as usize)
+    }
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub sync: SyncArgs,
+}
+
+/// Wraps a transfer error as `failed to <what> data …`.
+pub fn sync_failure(e: SyncError, what: &str) -> Failure {
+    let code = e.exit_code();
+    let hint = match &e {
+        SyncError::Repo(r) => r.hint(),
+        SyncError::NoRemotes { .. } => {
+            Some("add one with `strix remote add -d <name> <url>`".to_string())
+        }
+        SyncError::NoDefault { .. } => Some(
+            "set one with `strix remote default <name>`, or pass `-r <name>`".to_string(),
+        ),
+        SyncError::DownloadFailed(_) => Some(
+            "the remote's copy is damaged or unreadable; push the data again from a repository that has it".to_string(),
+        ),
+        _ => None,
+    };
+    let mut f = Failure::new(anyhow::Error::new(e).context(what.to_string()), code);
+    f.hint = hint;
+    f
+}
+
+/// DVC's warning when no remote is given and none is the default.
+pub fn warn_no_remote(p: &Printer, repo: &strix_repo::Repo, args: &SyncArgs) {
+    if args.remote.is_none() && repo.settings().default_remote.is_none() {
+        p.warn("No remote provided and no default remote set.");
+    }
+}
+
+/// Warns about objects in neither the cache nor the remote.
+pub fn warn_missing(p: &Printer, cwd: &Path, missing: &[Missing]) {
+    if missing.is_empty() {
+        return;
+    }
+    let mut text = String::from(
+        "Some of the cache files do not exist neither locally nor on remote. Missing cache files:",
+    );
+    for m in missing {
+        text.push_str(&format!(
+            "\nname: {}, md5: {}",
+            super::display_rel(cwd, &m.path),
+            m.oid
+        ));
+    }
+    p.warn(text);
+}
+
+/// DVC's `get_summary`: `3 files fetched and 1 file added`.
+pub fn summary(stats: &[(&str, usize)]) -> String {
+    let words: Vec<String> = stats
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(w, n)| format!("{n} file{} {w}", if *n > 1 { "s" } else { "" }))
+        .collect();
+    match words.len() {
+        0 => String::new(),
+        1 => words[0].clone(),
+        n => format!("{} and {}", words[..n - 1].join(", "), words[n - 1]),
+    }
+}
+
+pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+    let (mut repo, cwd) = super::open_repo()?;
+    let _lock = repo.lock()?;
+    let bars = Bars::new(p.quiet);
+    let s = &a.sync;
+    let result = strix_repo::transfer::fetch(
+        &repo,
+        &cwd,
+        &s.targets,
+        s.remote.as_deref(),
+        s.jobs(),
+        &bars,
+    );
+    repo.save_state();
+    let r = result.map_err(|e| sync_failure(e, "failed to fetch data from the cloud"))?;
+    warn_missing(p, &cwd, &r.missing);
+    warn_no_remote(p, &repo, s);
+    let line = summary(&[("fetched", r.fetched)]);
+    p.out(if line.is_empty() {
+        "Everything is up to date.".to_string()
+    } else {
+        line
+    });
+    Ok(if r.missing.is_empty() { 0 } else { 1 })
+}

@@ -1,0 +1,112 @@
+//! `strix pull`: fetch, then checkout.
+
+use super::fetch::{SyncArgs, summary, sync_failure, warn_missing, warn_no_remote};
+use crate::ui::Printer;
+use crate::ui::errors::Failure;
+use crate::ui::progress::Bars;
+use strix_repo::checkout::{LinkMode, OutChange};
+use strix_repo::transfer::UsedOut;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub sync: SyncArgs,
+    /// Overwrite workspace changes that are not in the cache.
+    #[arg(short, long)]
+    force: bool,
+}
+
+pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+    let (mut repo, cwd) = super::open_repo()?;
+    let _lock = repo.lock()?;
+    let bars = Bars::new(p.quiet);
+    let s = &a.sync;
+    let fetched = strix_repo::transfer::fetch(
+        &repo,
+        &cwd,
+        &s.targets,
+        s.remote.as_deref(),
+        s.jobs(),
+        &bars,
+    );
+    let fetched = match fetched {
+        Ok(f) => f,
+        Err(e) => {
+            repo.save_state();
+            return Err(sync_failure(e, "failed to pull data from the cloud"));
+        }
+    };
+    warn_missing(p, &cwd, &fetched.missing);
+    let mode = if a.force {
+        LinkMode::Force
+    } else {
+        LinkMode::Normal
+    };
+    let result = strix_repo::checkout::checkout(&repo, &cwd, &s.targets, mode, &bars);
+    repo.save_state();
+    let outs = strix_repo::transfer::used_outs(&repo, &cwd, &s.targets, false).unwrap_or_default();
+    let report =
+        result.map_err(|e| sync_failure(e.into(), "failed to pull data from the cloud"))?;
+    // DVC prints M, then A lines, and counts files (a directory's files).
+    let mut added = 0;
+    let mut modified = 0;
+    for want in [OutChange::Modified, OutChange::Added] {
+        for (path, is_dir, ch) in &report.changes {
+            if *ch != want {
+                continue;
+            }
+            let mut name = super::display_rel(&cwd, path);
+            let mut files = 1;
+            if *is_dir {
+                name.push('/');
+                if want == OutChange::Added {
+                    files = dir_files(&repo, &outs, path).unwrap_or(1);
+                }
+            }
+            if want == OutChange::Added {
+                added += files;
+                p.out(format!("A\t{name}"));
+            } else {
+                modified += files;
+                p.out(format!("M\t{name}"));
+            }
+        }
+    }
+    let line = summary(&[
+        ("fetched", fetched.fetched),
+        ("modified", modified),
+        ("added", added),
+    ]);
+    if !report.failed.is_empty() {
+        if !line.is_empty() {
+            p.out(line);
+        }
+        let mut names: Vec<String> = Vec::new();
+        for (path, _) in &report.failed {
+            let n = super::display_rel(&cwd, path);
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
+        return Err(sync_failure(
+            strix_repo::RepoError::CheckoutFailed(names).into(),
+            "failed to pull data from the cloud",
+        ));
+    }
+    warn_no_remote(p, &repo, s);
+    p.out(if line.is_empty() {
+        "Everything is up to date.".to_string()
+    } else {
+        line
+    });
+    Ok(0)
+}
+
+/// The number of files of a directory output, from its manifest.
+fn dir_files(repo: &strix_repo::Repo, outs: &[UsedOut], abs: &std::path::Path) -> Option<usize> {
+    let o = outs.iter().find(|o| o.path == abs)?;
+    repo.odb()
+        .read_manifest(&o.obj.oid, o.obj.layout)
+        .ok()
+        .map(|m| m.len())
+}

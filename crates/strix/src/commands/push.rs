@@ -1,0 +1,37 @@
+//! `strix push`.
+
+use super::fetch::{SyncArgs, summary, sync_failure, warn_missing, warn_no_remote};
+use crate::ui::Printer;
+use crate::ui::errors::Failure;
+use crate::ui::progress::Bars;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub sync: SyncArgs,
+}
+
+pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+    let (repo, cwd) = super::open_repo()?;
+    let _lock = repo.lock()?;
+    let bars = Bars::new(p.quiet);
+    let s = &a.sync;
+    let r = strix_repo::transfer::push(
+        &repo,
+        &cwd,
+        &s.targets,
+        s.remote.as_deref(),
+        s.jobs(),
+        &bars,
+    )
+    .map_err(|e| sync_failure(e, "failed to push data to the cloud"))?;
+    warn_missing(p, &cwd, &r.missing);
+    warn_no_remote(p, &repo, s);
+    let line = summary(&[("pushed", r.pushed)]);
+    p.out(if line.is_empty() {
+        "Everything is up to date.".to_string()
+    } else {
+        line
+    });
+    Ok(0)
+}

@@ -1,0 +1,300 @@
+//! Remotes on a local folder: push/fetch/pull/status -c and `remote` config commands, checked
+//! against real DVC.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use common::{
+    TestEnv, assert_exit_code, assert_failure, assert_success, skip, stderr, stdout, tree_listing,
+};
+
+/// A git + DVC repository with a directory and a file tracked, committed, and a default remote
+/// `storage` at `<root>/remote` (written by `strix remote add -d`).
+fn setup(env: &TestEnv) {
+    env.git(&["init", "--quiet"]);
+    env.strix_ok(&["init", "-q"]);
+    env.write("data/a.txt", "alpha\n");
+    env.write("data/sub/b.txt", "bravo\n");
+    env.write("data/sub/c.bin", vec![7u8; 100_000]);
+    env.write("model.bin", "weights\n");
+    env.strix_ok(&["add", "-q", "data", "model.bin"]);
+    env.strix_ok(&["remote", "add", "-d", "storage", "../remote"]);
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "--quiet", "-m", "track"]);
+}
+
+fn has_dvc(env: &TestEnv) -> bool {
+    if env.dvc(&["version"]).is_none() {
+        skip("DVC is not installed (STRIX_TEST_DVC)");
+        return false;
+    }
+    true
+}
+
+fn dvc_ok(env: &TestEnv, dir: &Path, args: &[&str]) -> String {
+    let out = env.dvc_in(dir, args).expect("dvc");
+    assert_success(&out);
+    stdout(&out)
+}
+
+fn clone(env: &TestEnv) -> std::path::PathBuf {
+    let dest = env.root().join("clone");
+    env.git_in(
+        env.root(),
+        &["clone", "--quiet", env.repo().to_str().unwrap(), "clone"],
+    );
+    dest
+}
+
+fn workspace(dir: &Path) -> std::collections::BTreeMap<String, (u32, String)> {
+    tree_listing(dir)
+        .into_iter()
+        .filter(|(k, _)| k.starts_with("data/") || k == "model.bin")
+        .map(|(k, (_, md5))| (k, (0, md5)))
+        .collect()
+}
+
+#[test]
+fn strix_push_then_dvc_pull_in_a_clone() {
+    let env = TestEnv::new();
+    if !has_dvc(&env) {
+        return;
+    }
+    setup(&env);
+    let out = env.strix_ok(&["push"]);
+    assert_eq!(out, "5 files pushed\n");
+    assert_eq!(env.strix_ok(&["push"]), "Everything is up to date.\n");
+    let c = clone(&env);
+    let out = dvc_ok(&env, &c, &["pull"]);
+    assert!(out.contains("5 files fetched"), "{out}");
+    assert_eq!(workspace(&c), workspace(env.repo()));
+}
+
+#[test]
+fn dvc_push_then_strix_pull_in_a_clone() {
+    let env = TestEnv::new();
+    if !has_dvc(&env) {
+        return;
+    }
+    setup(&env);
+    dvc_ok(&env, env.repo(), &["push"]);
+    let c = clone(&env);
+    let out = env.strix_in(&c, &["pull"]);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert_eq!(
+        text, "A\tdata/\nA\tmodel.bin\n5 files fetched and 4 files added\n",
+        "{text}"
+    );
+    assert_eq!(workspace(&c), workspace(env.repo()));
+    // The fetched objects are read-only and complete; DVC agrees the workspace is clean.
+    let out = dvc_ok(&env, &c, &["status"]);
+    assert!(out.contains("up to date"), "{out}");
+    for (k, (mode, _)) in tree_listing(c.join(".dvc/cache/files")) {
+        assert_eq!(mode & 0o777, 0o444, "{k}");
+    }
+    assert_eq!(env.strix_in(&c, &["pull"]).status.code(), Some(0));
+    assert_eq!(
+        stdout(&env.strix_in(&c, &["pull"])),
+        "Everything is up to date.\n"
+    );
+    // fetch into an emptied cache
+    fs::remove_dir_all(c.join(".dvc/cache")).unwrap();
+    let out = env.strix_in(&c, &["fetch", "-j", "2"]);
+    assert_success(&out);
+    assert_eq!(stdout(&out), "5 files fetched\n");
+}
+
+fn cloud_json(out: &std::process::Output) -> serde_json::Value {
+    assert_success(out);
+    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
+}
+
+#[test]
+fn status_cloud_agrees_with_dvc() {
+    let env = TestEnv::new();
+    if !has_dvc(&env) {
+        return;
+    }
+    setup(&env);
+    let compare = |label: &str| {
+        let s = cloud_json(&env.strix(&["status", "-c", "--json"]));
+        let d = cloud_json(&env.dvc(&["status", "-c", "--json"]).unwrap());
+        assert_eq!(s, d, "{label}");
+        s
+    };
+    let before = compare("before push");
+    assert_eq!(before["data/sub/b.txt"], "new");
+    assert_eq!(before["data"], "new");
+    let text = env.strix_ok(&["status", "-c"]);
+    assert!(text.contains("\tnew:                model.bin\n"), "{text}");
+    env.strix_ok(&["push", "data"]);
+    let partial = compare("after pushing data");
+    assert_eq!(
+        partial,
+        serde_json::json!({"model.bin": "new"}),
+        "only model.bin is left"
+    );
+    env.strix_ok(&["push"]);
+    compare("after push");
+    assert_eq!(
+        env.strix_ok(&["status", "-c"]),
+        "Cache and remote 'storage' are in sync.\n"
+    );
+    // Objects only on the remote.
+    fs::remove_dir_all(env.repo().join(".dvc/cache")).unwrap();
+    let s = cloud_json(&env.strix(&["status", "-c", "--json"]));
+    fs::remove_dir_all(env.repo().join(".dvc/cache")).unwrap();
+    let d = cloud_json(&env.dvc(&["status", "-c", "--json"]).unwrap());
+    assert_eq!(s, d);
+    assert_eq!(s["model.bin"], "deleted");
+}
+
+#[test]
+fn remote_layout_is_identical_to_dvcs() {
+    let env = TestEnv::new();
+    if !has_dvc(&env) {
+        return;
+    }
+    setup(&env);
+    env.strix_ok(&["push"]);
+    let dvc_remote = env.mkdir("dvc-remote");
+    dvc_ok(
+        &env,
+        env.repo(),
+        &["remote", "add", "other", dvc_remote.to_str().unwrap()],
+    );
+    dvc_ok(&env, env.repo(), &["push", "-r", "other"]);
+    let ours = tree_listing(env.root().join("remote"));
+    let theirs = tree_listing(&dvc_remote);
+    assert_eq!(ours, theirs);
+    assert!(
+        ours.keys()
+            .any(|k| k.starts_with("files/md5/") && k.ends_with(".dir"))
+    );
+    for (k, (mode, _)) in &ours {
+        assert_eq!(mode & 0o777, 0o444, "{k}");
+    }
+}
+
+#[test]
+fn remote_commands_write_what_dvc_writes() {
+    let env = TestEnv::new();
+    if !has_dvc(&env) {
+        return;
+    }
+    let ours = env.mkdir("ours");
+    let theirs = env.mkdir("theirs");
+    for d in [&ours, &theirs] {
+        env.git_in(d, &["init", "--quiet"]);
+    }
+    env.strix_in(&ours, &["init", "-q"]);
+    dvc_ok(&env, &theirs, &["init", "-q"]);
+    let steps: &[&[&str]] = &[
+        &["remote", "add", "-d", "MyRemote", "../rel-storage"],
+        &["remote", "add", "s3r", "s3://bucket/path"],
+        &["remote", "add", "--local", "loc", "/srv/abs"],
+        &["remote", "modify", "s3r", "region", "us-east-1"],
+        &["remote", "modify", "--local", "loc", "jobs", "2"],
+        &["remote", "modify", "myremote", "jobs", "4"],
+        &["remote", "modify", "myremote", "--unset", "jobs"],
+        &["remote", "default", "s3r"],
+        &["remote", "list"],
+        &["remote", "default"],
+        &["remote", "rename", "s3r", "cloud"],
+        &["remote", "add", "-f", "myremote", "/other/place"],
+        &["remote", "list"],
+        &["remote", "remove", "cloud"],
+        &["remote", "default"],
+        &["remote", "remove", "nope"],
+        &["remote", "add", "myremote", "/x"],
+        &["remote", "default", "--unset"],
+        &["remote", "list"],
+    ];
+    for step in steps {
+        let s = env.strix_in(&ours, step);
+        let d = env.dvc_in(&theirs, step).unwrap();
+        assert_eq!(s.status.code(), d.status.code(), "{step:?}\n{}", stderr(&s));
+        // DVC's console expands the tab of `remote list` to spaces; strix keeps the tab.
+        let words = |t: String| -> Vec<Vec<String>> {
+            t.lines()
+                .map(|l| l.split_whitespace().map(str::to_string).collect())
+                .collect()
+        };
+        assert_eq!(words(stdout(&s)), words(stdout(&d)), "{step:?}");
+        for f in [".dvc/config", ".dvc/config.local"] {
+            assert_eq!(
+                fs::read(ours.join(f)).ok(),
+                fs::read(theirs.join(f)).ok(),
+                "{f} after {step:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn corrupted_remote_object_is_refused_and_named() {
+    let env = TestEnv::new();
+    setup(&env);
+    env.strix_ok(&["push"]);
+    let key = format!("files/md5/{}", {
+        let h = common::md5_hex(b"weights\n");
+        format!("{}/{}", &h[..2], &h[2..])
+    });
+    let obj = env.root().join("remote").join(&key);
+    fs::set_permissions(&obj, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::write(&obj, "tampered\n").unwrap();
+    let c = clone(&env);
+    let out = env.strix_in(&c, &["pull"]);
+    assert_exit_code(&out, 1);
+    let err = stderr(&out);
+    assert!(err.contains("'model.bin'"), "{err}");
+    assert!(err.contains(&common::md5_hex(b"weights\n")), "{err}");
+    assert!(err.contains("corrupted"), "{err}");
+    // Nothing under the object's final name in the cache, and no data file.
+    let cached = c.join(".dvc/cache").join(&key);
+    assert!(!cached.exists());
+    assert!(!c.join("model.bin").exists());
+    let leftovers: Vec<String> = tree_listing(c.join(".dvc/cache"))
+        .into_keys()
+        .filter(|k| k.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn missing_or_unknown_remote_fails_like_dvc() {
+    let env = TestEnv::new();
+    env.git(&["init", "--quiet"]);
+    env.strix_ok(&["init", "-q"]);
+    env.write("f", "f\n");
+    env.strix_ok(&["add", "-q", "f"]);
+    let out = env.strix(&["push"]);
+    assert_exit_code(&out, 1);
+    assert!(
+        stderr(&out).contains("no remote specified in"),
+        "{}",
+        stderr(&out)
+    );
+    env.strix_ok(&["remote", "add", "r1", "../r1"]);
+    let out = env.strix(&["push"]);
+    assert_exit_code(&out, 1);
+    assert!(
+        stderr(&out).contains("Setup default remote with"),
+        "{}",
+        stderr(&out)
+    );
+    let out = env.strix(&["push", "-r", "nope"]);
+    assert_exit_code(&out, 1);
+    assert!(stderr(&out).contains("remote 'nope' doesn't exist"));
+    let out = env.strix(&["status", "-c"]);
+    assert_failure(&out);
+    // Everything cached and no remote: fetch and pull have nothing to do.
+    let out = env.strix(&["fetch"]);
+    assert_success(&out);
+    assert_eq!(stdout(&out), "Everything is up to date.\n");
+    assert!(stderr(&out).contains("No remote provided and no default remote set."));
+}
