@@ -3,6 +3,8 @@
 # shellcheck shell=bash
 
 readonly DVC_VERSION=3.67.1
+# DVC's remote plugins matching $DVC_VERSION (what `pip install dvc[s3,ssh]==3.67.1` resolves to).
+readonly DVC_PLUGINS=("dvc-s3==3.3.0" "dvc-ssh==4.3.0")
 STRIX_CACHE_ROOT=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/strix-test
 # The venv holding the reference DVC, shared by scripts/test and bench/run.
 DVC_VENV=${STRIX_DVC_VENV:-$STRIX_CACHE_ROOT/dvc-venv}
@@ -80,5 +82,20 @@ install_dvc() {
             die "dvc in $DVC_VENV reports version '$have' after install, expected $DVC_VERSION"
         log "dvc $DVC_VERSION installed in $DVC_VENV"
     fi
+    install_dvc_plugins
     export STRIX_TEST_DVC=$DVC_VENV/bin/dvc
+}
+
+# The S3 and SSH remote plugins in $DVC_VENV (interop tests against real servers need them).
+install_dvc_plugins() {
+    local missing=() spec
+    for spec in "${DVC_PLUGINS[@]}"; do
+        [[ $("$DVC_VENV/bin/python" -m pip show --disable-pip-version-check "${spec%%==*}" 2>/dev/null |
+            sed -n 's/^Version: //p') == "${spec##*==}" ]] || missing+=("$spec")
+    done
+    [[ ${#missing[@]} -eq 0 ]] && return 0
+    log "installing ${missing[*]} into $DVC_VENV"
+    # Pin dvc itself so the plugins cannot drag it to another version.
+    "$DVC_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+        "dvc==$DVC_VERSION" "${missing[@]}" </dev/null
 }

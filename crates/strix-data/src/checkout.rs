@@ -239,8 +239,9 @@ fn place_copy(
         Layout::Legacy => HashKind::Md5Dos2Unix,
     };
     if size <= SMALL_COPY && kind == HashKind::Md5 {
-        let mut data = Vec::with_capacity(size as usize);
-        io::Read::read_to_end(&mut src, &mut data).map_err(io_err(obj))?;
+        let mut data = Vec::with_capacity(size as usize + 1);
+        io::Read::read_to_end(&mut io::Read::take(&mut src, size + 1), &mut data)
+            .map_err(io_err(obj))?;
         let actual = crate::hash::md5_bytes(&data);
         if actual != md5 {
             return Err(CheckoutError::Corrupted {

@@ -76,22 +76,30 @@ fn fnv1a(data: &[u8]) -> u64 {
     h
 }
 
-/// The loaded state database.
+/// The loaded state database. The file's bytes are kept as they are read
+/// and searched in place (records are fixed-size and sorted), so loading a
+/// million records costs one read and no decoding.
 #[derive(Debug)]
 pub struct StateDb {
     path: PathBuf,
-    recs: Vec<Rec>,
+    /// The whole validated file, or empty.
+    bytes: Vec<u8>,
+    count: usize,
     added: Mutex<Vec<Rec>>,
     now_ns: i64,
+}
+
+fn u64_at(b: &[u8], off: usize) -> u64 {
+    u64::from_le_bytes(b[off..off + 8].try_into().expect("8 bytes"))
 }
 
 impl StateDb {
     /// Loads the database at `path`. A missing or corrupt file gives an empty
     /// database (and the corrupt file is replaced on the next save).
     pub fn open(path: &Path) -> Self {
-        let recs = fs::read(path)
+        let (bytes, count) = fs::read(path)
             .ok()
-            .and_then(|b| Self::decode(&b))
+            .and_then(|b| Self::validate(&b).map(|n| (b, n)))
             .unwrap_or_default();
         let now_ns = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -99,7 +107,8 @@ impl StateDb {
             .unwrap_or(i64::MAX);
         Self {
             path: path.to_path_buf(),
-            recs,
+            bytes,
+            count,
             added: Mutex::new(Vec::new()),
             now_ns,
         }
@@ -110,7 +119,8 @@ impl StateDb {
         Self::open(Path::new("/nonexistent/strix-state"))
     }
 
-    fn decode(b: &[u8]) -> Option<Vec<Rec>> {
+    /// Checks magic, length, checksum and order; returns the record count.
+    fn validate(b: &[u8]) -> Option<usize> {
         if b.len() < 28 || &b[..12] != MAGIC {
             return None;
         }
@@ -123,36 +133,55 @@ impl StateDb {
         if fnv1a(&b[..body_end]) != check {
             return None;
         }
-        let u = |s: &[u8]| u64::from_le_bytes(s.try_into().expect("8 bytes"));
-        let mut recs = Vec::with_capacity(count);
-        for r in b[20..body_end].chunks_exact(REC) {
-            recs.push(Rec {
-                key: (u(&r[0..8]), u(&r[8..16]), u(&r[16..24])),
-                mtime_ns: u(&r[24..32]) as i64,
-                size: u(&r[32..40]),
-                md5: Md5(r[40..56].try_into().expect("16 bytes")),
-            });
-        }
-        if recs.windows(2).any(|w| w[0].key >= w[1].key) {
+        let key_at = |i: usize| {
+            let o = 20 + i * REC;
+            (u64_at(b, o), u64_at(b, o + 8), u64_at(b, o + 16))
+        };
+        if (1..count).any(|i| key_at(i - 1) >= key_at(i)) {
             return None;
         }
-        Some(recs)
+        Some(count)
+    }
+
+    fn rec(&self, i: usize) -> Rec {
+        let b = &self.bytes;
+        let o = 20 + i * REC;
+        Rec {
+            key: (u64_at(b, o), u64_at(b, o + 8), u64_at(b, o + 16)),
+            mtime_ns: u64_at(b, o + 24) as i64,
+            size: u64_at(b, o + 32),
+            md5: Md5(b[o + 40..o + 56].try_into().expect("16 bytes")),
+        }
+    }
+
+    fn find(&self, key: (u64, u64, u64)) -> Option<Rec> {
+        let (mut lo, mut hi) = (0usize, self.count);
+        let b = &self.bytes;
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let o = 20 + mid * REC;
+            let k = (u64_at(b, o), u64_at(b, o + 8), u64_at(b, o + 16));
+            match k.cmp(&key) {
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+                std::cmp::Ordering::Equal => return Some(self.rec(mid)),
+            }
+        }
+        None
     }
 
     /// Number of records loaded from disk.
     pub fn len(&self) -> usize {
-        self.recs.len()
+        self.count
     }
 
     pub fn is_empty(&self) -> bool {
-        self.recs.is_empty()
+        self.count == 0
     }
 
     /// The recorded hash of a file, if its stat still matches.
     pub fn get(&self, st: &FileStat, kind: HashKind) -> Option<Md5> {
-        let key = (st.dev, st.ino, kind_code(kind));
-        let i = self.recs.binary_search_by(|r| r.key.cmp(&key)).ok()?;
-        let r = &self.recs[i];
+        let r = self.find((st.dev, st.ino, kind_code(kind)))?;
         (r.mtime_ns == st.mtime_ns && r.size == st.size).then_some(r.md5)
     }
 
@@ -208,39 +237,57 @@ impl StateDb {
                 false
             }
         });
-        let old = std::mem::take(&mut self.recs);
-        let mut merged = Vec::with_capacity(old.len() + added.len());
-        let (mut i, mut j) = (0, 0);
-        while i < old.len() || j < added.len() {
-            if j >= added.len() || (i < old.len() && old[i].key < added[j].key) {
-                merged.push(old[i]);
-                i += 1;
-            } else {
-                if i < old.len() && old[i].key == added[j].key {
-                    i += 1;
-                }
-                merged.push(added[j]);
-                j += 1;
-            }
-        }
-        self.recs = merged;
-        let mut out = Vec::with_capacity(28 + self.recs.len() * REC);
+        // Merge the old records (read in place) with the new ones straight
+        // into the output buffer.
+        let mut out = Vec::with_capacity(28 + (self.count + added.len()) * REC);
         out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&(self.recs.len() as u64).to_le_bytes());
-        for r in &self.recs {
+        out.extend_from_slice(&0u64.to_le_bytes());
+        let push = |out: &mut Vec<u8>, r: &Rec| {
             out.extend_from_slice(&r.key.0.to_le_bytes());
             out.extend_from_slice(&r.key.1.to_le_bytes());
             out.extend_from_slice(&r.key.2.to_le_bytes());
             out.extend_from_slice(&(r.mtime_ns as u64).to_le_bytes());
             out.extend_from_slice(&r.size.to_le_bytes());
             out.extend_from_slice(&r.md5.0);
+        };
+        let (mut i, mut j, mut n) = (0, 0, 0u64);
+        while i < self.count || j < added.len() {
+            let old = (i < self.count).then(|| self.rec(i));
+            match (old, added.get(j)) {
+                (Some(o), Some(a)) if o.key < a.key => {
+                    push(&mut out, &o);
+                    i += 1;
+                }
+                (Some(o), Some(a)) => {
+                    if o.key == a.key {
+                        i += 1;
+                    }
+                    push(&mut out, a);
+                    j += 1;
+                }
+                (Some(o), None) => {
+                    push(&mut out, &o);
+                    i += 1;
+                }
+                (None, Some(a)) => {
+                    push(&mut out, a);
+                    j += 1;
+                }
+                (None, None) => break,
+            }
+            n += 1;
         }
+        drop(added);
+        out[12..20].copy_from_slice(&n.to_le_bytes());
         let check = fnv1a(&out);
         out.extend_from_slice(&check.to_le_bytes());
         if let Some(parent) = self.path.parent() {
             fs::create_dir_all(parent)?;
         }
-        strix_fs::atomic_write_mode(&self.path, &out, 0o644)
+        strix_fs::atomic_write_mode(&self.path, &out, 0o644)?;
+        self.count = n as usize;
+        self.bytes = out;
+        Ok(())
     }
 }
 

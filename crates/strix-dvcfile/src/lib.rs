@@ -21,6 +21,7 @@ pub mod yaml;
 
 pub use dvcfile::{
     Dependency, DvcFile, DvcFileError, LegacyStage, Output, UpdateError, update_text,
+    update_value_text,
 };
 pub use lock::{LockEntry, LockError, LockFile, LockStage};
 pub use path::{PathProblem, check_relative_path};

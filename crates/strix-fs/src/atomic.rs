@@ -190,13 +190,17 @@ pub fn write_new(dest: &Path, data: &[u8], mode: u32) -> io::Result<WriteNew> {
 fn write_new_tmpfile(dir: &Path, dest: &Path, data: &[u8], mode: u32) -> io::Result<WriteNew> {
     use std::os::fd::AsRawFd;
     use std::os::unix::ffi::OsStrExt;
+    // Created with its final mode; a chmod is only needed when the umask
+    // would clear some of the requested bits.
     let mut f = OpenOptions::new()
         .write(true)
-        .mode(0o600)
+        .mode(mode)
         .custom_flags(libc::O_TMPFILE)
         .open(dir)?;
     f.write_all(data)?;
-    f.set_permissions(fs::Permissions::from_mode(mode))?;
+    if mode & crate::umask() != 0 {
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
+    }
     let meta = f.metadata()?;
     let proc_path = std::ffi::CString::new(format!("/proc/self/fd/{}", f.as_raw_fd()))
         .expect("no NUL in a proc path");

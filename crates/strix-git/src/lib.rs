@@ -15,11 +15,13 @@
 
 pub mod gitignore;
 mod path;
+mod refs;
 mod repo;
 mod revision;
 mod stage;
 
 pub use path::PathError;
+pub use refs::RefsError;
 pub use repo::{GitRepo, RepoError};
 pub use revision::RevisionError;
 pub use stage::StageError;

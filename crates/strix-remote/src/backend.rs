@@ -87,6 +87,17 @@ pub enum OpenError {
         /// The URL.
         url: String,
     },
+    /// A remote URL or option that cannot be used (the message never holds
+    /// a credential).
+    #[error("remote '{name}' ('{url}'): {message}")]
+    Invalid {
+        /// The remote's name.
+        name: String,
+        /// The URL, password masked.
+        url: String,
+        /// What is wrong.
+        message: String,
+    },
     /// A local path that is not absolute (callers resolve relative paths
     /// against the config file first).
     #[error("remote '{name}': local path '{url}' is not absolute")]
@@ -98,15 +109,30 @@ pub enum OpenError {
     },
 }
 
-/// Opens the backend for a remote URL. Local paths and `file://` URLs give
-/// a [`crate::LocalBackend`]; other schemes are refused for now.
+/// Opens the backend for a remote URL with no options. See
+/// [`open_with_options`].
 pub fn open(name: &str, url: &str) -> Result<Box<dyn Backend>, OpenError> {
+    open_with_options(name, url, &[])
+}
+
+/// Opens the backend for a remote URL and its config options (DVC's keys:
+/// `endpointurl`, `keyfile`, `user`, …; lists joined with `,`). Local paths
+/// and `file://` URLs give a [`crate::LocalBackend`]; `s3`, `ssh`, `http(s)`,
+/// `webdav(s)`, `azure` and `gs` an [`crate::OpendalBackend`]; other schemes
+/// are refused.
+pub fn open_with_options(
+    name: &str,
+    url: &str,
+    options: &[(String, String)],
+) -> Result<Box<dyn Backend>, OpenError> {
     let path = match url.split_once("://") {
         Some((scheme, rest))
             if scheme.len() > 1 && scheme.chars().all(|c| c.is_ascii_alphanumeric()) =>
         {
             if scheme.eq_ignore_ascii_case("file") {
                 PathBuf::from(rest)
+            } else if crate::opendal_backend::Service::from_scheme(scheme).is_some() {
+                return Ok(Box::new(crate::OpendalBackend::open(name, url, options)?));
             } else {
                 return Err(OpenError::UnsupportedScheme {
                     name: name.to_string(),

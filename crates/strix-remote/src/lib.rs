@@ -7,8 +7,9 @@
 //!
 //! * [`Backend`]: the storage primitives (exists, list, upload, download,
 //!   delete) over `/`-separated keys relative to the remote's root. A
-//!   backend per scheme; this crate has [`LocalBackend`] (a local folder),
-//!   and [`open`] picks the backend for a URL.
+//!   backend per scheme; this crate has [`LocalBackend`] (a local folder)
+//!   and [`OpendalBackend`] (S3, SFTP, HTTP, WebDAV, Azure, GCS through
+//!   Apache OpenDAL), and [`open_with_options`] picks the backend for a URL.
 //! * [`transfer`]: the engine that pushes, fetches and compares sets of
 //!   objects between the cache ([`strix_data::Odb`]) and a backend, in
 //!   parallel, uploading a `.dir` only after all its files, and verifying
@@ -18,9 +19,11 @@
 
 pub mod backend;
 pub mod local;
+pub mod opendal_backend;
 pub mod transfer;
 
-pub use backend::{Backend, BackendError, OpenError, open};
+pub use crate::opendal_backend::{OpendalBackend, Service};
+pub use backend::{Backend, BackendError, OpenError, open, open_with_options};
 pub use local::LocalBackend;
 pub use transfer::{
     DirObject, FetchReport, ObjectRef, PushReport, Transfer, TransferError, object_key,

@@ -53,6 +53,10 @@ pub enum SyncError {
     /// A repository error (targets, metafiles…).
     #[error(transparent)]
     Repo(#[from] RepoError),
+    /// Selecting revisions (`-a`, `-T`, `-A`, `--rev`) or reading their
+    /// metafiles failed.
+    #[error(transparent)]
+    Revisions(#[from] crate::revisions::RevError),
 }
 
 impl SyncError {
@@ -60,6 +64,7 @@ impl SyncError {
     pub fn exit_code(&self) -> i32 {
         match self {
             SyncError::Repo(e) => e.exit_code(),
+            SyncError::Revisions(crate::revisions::RevError::Repo(e)) => e.exit_code(),
             SyncError::Config(_) => 251,
             _ => 1,
         }
@@ -111,7 +116,18 @@ pub fn open_remote(repo: &Repo, name: Option<&str>) -> Result<OpenedRemote, Sync
         strix_config::ConfigError::RemoteNotFound { name } => SyncError::UnknownRemote(name),
         other => SyncError::Config(Box::new(other)),
     })?;
-    let backend = strix_remote::open(&remote.name, &remote.url)?;
+    let options: Vec<(String, String)> = remote
+        .options
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                strix_config::Value::String(s) => s.clone(),
+                strix_config::Value::List(items) => items.join(","),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    let backend = strix_remote::open_with_options(&remote.name, &remote.url, &options)?;
     Ok(OpenedRemote {
         name: remote.name,
         url: remote.url,
@@ -207,6 +223,18 @@ pub fn push(
     progress: &dyn Progress,
 ) -> Result<PushSummary, SyncError> {
     let outs = used_outs(repo, cwd, targets, true)?;
+    push_outs(repo, outs, remote, jobs, progress)
+}
+
+/// [`push`] for a given set of outputs (e.g. from
+/// [`crate::revisions::used_outs_in_scope`]).
+pub fn push_outs(
+    repo: &Repo,
+    outs: Vec<UsedOut>,
+    remote: Option<&str>,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<PushSummary, SyncError> {
     let r = open_remote(repo, remote)?;
     let t = Transfer::new(r.backend.as_ref(), repo.odb(), jobs);
     let mut files = Vec::new();
@@ -298,6 +326,17 @@ pub fn fetch(
     progress: &dyn Progress,
 ) -> Result<FetchSummary, SyncError> {
     let outs = used_outs(repo, cwd, targets, false)?;
+    fetch_outs(repo, outs, remote, jobs, progress)
+}
+
+/// [`fetch`] for a given set of outputs.
+pub fn fetch_outs(
+    repo: &Repo,
+    outs: Vec<UsedOut>,
+    remote: Option<&str>,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<FetchSummary, SyncError> {
     let complete = outs
         .iter()
         .all(|o| crate::outputs::in_cache(repo, &o.obj.oid, o.obj.layout, true).0);
@@ -446,6 +485,17 @@ pub fn cloud_status(
     progress: &dyn Progress,
 ) -> Result<CloudStatus, SyncError> {
     let outs = used_outs(repo, cwd, targets, false)?;
+    cloud_status_outs(repo, outs, remote, jobs, progress)
+}
+
+/// [`cloud_status`] for a given set of outputs.
+pub fn cloud_status_outs(
+    repo: &Repo,
+    outs: Vec<UsedOut>,
+    remote: Option<&str>,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<CloudStatus, SyncError> {
     let r = open_remote(repo, remote)?;
     let t = Transfer::new(r.backend.as_ref(), repo.odb(), jobs);
     let qerr = |source| SyncError::Query {

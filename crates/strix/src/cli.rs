@@ -65,6 +65,14 @@ pub enum Command {
     Fetch(commands::fetch::Args),
     /// Download tracked data from a remote and check it out.
     Pull(commands::pull::Args),
+    /// Garbage collect unused objects from the cache or remote storage.
+    Gc(commands::gc::Args),
+    /// Manage pipeline stages (`stage add`, `stage list`).
+    Stage(commands::stage::Args),
+    /// Reproduce pipeline stages whose dependencies changed.
+    Repro(commands::repro::Args),
+    /// Show the pipeline graph.
+    Dag(commands::dag::Args),
     /// Show version and environment information.
     #[command(alias = "doctor")]
     Version,
@@ -125,6 +133,10 @@ fn dispatch(cmd: Command, p: &Printer) -> Result<i32, Failure> {
         Command::Push(a) => commands::push::run(a, p),
         Command::Fetch(a) => commands::fetch::run(a, p),
         Command::Pull(a) => commands::pull::run(a, p),
+        Command::Gc(a) => commands::gc::run(a, p),
+        Command::Stage(a) => commands::stage::run(a, p),
+        Command::Repro(a) => commands::repro::run(a, p),
+        Command::Dag(a) => commands::dag::run(a, p),
         Command::Version => commands::version::run(p),
     }
 }

@@ -37,7 +37,7 @@ mod dump;
 mod parse;
 mod update;
 
-pub use update::{UpdateError, update_text};
+pub use update::{UpdateError, update_text, update_value_text};
 
 use crate::schema::SchemaError;
 use crate::yaml::{Mapping, SourcePos, Value, YamlError};

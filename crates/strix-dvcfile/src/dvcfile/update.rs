@@ -50,13 +50,19 @@ const NAME: &str = "<existing .dvc text>";
 /// keeping comments, flow style and key order as DVC does. If `original` is empty
 /// or not a mapping, returns a fresh [`DvcFile::to_yaml`].
 pub fn update_text(original: &str, new: &DvcFile) -> Result<String, UpdateError> {
+    update_value_text(original, &new.to_value(), &new.to_yaml())
+}
+
+/// Rewrites `original` (any YAML metafile, e.g. `dvc.yaml`) so that it holds
+/// `src`, with DVC's apply-diff algorithm (see the module docs). `fresh` is the
+/// text to use when `original` is empty or not a mapping.
+pub fn update_value_text(original: &str, src: &Value, fresh: &str) -> Result<String, UpdateError> {
     let old = yaml::parse(original, NAME)?;
-    let src = new.to_value();
-    let (Value::Map(old_map), Value::Map(src_map)) = (&old, &src) else {
-        return Ok(new.to_yaml());
+    let (Value::Map(old_map), Value::Map(src_map)) = (&old, src) else {
+        return Ok(fresh.to_owned());
     };
     if old_map.is_empty() {
-        return Ok(new.to_yaml());
+        return Ok(fresh.to_owned());
     }
     let doc = Document::from_str(original).map_err(edit_error)?;
     let Some(root) = doc.as_mapping() else {

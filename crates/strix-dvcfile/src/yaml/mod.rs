@@ -24,7 +24,7 @@ mod locate;
 mod read;
 mod resolve;
 
-pub use emit::{to_flow_string, to_string};
+pub use emit::{to_flow_string, to_string, to_string_wrapped};
 pub use locate::{PathSeg, locate};
 pub use read::parse;
 pub use resolve::{format_float, resolves_as_non_string};

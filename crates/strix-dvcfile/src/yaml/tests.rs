@@ -224,3 +224,62 @@ fn flow_output() {
     assert_eq!(to_flow_string(m.get("a").unwrap()), "[x, y z, '1']");
     assert_eq!(to_flow_string(m.get("b").unwrap()), "{k: v}");
 }
+
+#[test]
+fn wrapped_emission_matches_ruamel() {
+    let long1 = "a very long file name with many words that will certainly exceed the eighty column limit of ruamel.txt";
+    let long2 = "averylongfilenamewithoutanyspacesthatwillcertainlyexceedtheeightycolumnlimitofruamelyaml.txt";
+    let cmd = "mkdir -p model && cat prep.txt > model/weights && echo '{\"acc\": 0.9, \"loss\": 0.1}' > metrics.json && printf 'x,y\\n1,2\\n2,3\\n' > plot.csv";
+    let mut out1 = Mapping::new();
+    out1.insert("path", long1);
+    out1.insert("md5", "x");
+    let mut flags = Mapping::new();
+    flags.insert("cache", false);
+    let mut out2 = Mapping::new();
+    out2.insert(long2, flags);
+    let mut s = Mapping::new();
+    s.insert("cmd", long1);
+    s.insert("deps", vec![Value::from(long1), Value::from(long2)]);
+    s.insert("outs", vec![Value::Map(out1), Value::Map(out2)]);
+    s.insert("c2", cmd);
+    s.insert(
+        "c3",
+        "python train.py --epochs 10 --lr 0.001 --batch-size 64 --output-dir models/final --seed 42",
+    );
+    s.insert(
+        "c4",
+        "'quoted start that is long enough to wrap around the eighty column limit of ruamel yaml'",
+    );
+    let mut stages = Mapping::new();
+    stages.insert("s", s);
+    let mut top = Mapping::new();
+    top.insert("stages", stages);
+    top.insert("top", long1);
+    top.insert("top2", cmd);
+    let expected = r#"stages:
+  s:
+    cmd: a very long file name with many words that will certainly exceed the 
+      eighty column limit of ruamel.txt
+    deps:
+    - a very long file name with many words that will certainly exceed the 
+      eighty column limit of ruamel.txt
+    - averylongfilenamewithoutanyspacesthatwillcertainlyexceedtheeightycolumnlimitofruamelyaml.txt
+    outs:
+    - path: a very long file name with many words that will certainly exceed the
+        eighty column limit of ruamel.txt
+      md5: x
+    - averylongfilenamewithoutanyspacesthatwillcertainlyexceedtheeightycolumnlimitofruamelyaml.txt:
+        cache: false
+    c2: "mkdir -p model && cat prep.txt > model/weights && echo '{\"acc\": 0.9, \"\
+      loss\": 0.1}' > metrics.json && printf 'x,y\\n1,2\\n2,3\\n' > plot.csv"
+    c3: python train.py --epochs 10 --lr 0.001 --batch-size 64 --output-dir 
+      models/final --seed 42
+    c4: "'quoted start that is long enough to wrap around the eighty column limit
+      of ruamel yaml'"
+top: a very long file name with many words that will certainly exceed the eighty
+  column limit of ruamel.txt
+top2: "mkdir -p model && cat prep.txt > model/weights && echo '{\"acc\": 0.9, \"loss\"\
+  : 0.1}' > metrics.json && printf 'x,y\\n1,2\\n2,3\\n' > plot.csv"
+"#;
+    assert_eq!(to_string_wrapped(&Value::Map(top)), expected);
+}

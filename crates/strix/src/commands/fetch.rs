@@ -17,12 +17,62 @@ pub struct SyncArgs {
     /// Number of parallel transfers (default: 4 × CPU cores).
     #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: Option<u32>,
+    #[command(flatten)]
+    pub revs: RevArgs,
 }
 
 impl SyncArgs {
     pub fn jobs(&self) -> Option<usize> {
         self.jobs.map(|j| j as usize)
     }
+}
+
+/// The Git revisions whose data a command also concerns (besides the
+/// workspace).
+#[derive(Debug, Default, clap::Args)]
+pub struct RevArgs {
+    /// Also the data of the tips of all Git branches.
+    #[arg(short = 'a', long)]
+    pub all_branches: bool,
+    /// Also the data of all Git tags.
+    #[arg(short = 'T', long)]
+    pub all_tags: bool,
+    /// Also the data of all Git commits.
+    #[arg(short = 'A', long)]
+    pub all_commits: bool,
+    /// Also the data of this Git revision (repeatable).
+    #[arg(long = "rev", value_name = "REV")]
+    pub rev: Vec<String>,
+}
+
+impl RevArgs {
+    /// The selection as the library takes it.
+    pub fn scope(&self) -> strix_repo::revisions::RevScope {
+        strix_repo::revisions::RevScope {
+            all_branches: self.all_branches,
+            all_tags: self.all_tags,
+            all_commits: self.all_commits,
+            revs: self.rev.clone(),
+            num: None,
+        }
+    }
+}
+
+/// The outputs of the workspace and the selected revisions, or `None`
+/// when no revision is selected (the plain workspace path applies).
+pub fn scoped_outs(
+    repo: &strix_repo::Repo,
+    cwd: &Path,
+    s: &SyncArgs,
+    for_push: bool,
+) -> Result<Option<Vec<strix_repo::transfer::UsedOut>>, SyncError> {
+    let scope = s.revs.scope();
+    if scope.is_empty() {
+        return Ok(None);
+    }
+    strix_repo::revisions::used_outs_in_scope(repo, cwd, &s.targets, for_push, &scope)
+        .map(Some)
+        .map_err(SyncError::from)
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,14 +146,20 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
     let s = &a.sync;
-    let result = strix_repo::transfer::fetch(
-        &repo,
-        &cwd,
-        &s.targets,
-        s.remote.as_deref(),
-        s.jobs(),
-        &bars,
-    );
+    let result = match scoped_outs(&repo, &cwd, s, false) {
+        Ok(Some(outs)) => {
+            strix_repo::transfer::fetch_outs(&repo, outs, s.remote.as_deref(), s.jobs(), &bars)
+        }
+        Ok(None) => strix_repo::transfer::fetch(
+            &repo,
+            &cwd,
+            &s.targets,
+            s.remote.as_deref(),
+            s.jobs(),
+            &bars,
+        ),
+        Err(e) => Err(e),
+    };
     repo.save_state();
     let r = result.map_err(|e| sync_failure(e, "failed to fetch data from the cloud"))?;
     warn_missing(p, &cwd, &r.missing);

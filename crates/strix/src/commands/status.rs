@@ -21,6 +21,8 @@ pub struct Args {
     /// Number of parallel remote queries.
     #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
     jobs: Option<u32>,
+    #[command(flatten)]
+    revs: super::fetch::RevArgs,
 }
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
@@ -30,10 +32,21 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
     let bars = Bars::new(p.quiet || a.json);
     let result = strix_repo::status::status(&repo, &cwd, &a.targets, &bars);
+    // Pipeline stages (dvc.yaml), only when no targets are given.
+    let pipeline = if a.targets.is_empty() {
+        strix_pipeline::status::pipeline_status(&repo)
+    } else {
+        Ok((Vec::new(), 0))
+    };
     repo.save_state();
     let changed = result?;
+    let (stages, nstages) = pipeline.map_err(super::pipeline_common::failure)?;
+    let show = |path: &std::path::Path| super::display_rel(&cwd, path);
     if a.json {
         let mut obj = serde_json::Map::new();
+        for (name, v) in strix_pipeline::status::json_entries(&stages, &show) {
+            obj.insert(name, v);
+        }
         for f in &changed {
             let mut outs = serde_json::Map::new();
             for (path, st) in &f.outs {
@@ -50,14 +63,17 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
             );
         }
         p.out(serde_json::Value::Object(obj).to_string());
-    } else if changed.is_empty() {
-        let any = !strix_repo::index::find_dvcfiles(&repo).is_empty();
+    } else if changed.is_empty() && stages.is_empty() {
+        let any = nstages > 0 || !strix_repo::index::find_dvcfiles(&repo).is_empty();
         if any {
             p.out("Data and pipelines are up to date.");
         } else {
             p.out("There are no data or pipelines tracked in this project yet.");
         }
     } else {
+        for line in strix_pipeline::status::text_lines(&stages, &show) {
+            p.out(line);
+        }
         for f in &changed {
             p.out(format!("{}:", super::display_rel(&cwd, &f.dvcfile)));
             p.out("\tchanged outs:");
@@ -70,21 +86,38 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
             }
         }
     }
-    Ok(if changed.is_empty() || !p.quiet { 0 } else { 1 })
+    let clean = changed.is_empty() && stages.is_empty();
+    Ok(if clean || !p.quiet { 0 } else { 1 })
 }
 
 /// `status --cloud`: the cache compared with a remote.
 fn run_cloud(a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
     let bars = Bars::new(p.quiet || a.json);
-    let result = strix_repo::transfer::cloud_status(
-        &repo,
-        &cwd,
-        &a.targets,
-        a.remote.as_deref(),
-        a.jobs.map(|j| j as usize),
-        &bars,
-    );
+    let scope = a.revs.scope();
+    let jobs = a.jobs.map(|j| j as usize);
+    let result = if scope.is_empty() {
+        strix_repo::transfer::cloud_status(
+            &repo,
+            &cwd,
+            &a.targets,
+            a.remote.as_deref(),
+            jobs,
+            &bars,
+        )
+    } else {
+        strix_repo::revisions::used_outs_in_scope(&repo, &cwd, &a.targets, false, &scope)
+            .map_err(strix_repo::transfer::SyncError::from)
+            .and_then(|outs| {
+                strix_repo::transfer::cloud_status_outs(
+                    &repo,
+                    outs,
+                    a.remote.as_deref(),
+                    jobs,
+                    &bars,
+                )
+            })
+    };
     repo.save_state();
     let st = result.map_err(|e| {
         let code = e.exit_code();

@@ -1,0 +1,75 @@
+//! strix-pipeline: `dvc.yaml` stages as a graph, change detection against
+//! `dvc.lock`, `repro`, the run-cache and `stage add`.
+//!
+//! * [`stage`]: the stage model loaded from `dvc.yaml` (params included).
+//! * [`params`]: reading params files and Python-equality comparison.
+//! * [`graph`]: the DAG (edges from outs to deps), validation, ordering.
+//! * [`status`]: per-stage changes in DVC's `status` shape.
+//! * [`lockfile`]: building and writing `dvc.lock` entries.
+//! * [`runcache`]: `.dvc/cache/runs` keys, values, save and restore.
+//! * [`repro`]: running stages (serially or in parallel).
+//! * [`add`]: `stage add`.
+//! * [`render`]: `dag` output.
+//!
+//! The library does not print: progress lines go through [`Reporter`].
+
+pub mod add;
+pub mod graph;
+pub mod lockfile;
+pub mod params;
+pub mod render;
+pub mod repro;
+pub mod runcache;
+pub mod stage;
+pub mod status;
+
+pub use graph::Graph;
+pub use stage::{Stage, load_stages};
+
+/// Pipeline errors. Messages follow DVC's wording where there is one.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A user-facing problem (exit code 1 unless stated).
+    #[error("{0}")]
+    Msg(String),
+    /// Errors from the repository layer.
+    #[error(transparent)]
+    Repo(#[from] strix_repo::RepoError),
+    /// A stage command failed; carries DVC's exit code 255.
+    #[error("{0}")]
+    Failed(String),
+    /// Interrupted by Ctrl-C.
+    #[error("interrupted by the user")]
+    Interrupted,
+}
+
+impl Error {
+    /// The process exit code DVC uses for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Msg(_) => 1,
+            Error::Repo(e) => e.exit_code(),
+            Error::Failed(_) => 255,
+            Error::Interrupted => 252,
+        }
+    }
+}
+
+pub(crate) fn msg(s: impl Into<String>) -> Error {
+    Error::Msg(s.into())
+}
+
+/// Result alias.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Receives progress lines (stdout) and warnings (stderr) from long operations.
+pub trait Reporter: Sync {
+    /// A normal output line.
+    fn line(&self, s: &str);
+    /// A warning line (without the `WARNING: ` prefix).
+    fn warn(&self, s: &str);
+    /// A line of a command's stderr (defaults to [`Reporter::line`]).
+    fn err_line(&self, s: &str) {
+        self.line(s);
+    }
+}

@@ -1,0 +1,259 @@
+//! Stages of the root `dvc.yaml`, with everything change detection needs.
+
+use crate::{Result, msg};
+use std::path::{Path, PathBuf};
+use strix_dvcfile::yaml::{self, PathSeg, Value};
+use strix_dvcfile::{OutKind, Pipeline, Template};
+use strix_repo::repo::normalize;
+
+/// The default params file.
+pub const DEFAULT_PARAMS: &str = "params.yaml";
+
+/// A params dependency: a file and the keys used (None: the whole file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParamsDep {
+    /// File path relative to the stage's wdir.
+    pub file: String,
+    /// Keys, dotted; `None` for a whole-file dependency.
+    pub keys: Option<Vec<String>>,
+}
+
+/// An output of a stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Out {
+    /// Path as written (relative to wdir).
+    pub path: String,
+    /// Absolute path.
+    pub abs: PathBuf,
+    /// Where it is declared.
+    pub kind: OutKind,
+    /// `cache` flag.
+    pub cache: bool,
+    /// `persist` flag.
+    pub persist: bool,
+}
+
+/// A dependency of a stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dep {
+    /// Path as written (relative to wdir).
+    pub path: String,
+    /// Absolute path.
+    pub abs: PathBuf,
+}
+
+/// A pipeline stage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stage {
+    /// Name in `dvc.yaml`.
+    pub name: String,
+    /// `cmd` (string or list).
+    pub cmd: Value,
+    /// Absolute working directory.
+    pub wdir: PathBuf,
+    /// Dependencies.
+    pub deps: Vec<Dep>,
+    /// Params dependencies.
+    pub params: Vec<ParamsDep>,
+    /// Outputs (outs, metrics, plots).
+    pub outs: Vec<Out>,
+    /// `frozen: true`.
+    pub frozen: bool,
+    /// `always_changed: true`.
+    pub always_changed: bool,
+    /// `desc`.
+    pub desc: Option<String>,
+    /// `file:line` of the stage definition.
+    pub at: String,
+}
+
+impl Stage {
+    /// The command lines (a list cmd gives several).
+    pub fn commands(&self) -> Vec<String> {
+        match &self.cmd {
+            Value::Seq(items) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect(),
+            Value::String(s) => vec![s.clone()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// A stage with a command and no dependencies is always run (DVC's
+    /// "callback" stage).
+    pub fn is_callback(&self) -> bool {
+        self.deps.is_empty() && self.params.is_empty()
+    }
+}
+
+/// The root `dvc.yaml` of `root`.
+pub fn dvc_yaml(root: &Path) -> PathBuf {
+    root.join("dvc.yaml")
+}
+
+/// Loads the stages of `<root>/dvc.yaml`; an absent file gives no stages.
+pub fn load_stages(root: &Path) -> Result<Vec<Stage>> {
+    let path = dvc_yaml(root);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(msg(format!("failed to read 'dvc.yaml': {e}"))),
+    };
+    parse_stages(root, &text)
+}
+
+/// Parses `dvc.yaml` text of the repository at `root`.
+pub fn parse_stages(root: &Path, text: &str) -> Result<Vec<Stage>> {
+    let name = "dvc.yaml";
+    let pipeline = Pipeline::parse(text, name)
+        .map_err(|e| msg(format!("'dvc.yaml' validation failed: {e}")))?;
+    let raw = yaml::parse(text, name).map_err(|e| msg(e.to_string()))?;
+    let raw_stages = raw
+        .as_map()
+        .and_then(|m| m.get("stages"))
+        .and_then(Value::as_map);
+    let mut out = Vec::new();
+    for def in &pipeline.stages {
+        let segs = [
+            PathSeg::Key("stages".into()),
+            PathSeg::Key(def.name.clone()),
+        ];
+        let at = match yaml::locate(text, &segs) {
+            Some(loc) => format!("{name}:{}", loc.line),
+            None => name.to_owned(),
+        };
+        if def.template != Template::None {
+            return Err(msg(format!(
+                "{at}: stage '{}' uses templating ({}), which strix does not support yet",
+                def.name,
+                if def.template == Template::Foreach {
+                    "foreach"
+                } else {
+                    "matrix"
+                }
+            )));
+        }
+        let rawdef = raw_stages
+            .and_then(|m| m.get(&def.name))
+            .and_then(Value::as_map);
+        let text_has_template = |v: &Value| v.as_str().is_some_and(|s| s.contains("${"));
+        if def.cmd.as_ref().is_some_and(text_has_template)
+            || def.deps.iter().any(|d| d.contains("${"))
+            || def.outs.iter().any(|o| o.path.contains("${"))
+        {
+            return Err(msg(format!(
+                "{at}: stage '{}' uses '${{…}}' interpolation, which strix does not support yet",
+                def.name
+            )));
+        }
+        let wdir = match &def.wdir {
+            Some(w) => normalize(&root.join(w)),
+            None => root.to_path_buf(),
+        };
+        let inside = |p: &str| -> Result<PathBuf> {
+            let abs = normalize(&wdir.join(p));
+            if !abs.starts_with(root) {
+                return Err(msg(format!(
+                    "{at}: path '{p}' of stage '{}' is outside the repository",
+                    def.name
+                )));
+            }
+            Ok(abs)
+        };
+        let mut deps = Vec::new();
+        for d in &def.deps {
+            deps.push(Dep {
+                path: d.clone(),
+                abs: inside(d)?,
+            });
+        }
+        let mut outs = Vec::new();
+        for o in &def.outs {
+            outs.push(Out {
+                path: o.path.clone(),
+                abs: inside(&o.path)?,
+                kind: o.kind,
+                cache: o.cache,
+                persist: o.persist,
+            });
+        }
+        let mut params = Vec::new();
+        let mut always_changed = false;
+        let mut desc = None;
+        if let Some(m) = rawdef {
+            if let Some(p) = m.get("params") {
+                params = parse_params(p).map_err(|e| msg(format!("{at}: {e}")))?;
+            }
+            always_changed = m.get("always_changed").and_then(Value::as_bool) == Some(true);
+            desc = m.get("desc").and_then(Value::as_str).map(str::to_owned);
+        }
+        out.push(Stage {
+            name: def.name.clone(),
+            cmd: def.cmd.clone().unwrap_or(Value::Null),
+            wdir,
+            deps,
+            params,
+            outs,
+            frozen: def.frozen,
+            always_changed,
+            desc,
+            at,
+        });
+    }
+    Ok(out)
+}
+
+/// Parses a stage's `params` list: bare strings are keys of `params.yaml`,
+/// `{file: [keys]}` or `{file: null}` (whole file) name other files.
+pub fn parse_params(v: &Value) -> std::result::Result<Vec<ParamsDep>, String> {
+    let Some(items) = v.as_seq() else {
+        return Err("'params' must be a list".into());
+    };
+    let mut out: Vec<ParamsDep> = Vec::new();
+    let mut push = |file: &str, keys: Option<Vec<String>>| {
+        if let Some(e) = out.iter_mut().find(|e| e.file == file) {
+            match (&mut e.keys, keys) {
+                (Some(have), Some(new)) => {
+                    for k in new {
+                        if !have.contains(&k) {
+                            have.push(k);
+                        }
+                    }
+                }
+                (slot, _) => *slot = None,
+            }
+        } else {
+            out.push(ParamsDep {
+                file: file.to_owned(),
+                keys,
+            });
+        }
+    };
+    for item in items {
+        match item {
+            Value::String(k) => push(DEFAULT_PARAMS, Some(vec![k.clone()])),
+            Value::Map(m) => {
+                for (k, v) in m {
+                    let Some(file) = k.as_str() else {
+                        return Err("params file names must be strings".into());
+                    };
+                    match v {
+                        Value::Null => push(file, None),
+                        Value::Seq(keys) => {
+                            let keys: Option<Vec<String>> =
+                                keys.iter().map(|k| k.as_str().map(str::to_owned)).collect();
+                            let Some(keys) = keys else {
+                                return Err(format!("params keys of '{file}' must be strings"));
+                            };
+                            push(file, Some(keys));
+                        }
+                        _ => return Err(format!("params of '{file}' must be a list or empty")),
+                    }
+                }
+            }
+            _ => return Err("a params entry must be a key or {file: [keys]}".into()),
+        }
+    }
+    Ok(out)
+}

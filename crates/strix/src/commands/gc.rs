@@ -1,0 +1,248 @@
+//! `strix gc`: remove cache (and remote) objects no selected revision uses.
+
+use crate::ui::Printer;
+use crate::ui::errors::Failure;
+use crate::ui::progress::Bars;
+use strix_repo::gc::{GcError, GcOptions, GcPlan};
+use strix_repo::revisions::RevScope;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Keep data files used in the current workspace.
+    #[arg(short, long)]
+    workspace: bool,
+    /// Keep data files used in the specified commit (repeatable).
+    #[arg(long = "rev", value_name = "COMMIT")]
+    rev: Vec<String>,
+    /// Keep data files used in the last NUM commits from each --rev (or
+    /// each branch with -a). Defaults to 1.
+    #[arg(short = 'n', long = "num", value_name = "NUM")]
+    num: Option<usize>,
+    /// Keep data files for the tips of all Git branches.
+    #[arg(short = 'a', long)]
+    all_branches: bool,
+    /// Keep data files for all Git tags.
+    #[arg(short = 'T', long)]
+    all_tags: bool,
+    /// Keep data files for all Git commits.
+    #[arg(short = 'A', long)]
+    all_commits: bool,
+    /// Keep data files that are not present in the remote.
+    #[arg(long)]
+    not_in_remote: bool,
+    /// Collect garbage in remote storage in addition to the local cache.
+    #[arg(short, long)]
+    cloud: bool,
+    /// Remote storage to collect garbage in.
+    #[arg(short, long, value_name = "NAME")]
+    remote: Option<String>,
+    /// Force garbage collection: automatically agree to all prompts.
+    #[arg(short, long)]
+    force: bool,
+    /// Number of parallel remote operations.
+    #[arg(short, long, value_parser = clap::value_parser!(u32).range(1..))]
+    jobs: Option<u32>,
+    /// Only print what would get removed, without removing anything.
+    #[arg(long)]
+    dry: bool,
+}
+
+fn invalid(msg: &str) -> Failure {
+    Failure::new(anyhow::anyhow!("{msg}"), 255)
+}
+
+/// DVC's `_validate_args`.
+fn validate(a: &Args) -> Result<(), Failure> {
+    if a.not_in_remote && a.cloud {
+        return Err(invalid(
+            "`--not-in-remote` and `--cloud` are mutually exclusive",
+        ));
+    }
+    let any = a.workspace || a.all_branches || a.all_tags || a.all_commits || !a.rev.is_empty();
+    if !any {
+        return Err(invalid(
+            "Either of `-w|--workspace`, `-a|--all-branches`, `-T|--all-tags` `--all-experiments`, `--all-commits`, `--date` or `--rev` needs to be set.",
+        ));
+    }
+    if a.num.is_some() && a.rev.is_empty() && !a.all_branches {
+        return Err(invalid(
+            "`--num` can only be used alongside `--rev` or `--all-branches`",
+        ));
+    }
+    Ok(())
+}
+
+/// DVC's warning, word for word.
+fn warning(a: &Args) -> String {
+    let num = a.num.unwrap_or(1);
+    let mut msg = String::from("This will remove all cache except items used in the workspace");
+    if a.all_commits {
+        msg.push_str(" and all git commits");
+    } else {
+        if a.all_branches && a.all_tags {
+            if let Some(n) = a.num {
+                msg.push_str(&format!(
+                    " and last {n} commits from all git branches and all git tags"
+                ));
+            } else {
+                msg.push_str(" and all git branches and tags");
+            }
+        } else if a.all_branches {
+            if let Some(n) = a.num {
+                msg.push_str(&format!(" and last {n} commits from all git branches"));
+            } else {
+                msg.push_str(" and all git branches");
+            }
+        } else if a.all_tags {
+            msg.push_str(" and all git tags");
+        }
+        if !a.rev.is_empty() {
+            msg.push_str(&format!(
+                " and last {num} commits from {}",
+                a.rev.join(", ")
+            ));
+        }
+    }
+    if a.not_in_remote {
+        msg.push_str(" that are not present in the DVC remote");
+    }
+    msg.push_str(" of the current repo.");
+    msg
+}
+
+/// `1.5 MiB`.
+fn human(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut v = bytes as f64 / 1024.0;
+    let mut i = 0;
+    while v >= 1024.0 && i + 1 < UNITS.len() {
+        v /= 1024.0;
+        i += 1;
+    }
+    format!("{v:.1} {}", UNITS[i])
+}
+
+fn objects(n: usize) -> String {
+    format!("{n} object{}", if n == 1 { "" } else { "s" })
+}
+
+fn gc_failure(e: GcError) -> Failure {
+    let code = e.exit_code();
+    let hint = match &e {
+        GcError::UnreadableDirs(_) => Some(
+            "fetch the missing directories first (`strix fetch` with the same revision flags), or remove the revisions that use them from the selection"
+                .to_string(),
+        ),
+        GcError::Remote(_) => {
+            Some("pass `-r <name>` or set a default remote with `strix remote default <name>`".into())
+        }
+        _ => None,
+    };
+    let mut f = Failure::new(
+        anyhow::Error::new(e).context("unable to collect garbage"),
+        code,
+    );
+    f.hint = hint;
+    f
+}
+
+/// What will be removed, before the prompt (stderr).
+fn announce(p: &Printer, plan: &GcPlan) {
+    let (n, size) = plan.local_totals();
+    p.warn(format!(
+        "{} ({}) will be removed from the local cache ({} legacy); {} used object{} kept.",
+        objects(n),
+        human(size),
+        plan.local_legacy.len(),
+        plan.used,
+        if plan.used == 1 { " is" } else { "s are" },
+    ));
+    if let Some(r) = &plan.remote {
+        let m = r.v3.len() + r.legacy.len();
+        p.warn(format!(
+            "{} will be removed from remote '{}' ({} legacy).",
+            objects(m),
+            r.remote.name,
+            r.legacy.len(),
+        ));
+    }
+}
+
+pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
+    validate(&a)?;
+    // Never prompt during a dry run.
+    if a.dry {
+        a.force = true;
+    }
+    let (repo, _cwd) = super::open_repo()?;
+    let _lock = repo.lock()?;
+    let bars = Bars::new(p.quiet);
+    let opts = GcOptions {
+        scope: RevScope {
+            all_branches: a.all_branches,
+            all_tags: a.all_tags,
+            all_commits: a.all_commits,
+            revs: a.rev.clone(),
+            num: a.num,
+        },
+        cloud: a.cloud,
+        remote: a.remote.clone(),
+        not_in_remote: a.not_in_remote,
+        jobs: a.jobs.map(|j| j as usize),
+    };
+    let plan = strix_repo::gc::plan(&repo, &opts, &bars).map_err(gc_failure)?;
+    p.warn(warning(&a));
+    announce(p, &plan);
+    if !a.force && !super::manage::confirm("Are you sure you want to proceed?") {
+        return Err(Failure::new(
+            anyhow::anyhow!("garbage collection cancelled: nothing was removed"),
+            1,
+        )
+        .with_hint("confirm at the prompt, or pass `-f` to skip it"));
+    }
+    if a.dry {
+        for o in plan.local_v3.iter().chain(&plan.local_legacy) {
+            p.out(format!("Removing {}", o.path.display()));
+        }
+        if let Some(r) = &plan.remote {
+            let base = r.remote.url.trim_end_matches('/');
+            for k in r.v3.iter().chain(&r.legacy) {
+                p.out(format!("Removing {base}/{k}"));
+            }
+        }
+    }
+    let report = strix_repo::gc::execute(&repo, &plan, a.dry, opts.jobs).map_err(gc_failure)?;
+    for (n, scheme) in [(report.local_v3, "repo"), (report.local_legacy, "legacy")] {
+        if n > 0 {
+            p.out(format!("Removed {n} objects from {scheme} cache."));
+        } else {
+            p.out(format!("No unused '{scheme}' cache to remove."));
+        }
+    }
+    if plan.remote.is_some() {
+        for n in [report.remote_v3, report.remote_legacy] {
+            if n > 0 {
+                p.out(format!("Removed {n} objects from remote."));
+            } else {
+                p.out("No unused cache to remove from remote.");
+            }
+        }
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_are_human() {
+        assert_eq!(human(0), "0 B");
+        assert_eq!(human(1023), "1023 B");
+        assert_eq!(human(1536), "1.5 KiB");
+        assert_eq!(human(3 * 1024 * 1024), "3.0 MiB");
+    }
+}
