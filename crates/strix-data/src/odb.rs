@@ -12,7 +12,7 @@
 //! may carry that mode. Names ending in `.tmp` are temporaries and are never
 //! objects.
 
-use crate::hash::{HashKind, md5_stream};
+use crate::hash::HashKind;
 use crate::oid::{Md5, Oid};
 use std::fs::{self, File};
 use std::io::{self, Read};
@@ -217,13 +217,13 @@ impl Odb {
         self.ensure_dir(&staging).map_err(werr)?;
         let tmp = strix_fs::temp_path_in(&staging);
         let mut guard = TempGuard(Some(tmp.clone()));
-        let mut out = fs::OpenOptions::new()
+        let out = fs::OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(self.temp_mode())
             .open(&tmp)
             .map_err(werr)?;
-        let (md5, size) = md5_stream(&mut input, Some(&mut out)).map_err(|e| {
+        let (md5, size) = crate::hash::md5_copy(&mut input, &out).map_err(|e| {
             if e.kind() == io::ErrorKind::StorageFull || e.raw_os_error() == Some(libc::EFBIG) {
                 werr(e)
             } else {
