@@ -400,21 +400,25 @@ pub fn checkout_dir(
         Modify,
     }
     let wanted_symlink = opts.link_types.first() == Some(&LinkType::Symlink);
+    // Only entries with work are kept: at a million files the plan stays small.
     let plan: Vec<(usize, Option<Todo>, Option<Md5>)> = pairs
         .par_iter()
-        .map(|&(i, cur_idx)| {
+        .filter_map(|&(i, cur_idx)| {
             let e = &entries[i];
             match cur_idx {
-                None => Ok((i, Some(Todo::Add), None)),
+                None => Some(Ok((i, Some(Todo::Add), None))),
                 Some(j) => {
                     let f = &existing[j];
                     let path = f.path(dir);
-                    let cur = current_md5(&path, &f.stat, opts).map_err(io_err(&path))?;
+                    let cur = match current_md5(&path, &f.stat, opts) {
+                        Ok(c) => c,
+                        Err(e) => return Some(Err(io_err(&path)(e))),
+                    };
                     // A symlink in the workspace is replaced by a copy, unless
                     // symlinks are what cache.type asks for.
                     let unchanged =
                         cur == e.md5 && !opts.relink && (!f.is_symlink || wanted_symlink);
-                    Ok((i, (!unchanged).then_some(Todo::Modify), Some(cur)))
+                    (!unchanged).then_some(Ok((i, Some(Todo::Modify), Some(cur))))
                 }
             }
         })
@@ -448,6 +452,10 @@ pub fn checkout_dir(
         unsaved.sort();
         return Err(CheckoutError::Unsaved(unsaved));
     }
+    // Keep only what the rest needs: the workspace listing can be large.
+    let extras: Vec<String> = extras.iter().map(|f| f.relpath.clone()).collect();
+    drop(extra_hashes);
+    drop(existing);
 
     let work: Vec<(usize, bool, bool)> = plan
         .iter()
@@ -497,10 +505,10 @@ pub fn checkout_dir(
             Err(e) => failures.push(e),
         }
     }
-    for f in &extras {
-        let path = f.path(dir);
+    for rel in &extras {
+        let path = dir.join(rel);
         fs::remove_file(&path).map_err(io_err(&path))?;
-        changes.deleted.push(f.relpath.clone());
+        changes.deleted.push(rel.clone());
         remove_empty_parents(path.parent(), dir);
     }
     if !dir.exists() {

@@ -139,8 +139,8 @@ impl Manifest {
     /// untrusted: every relpath is checked, duplicates are refused. Legacy
     /// manifests may carry extra keys; they are ignored.
     pub fn parse(bytes: &[u8]) -> Result<Self, ManifestError> {
-        // Typed, borrowing parse: a million entries must not become a
-        // million JSON maps.
+        // Typed, borrowing parse straight into entries: a million entries
+        // must become neither a million JSON maps nor an intermediate list.
         #[derive(serde::Deserialize)]
         struct Raw<'a> {
             #[serde(borrow, default)]
@@ -148,9 +148,39 @@ impl Manifest {
             #[serde(borrow, default)]
             relpath: Option<std::borrow::Cow<'a, str>>,
         }
-        let list: Vec<Raw<'_>> = serde_json::from_slice(bytes)?;
-        let mut entries = Vec::with_capacity(list.len());
-        for (index, item) in list.into_iter().enumerate() {
+        struct Entries(Result<Vec<Entry>, ManifestError>);
+        impl<'de> serde::Deserialize<'de> for Entries {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = Entries;
+                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                        f.write_str("a list of {md5, relpath} objects")
+                    }
+                    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                        self,
+                        mut seq: A,
+                    ) -> Result<Entries, A::Error> {
+                        let mut entries = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                        let mut index = 0;
+                        while let Some(item) = seq.next_element::<Raw<'de>>()? {
+                            match to_entry(index, item) {
+                                Ok(e) => entries.push(e),
+                                Err(err) => {
+                                    // Consume the rest so the JSON itself still parses.
+                                    while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                                    return Ok(Entries(Err(err)));
+                                }
+                            }
+                            index += 1;
+                        }
+                        Ok(Entries(Ok(entries)))
+                    }
+                }
+                d.deserialize_seq(V)
+            }
+        }
+        fn to_entry(index: usize, item: Raw<'_>) -> Result<Entry, ManifestError> {
             let relpath = item.relpath.ok_or(ManifestError::Entry {
                 index,
                 reason: "missing 'relpath'",
@@ -167,11 +197,12 @@ impl Manifest {
                 relpath: relpath.to_string(),
                 reason,
             })?;
-            entries.push(Entry {
+            Ok(Entry {
                 relpath: relpath.into_owned(),
                 md5,
-            });
+            })
         }
+        let entries = serde_json::from_slice::<Entries>(bytes)?.0?;
         let m = Manifest::from_entries(entries);
         for w in m.entries.windows(2) {
             if w[0].relpath == w[1].relpath {
@@ -232,6 +263,12 @@ mod tests {
                 "{bad} accepted"
             );
         }
+        // The unsafe entry is reported even when more entries follow it.
+        let first = r#"[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "../x"}, {"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "b"}]"#;
+        assert!(matches!(
+            Manifest::parse(first.as_bytes()),
+            Err(ManifestError::UnsafePath { .. })
+        ));
         let dup = r#"[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "a"}, {"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "a"}]"#;
         assert!(Manifest::parse(dup.as_bytes()).is_err());
         let clash = r#"[{"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "a"}, {"md5": "d41d8cd98f00b204e9800998ecf8427e", "relpath": "a/b"}]"#;
