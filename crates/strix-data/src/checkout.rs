@@ -7,7 +7,7 @@
 //! its final directory and renamed over the old one, so a killed checkout
 //! leaves either the old file or the new one, never a partial file.
 
-use crate::hash::{HashKind, md5_file};
+use crate::hash::HashKind;
 use crate::manifest::Manifest;
 use crate::odb::{Layout, Odb};
 use crate::oid::{Md5, Oid};
@@ -537,11 +537,6 @@ fn remove_empty_parents(mut cur: Option<&Path>, stop: &Path) {
         }
         cur = p.parent();
     }
-}
-
-/// Hash of a workspace file for callers that only need the plain md5.
-pub fn plain_md5(path: &Path) -> io::Result<Md5> {
-    md5_file(path).map(|(m, _)| m)
 }
 
 #[cfg(test)]

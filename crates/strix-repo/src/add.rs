@@ -18,7 +18,7 @@ use crate::repo::Repo;
 use std::path::{Path, PathBuf};
 use strix_data::tree::Save;
 use strix_data::{HashKind, Progress};
-use strix_dvcfile::{DvcFile, Output};
+use strix_dvcfile::Output;
 
 /// Options of `add`.
 #[derive(Debug, Default, Clone)]
@@ -267,12 +267,4 @@ pub fn ensure_gitignore(repo: &Repo, out: &Path, is_dir: bool) -> Result<Vec<Pat
         .unwrap_or_default();
     strix_git::gitignore::add_entry(dir, &name).map_err(crate::error::GitError::from)?;
     Ok(vec![dir.join(".gitignore")])
-}
-
-/// Convenience for tests and callers holding a [`DvcFile`] directly.
-pub fn fresh_dvcfile(out: Output) -> DvcFile {
-    DvcFile {
-        outs: vec![out],
-        ..Default::default()
-    }
 }

@@ -69,11 +69,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     repo.save_state();
     let work = work?;
     let committed = compare(&head, &recorded);
-    let mut uncommitted = compare(&recorded, &work);
-    // Outputs missing from the workspace are "deleted" in DVC's output.
-    uncommitted
-        .added
-        .retain(|(p, _)| recorded.contains_key(p) || !p.is_empty());
+    let uncommitted = compare(&recorded, &work);
     let mut not_in_cache = Vec::new();
     for (path, oid) in &recorded {
         if path.ends_with('/')

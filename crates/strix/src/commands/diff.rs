@@ -88,69 +88,61 @@ fn short(o: &Oid) -> String {
     o.to_string()[..8].to_string()
 }
 
+/// One `Title:` block of indented lines (nothing when empty).
+fn print_section(p: &Printer, title: &str, lines: Vec<String>) {
+    if lines.is_empty() {
+        return;
+    }
+    p.out(format!("{title}:"));
+    for l in lines {
+        p.out(l);
+    }
+    p.out("");
+}
+
 fn print_text(c: &Changes, show_hash: bool, p: &Printer) {
     if c.is_empty() {
         return;
     }
-    let mut sections = Vec::new();
-    if !c.added.is_empty() {
-        let lines: Vec<String> = c
-            .added
-            .iter()
-            .map(|(path, o)| {
-                if show_hash {
-                    format!("    {}  {path}", short(o))
-                } else {
-                    format!("    {path}")
-                }
-            })
-            .collect();
-        sections.push(("Added", lines));
-    }
-    if !c.deleted.is_empty() {
-        let lines: Vec<String> = c
-            .deleted
-            .iter()
-            .map(|(path, o)| {
-                if show_hash {
-                    format!("    {}  {path}", short(o))
-                } else {
-                    format!("    {path}")
-                }
-            })
-            .collect();
-        sections.push(("Deleted", lines));
-    }
-    if !c.modified.is_empty() {
-        let lines: Vec<String> = c
-            .modified
-            .iter()
-            .map(|(path, o, n)| {
-                if show_hash {
-                    format!("    {}..{}  {path}", short(o), short(n))
-                } else {
-                    format!("    {path}")
-                }
-            })
-            .collect();
-        sections.push(("Modified", lines));
-    }
-    for (title, lines) in sections {
-        p.out(format!("{title}:"));
-        for l in lines {
-            p.out(l);
+    let line = |path: &str, hash: String| {
+        if show_hash {
+            format!("    {hash}  {path}")
+        } else {
+            format!("    {path}")
         }
-        p.out("");
-    }
-    let files = |v: usize| v;
-    let added = files(c.added.iter().filter(|(x, _)| !x.ends_with('/')).count());
-    let deleted = files(c.deleted.iter().filter(|(x, _)| !x.ends_with('/')).count());
-    let modified = files(
+    };
+    print_section(
+        p,
+        "Added",
+        c.added
+            .iter()
+            .map(|(path, o)| line(path, short(o)))
+            .collect(),
+    );
+    print_section(
+        p,
+        "Deleted",
+        c.deleted
+            .iter()
+            .map(|(path, o)| line(path, short(o)))
+            .collect(),
+    );
+    print_section(
+        p,
+        "Modified",
         c.modified
             .iter()
-            .filter(|(x, _, _)| !x.ends_with('/'))
-            .count(),
+            .map(|(path, o, n)| line(path, format!("{}..{}", short(o), short(n))))
+            .collect(),
     );
+    // Directories are listed but not counted, as in DVC.
+    let added = c.added.iter().filter(|(x, _)| !x.ends_with('/')).count();
+    let deleted = c.deleted.iter().filter(|(x, _)| !x.ends_with('/')).count();
+    let modified = c
+        .modified
+        .iter()
+        .filter(|(x, _, _)| !x.ends_with('/'))
+        .count();
     p.out(format!(
         "files summary: {added} added, {deleted} deleted, {modified} modified"
     ));
