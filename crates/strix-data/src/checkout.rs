@@ -252,7 +252,7 @@ fn place_copy(
         }
         if is_new {
             match strix_fs::write_new(dest, &data, mode).map_err(io_err(dest))? {
-                strix_fs::WriteNew::Created(_) => return Ok(()),
+                strix_fs::WriteNew::Created => return Ok(()),
                 strix_fs::WriteNew::Existed => {}
             }
         }

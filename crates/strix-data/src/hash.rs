@@ -178,10 +178,14 @@ mod tests {
 
 /// Copies `input` to `out` while hashing it, with the hashing and the
 /// writing on two threads (so a large file costs about as much as hashing
-/// it), and asks the kernel to start writing back every 64 MiB so that a
-/// later `syncfs` has little left to flush. Buffers are recycled: memory
-/// stays at a few MiB whatever the file size.
-pub fn md5_copy(input: &mut std::fs::File, out: &std::fs::File) -> io::Result<(Md5, u64)> {
+/// it). With `writeback`, asks the kernel to start writing back every
+/// 64 MiB so that a later `syncfs` has little left to flush. Buffers are
+/// recycled: memory stays at a few MiB whatever the file size.
+pub fn md5_copy<R: Read>(
+    input: &mut R,
+    out: &std::fs::File,
+    writeback: bool,
+) -> io::Result<(Md5, u64)> {
     use std::sync::mpsc;
     const BUF: usize = 4 << 20;
     const FLUSH_EVERY: u64 = 64 << 20;
@@ -195,7 +199,7 @@ pub fn md5_copy(input: &mut std::fs::File, out: &std::fs::File) -> io::Result<(M
             for buf in full_rx {
                 w.write_all(&buf)?;
                 written += buf.len() as u64;
-                if written - flushed >= FLUSH_EVERY {
+                if writeback && written - flushed >= FLUSH_EVERY {
                     start_writeback(out, flushed, written - flushed);
                     flushed = written;
                 }
@@ -278,7 +282,7 @@ mod copy_tests {
         std::fs::write(&src, &data).unwrap();
         let dst = d.path().join("dst");
         let out = std::fs::File::create(&dst).unwrap();
-        let (m, n) = md5_copy(&mut File::open(&src).unwrap(), &out).unwrap();
+        let (m, n) = md5_copy(&mut File::open(&src).unwrap(), &out, true).unwrap();
         drop(out);
         assert_eq!(n as usize, data.len());
         assert_eq!(m, md5_bytes(&data));

@@ -79,8 +79,13 @@ pub fn hash_one(
                 // Objects are not recorded in the state database: a copy
                 // checkout verifies them as it reads them, and keeping the
                 // state small keeps status fast on millions of files.
-                let (md5, _) = odb.put_file(path, known, Layout::V3)?;
-                md5
+                let stored = odb.put_file(path, known, Layout::V3)?;
+                if let Some(copy) = stored.replaced {
+                    // The workspace now holds a copy we wrote ourselves.
+                    state.insert_trusted(&copy, kind, stored.md5);
+                    return Ok(stored.md5);
+                }
+                stored.md5
             }
         }
         Save::HashOnly => match known {

@@ -134,8 +134,8 @@ pub fn atomic_write_mode(path: &Path, data: &[u8], mode: u32) -> io::Result<()> 
 /// What [`write_new`] did.
 #[derive(Debug)]
 pub enum WriteNew {
-    /// The file was created; its metadata as written.
-    Created(std::fs::Metadata),
+    /// The file was created.
+    Created,
     /// A file of that name already existed and was left alone.
     Existed,
 }
@@ -174,10 +174,9 @@ pub fn write_new(dest: &Path, data: &[u8], mode: u32) -> io::Result<WriteNew> {
             .open(&tmp)?;
         f.write_all(data)?;
         f.set_permissions(fs::Permissions::from_mode(mode))?;
-        let meta = f.metadata()?;
         drop(f);
         match fs::hard_link(&tmp, dest) {
-            Ok(()) => Ok(WriteNew::Created(meta)),
+            Ok(()) => Ok(WriteNew::Created),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(WriteNew::Existed),
             Err(e) => Err(e),
         }
@@ -188,8 +187,6 @@ pub fn write_new(dest: &Path, data: &[u8], mode: u32) -> io::Result<WriteNew> {
 
 #[cfg(target_os = "linux")]
 fn write_new_tmpfile(dir: &Path, dest: &Path, data: &[u8], mode: u32) -> io::Result<WriteNew> {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::ffi::OsStrExt;
     // Created with its final mode; a chmod is only needed when the umask
     // would clear some of the requested bits.
     let mut f = OpenOptions::new()
@@ -201,32 +198,57 @@ fn write_new_tmpfile(dir: &Path, dest: &Path, data: &[u8], mode: u32) -> io::Res
     if mode & crate::umask() != 0 {
         f.set_permissions(fs::Permissions::from_mode(mode))?;
     }
-    let meta = f.metadata()?;
-    let proc_path = std::ffi::CString::new(format!("/proc/self/fd/{}", f.as_raw_fd()))
-        .expect("no NUL in a proc path");
-    let dest_c = std::ffi::CString::new(dest.as_os_str().as_bytes())
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    // SAFETY: both arguments are valid NUL-terminated paths.
-    let rc = unsafe {
-        libc::linkat(
-            libc::AT_FDCWD,
-            proc_path.as_ptr(),
-            libc::AT_FDCWD,
-            dest_c.as_ptr(),
-            libc::AT_SYMLINK_FOLLOW,
-        )
-    };
-    if rc == 0 {
-        return Ok(WriteNew::Created(meta));
-    }
-    let e = io::Error::last_os_error();
-    match e.raw_os_error() {
-        Some(libc::EEXIST) => Ok(WriteNew::Existed),
+    match link_fd(&f, dest) {
+        Ok(()) => Ok(WriteNew::Created),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(WriteNew::Existed),
         // No /proc mounted: let the caller use a named temporary.
-        Some(libc::ENOENT) if Path::new(dir).is_dir() => {
+        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
             Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
         }
-        _ => Err(e),
+        Err(e) => Err(e),
+    }
+}
+
+/// Gives the inode behind an open file one more name, `dest` (which must
+/// not exist: `AlreadyExists` otherwise). Works for `O_TMPFILE` inodes and
+/// for files whose other names may have changed since they were opened: the
+/// link goes through the descriptor, never through a path lookup.
+/// `Unsupported` where that cannot be done (no `/proc`, not Linux).
+pub fn link_fd(file: &fs::File, dest: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::fd::AsRawFd;
+        use std::os::unix::ffi::OsStrExt;
+        let proc_path = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+            .expect("no NUL in a proc path");
+        let dest_c = std::ffi::CString::new(dest.as_os_str().as_bytes())
+            .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        // SAFETY: both arguments are valid NUL-terminated paths.
+        let rc = unsafe {
+            libc::linkat(
+                libc::AT_FDCWD,
+                proc_path.as_ptr(),
+                libc::AT_FDCWD,
+                dest_c.as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            )
+        };
+        if rc == 0 {
+            return Ok(());
+        }
+        let e = io::Error::last_os_error();
+        if e.raw_os_error() == Some(libc::ENOENT)
+            && dest.parent().is_some_and(|d| d.is_dir())
+            && !Path::new("/proc/self/fd").is_dir()
+        {
+            return Err(io::Error::from(io::ErrorKind::Unsupported));
+        }
+        Err(e)
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (file, dest);
+        Err(io::Error::from(io::ErrorKind::Unsupported))
     }
 }
 
@@ -240,7 +262,7 @@ mod tests {
         let p = d.path().join("obj");
         assert!(matches!(
             write_new(&p, b"abc", 0o444).unwrap(),
-            WriteNew::Created(_)
+            WriteNew::Created
         ));
         assert_eq!(fs::read(&p).unwrap(), b"abc");
         assert_eq!(

@@ -4,12 +4,13 @@
 //! This crate knows nothing about DVC formats.
 
 mod atomic;
+pub mod lease;
 pub mod link;
 pub mod lock;
 
 pub use atomic::{
     AtomicFile, TEMP_PREFIX, TEMP_SUFFIX, WriteNew, atomic_write, atomic_write_mode, is_stale_temp,
-    temp_owner_pid, temp_path_in, write_new,
+    link_fd, temp_owner_pid, temp_path_in, write_new,
 };
 
 use std::io;

@@ -5,7 +5,8 @@
 //! 1. every check (inside the repo, not ignored, not tracked by Git, not a
 //!    pipeline output, no overlap) runs before anything is written;
 //! 2. content goes to the cache (hashed as it is copied; objects appear
-//!    atomically) and the cache is made durable with one `syncfs`;
+//!    atomically) and the cache is made durable with one `syncfs` (large
+//!    files adopted into the cache are made durable one by one instead);
 //! 3. only then is the `.dvc` file written (atomically), and workspace files
 //!    are replaced by links (protected link types) or symlinks by copies;
 //! 4. `.gitignore` is updated last.
@@ -176,7 +177,7 @@ fn add_one(
         .ok_or_else(|| RepoError::NotFound(src.to_path_buf()))?;
     if !opts.no_commit {
         // The metafile will point at these objects: make them durable first.
-        if let Err(source) = strix_fs::syncfs(repo.odb().root()) {
+        if let Err(source) = repo.odb().sync() {
             return Err(RepoError::Write {
                 path: repo.odb().root().to_path_buf(),
                 source,

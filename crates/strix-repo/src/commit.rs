@@ -76,7 +76,7 @@ fn commit_one(repo: &Repo, f: DvcFileRef, progress: &dyn Progress) -> Result<Com
         out.isexec = m.tree.is_none() && m.isexec;
         out.hash = Some("md5".into());
     }
-    strix_fs::syncfs(repo.odb().root()).map_err(|source| RepoError::Write {
+    repo.odb().sync().map_err(|source| RepoError::Write {
         path: repo.odb().root().to_path_buf(),
         source,
     })?;

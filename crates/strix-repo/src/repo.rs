@@ -84,7 +84,13 @@ impl Repo {
         } else {
             GitRepo::discover(&root).map_err(crate::error::GitError::from)?
         };
-        let odb = Odb::new(settings.cache_dir.clone(), settings.shared_group);
+        // Large files may be adopted into the cache when the workspace keeps
+        // copies anyway; protected link types replace them with links.
+        let copies = !settings
+            .link_types
+            .first()
+            .is_some_and(|l| l.is_protected());
+        let odb = Odb::new(settings.cache_dir.clone(), settings.shared_group).adopting(copies);
         let state = StateDb::open(&root.join(".dvc/tmp/strix/state-v1"));
         let complete = CompleteDirs::open(&root.join(".dvc/tmp/strix/complete-v1"));
         Ok(Self {

@@ -488,6 +488,10 @@ fn sigkill_during_add_leaves_a_consistent_repo() {
             4 << 20,
             3 << 20,
             1536 << 10,
+            // Above the small-file limit: adopted into the cache, with a
+            // fresh copy put back in the workspace.
+            6 << 20,
+            9 << 20,
         ],
         11,
     );

@@ -12,13 +12,18 @@
 //! may carry that mode. Names ending in `.tmp` are temporaries and are never
 //! objects.
 
+mod adopt;
+
 use crate::hash::HashKind;
 use crate::oid::{Md5, Oid};
+use crate::state::FileStat;
 use std::fs::{self, File};
-use std::io::{self, Read};
+use std::io::{self, Read, Seek};
 use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Errors of the object database.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +74,11 @@ pub struct Odb {
     root: PathBuf,
     /// `cache.shared = group`: directories 2775, temporaries 0664.
     shared_group: bool,
+    /// Whether large workspace files may be adopted (see [`Odb::adopt`]).
+    adopt: bool,
+    /// Set when an object was written that is not yet known to be durable
+    /// (see [`Odb::sync`]); shared by clones.
+    unsynced: Arc<AtomicBool>,
 }
 
 impl Odb {
@@ -76,7 +86,33 @@ impl Odb {
         Self {
             root: root.into(),
             shared_group,
+            adopt: false,
+            unsynced: Arc::new(AtomicBool::new(false)),
         }
+    }
+
+    /// Lets [`Odb::put_file`] adopt large workspace files: their inode
+    /// becomes the object and a fresh copy takes their place. Only for
+    /// repositories whose workspace keeps independent copies (link type
+    /// `copy`, or `reflink` where it falls back to copies).
+    pub fn adopting(mut self, yes: bool) -> Self {
+        self.adopt = yes;
+        self
+    }
+
+    /// Makes the objects written through this handle durable: one
+    /// `syncfs` for the whole batch when any object was written since the
+    /// last call, nothing otherwise (adopted files are made durable one by
+    /// one as they are adopted, so their fresh workspace copies need not be
+    /// waited for).
+    pub fn sync(&self) -> io::Result<()> {
+        if self.unsynced.swap(false, Ordering::AcqRel)
+            && let Err(e) = strix_fs::syncfs(&self.root)
+        {
+            self.unsynced.store(true, Ordering::Release);
+            return Err(e);
+        }
+        Ok(())
     }
 
     /// The cache directory.
@@ -140,32 +176,25 @@ impl Odb {
         if dest.exists() {
             return Ok(());
         }
-        self.write_object(&dest, data).map(|_| ())
+        self.write_object(&dest, data)
     }
 
-    /// Copies a workspace file into the cache, hashing the bytes as they are
-    /// copied. The object is only renamed into place if the copied bytes hash
-    /// to `expected` (when given), so a file that changes under us never
-    /// produces a wrong object. Returns the md5 and size of what was stored,
-    /// and the stat of the object when this call wrote it.
-    /// Does nothing if the object exists.
+    /// Saves a workspace file into the cache, hashing the bytes as they are
+    /// read. The object only gets its final name if those bytes hash to
+    /// `expected` (when given), so a file that changes under us never
+    /// produces a wrong object. Does nothing if the object exists.
+    ///
+    /// Small files are read whole and written as a new object. Large files
+    /// are copied while hashed; with [`Odb::adopting`] set, the copy goes
+    /// the other way when it is safe (see [`Odb::adopt`]): the file's own
+    /// inode becomes the object and the fresh copy replaces it in the
+    /// workspace, so nothing waits for gigabytes to reach the disk.
     pub fn put_file(
         &self,
         src: &Path,
         expected: Option<Md5>,
         layout: Layout,
-    ) -> Result<(Md5, u64), OdbError> {
-        self.put_file_stat(src, expected, layout)
-            .map(|(m, s, _)| (m, s))
-    }
-
-    /// [`Odb::put_file`], also returning the new object's metadata.
-    pub fn put_file_stat(
-        &self,
-        src: &Path,
-        expected: Option<Md5>,
-        layout: Layout,
-    ) -> Result<(Md5, u64, Option<fs::Metadata>), OdbError> {
+    ) -> Result<Stored, OdbError> {
         let rerr = |source| OdbError::Read {
             path: src.to_path_buf(),
             source,
@@ -174,40 +203,54 @@ impl Odb {
             && fs::symlink_metadata(self.path(&Oid::file(md5), layout)).is_ok()
         {
             let size = fs::metadata(src).map_err(rerr)?.len();
-            return Ok((md5, size, None));
+            return Ok(Stored::kept(md5, size));
         }
         let mut input = File::open(src).map_err(rerr)?;
-        let size = input.metadata().map_err(rerr)?.len();
-        if size <= SMALL_FILE {
-            // Small files: read, hash, then write straight into the final
-            // directory (no cross-directory rename, nothing written for
-            // content the cache already has).
-            return SMALL_BUF.with(|buf| {
-                let mut buf = buf.borrow_mut();
-                buf.clear();
-                // `take` avoids File::read_to_end's extra fstat and lseek.
-                (&mut input)
-                    .take(size + 1)
-                    .read_to_end(&mut buf)
-                    .map_err(rerr)?;
-                let md5 = crate::hash::md5_bytes(&buf);
-                if let Some(exp) = expected
-                    && exp != md5
-                {
-                    return Err(OdbError::Changed {
-                        path: src.to_path_buf(),
-                        expected: exp,
-                        actual: md5,
-                    });
-                }
-                let dest = self.path(&Oid::file(md5), layout);
-                if fs::symlink_metadata(&dest).is_ok() {
-                    return Ok((md5, buf.len() as u64, None));
-                }
-                let meta = self.write_object(&dest, &buf)?;
-                Ok((md5, buf.len() as u64, meta))
-            });
+        // Small files: read, hash, then write straight into the final
+        // directory (no cross-directory rename, nothing written for content
+        // the cache already has). Reading at most SMALL_FILE + 1 bytes tells
+        // small from large without a stat.
+        let small = SMALL_BUF.with(|buf| -> Result<Option<Stored>, OdbError> {
+            let mut buf = buf.borrow_mut();
+            buf.clear();
+            // `take` avoids File::read_to_end's extra fstat and lseek.
+            (&mut input)
+                .take(SMALL_FILE + 1)
+                .read_to_end(&mut buf)
+                .map_err(rerr)?;
+            if buf.len() as u64 > SMALL_FILE {
+                return Ok(None);
+            }
+            let md5 = crate::hash::md5_bytes(&buf);
+            check_expected(src, expected, md5)?;
+            let dest = self.path(&Oid::file(md5), layout);
+            if fs::symlink_metadata(&dest).is_err() {
+                self.write_object(&dest, &buf)?;
+            }
+            Ok(Some(Stored::kept(md5, buf.len() as u64)))
+        })?;
+        if let Some(stored) = small {
+            return Ok(stored);
         }
+        input.seek(io::SeekFrom::Start(0)).map_err(rerr)?;
+        if self.adopt
+            && let Some(stored) = self.adopt(src, &input, expected, layout)?
+        {
+            return Ok(stored);
+        }
+        input.seek(io::SeekFrom::Start(0)).map_err(rerr)?;
+        self.copy_large(src, &mut input, expected, layout)
+    }
+
+    /// The large-file path of [`Odb::put_file`]: a streamed copy into a
+    /// temporary in the layout root, renamed to its final name once hashed.
+    fn copy_large(
+        &self,
+        src: &Path,
+        input: &mut File,
+        expected: Option<Md5>,
+        layout: Layout,
+    ) -> Result<Stored, OdbError> {
         // The temp file lives in the layout root until we know the md5.
         let staging = self.layout_root(layout);
         let werr = |source| OdbError::Write {
@@ -223,7 +266,7 @@ impl Odb {
             .mode(self.temp_mode())
             .open(&tmp)
             .map_err(werr)?;
-        let (md5, size) = crate::hash::md5_copy(&mut input, &out).map_err(|e| {
+        let (md5, size) = crate::hash::md5_copy(input, &out, true).map_err(|e| {
             if e.kind() == io::ErrorKind::StorageFull || e.raw_os_error() == Some(libc::EFBIG) {
                 werr(e)
             } else {
@@ -233,25 +276,17 @@ impl Odb {
                 }
             }
         })?;
-        if let Some(exp) = expected
-            && exp != md5
-        {
-            return Err(OdbError::Changed {
-                path: src.to_path_buf(),
-                expected: exp,
-                actual: md5,
-            });
-        }
+        check_expected(src, expected, md5)?;
         out.set_permissions(fs::Permissions::from_mode(0o444))
             .map_err(werr)?;
-        let meta = out.metadata().map_err(werr)?;
         drop(out);
         let dest = self.path(&Oid::file(md5), layout);
         self.ensure_dir(dest.parent().expect("object has a parent"))
             .map_err(werr)?;
         fs::rename(&tmp, &dest).map_err(werr)?;
         guard.0 = None;
-        Ok((md5, size, Some(meta)))
+        self.unsynced.store(true, Ordering::Release);
+        Ok(Stored::kept(md5, size))
     }
 
     /// Mode of a temporary while it is written (0444 at the end).
@@ -260,9 +295,8 @@ impl Odb {
     }
 
     /// Writes a whole object so that it appears complete or not at all
-    /// (see [`strix_fs::write_new`]). Returns the object's metadata when
-    /// this call created it; an existing object is left alone.
-    fn write_object(&self, dest: &Path, data: &[u8]) -> Result<Option<fs::Metadata>, OdbError> {
+    /// (see [`strix_fs::write_new`]); an existing object is left alone.
+    fn write_object(&self, dest: &Path, data: &[u8]) -> Result<(), OdbError> {
         let werr = |source| OdbError::Write {
             path: dest.to_path_buf(),
             source,
@@ -275,10 +309,10 @@ impl Odb {
             }
             other => other,
         };
-        match r.map_err(werr)? {
-            strix_fs::WriteNew::Created(m) => Ok(Some(m)),
-            strix_fs::WriteNew::Existed => Ok(None),
+        if let strix_fs::WriteNew::Created = r.map_err(werr)? {
+            self.unsynced.store(true, Ordering::Release);
         }
+        Ok(())
     }
 
     /// Re-hashes an object and compares it with its id.
@@ -335,6 +369,37 @@ pub enum ManifestReadError {
     },
 }
 
+/// What [`Odb::put_file`] stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
+    pub md5: Md5,
+    pub size: u64,
+    /// Set when the workspace file was replaced by a fresh copy of the same
+    /// bytes (its old inode became the object): the copy's stat.
+    pub replaced: Option<FileStat>,
+}
+
+impl Stored {
+    fn kept(md5: Md5, size: u64) -> Self {
+        Self {
+            md5,
+            size,
+            replaced: None,
+        }
+    }
+}
+
+fn check_expected(src: &Path, expected: Option<Md5>, actual: Md5) -> Result<(), OdbError> {
+    match expected {
+        Some(exp) if exp != actual => Err(OdbError::Changed {
+            path: src.to_path_buf(),
+            expected: exp,
+            actual,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Files up to this size are read whole before they are written.
 const SMALL_FILE: u64 = 4 << 20;
 
@@ -362,7 +427,7 @@ mod tests {
         let odb = Odb::new(dir.path().join("cache"), false);
         let src = dir.path().join("hello.txt");
         fs::write(&src, b"hello\n").unwrap();
-        let (md5, size) = odb.put_file(&src, None, Layout::V3).unwrap();
+        let Stored { md5, size, .. } = odb.put_file(&src, None, Layout::V3).unwrap();
         assert_eq!(md5.to_hex(), "b1946ac92492d2347c6235b4d2611184");
         assert_eq!(size, 6);
         let obj = dir
@@ -419,7 +484,7 @@ mod tests {
         let odb = Odb::new(dir.path().join("cache"), false);
         let src = dir.path().join("f");
         fs::write(&src, b"data").unwrap();
-        let (md5, _) = odb.put_file(&src, None, Layout::V3).unwrap();
+        let md5 = odb.put_file(&src, None, Layout::V3).unwrap().md5;
         let obj = odb.path(&Oid::file(md5), Layout::V3);
         fs::set_permissions(&obj, fs::Permissions::from_mode(0o644)).unwrap();
         fs::write(&obj, b"dat4").unwrap();
