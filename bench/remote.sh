@@ -187,9 +187,9 @@ bench_remote_big() {
     local src=$base/strix/data/big.bin size
     size=$(stat -c %s "$src")
 
-    # References: cp out of the cache and back; aws s3 cp up to moto and down.
+    # References: cp out of the cache and back (aws s3 cp: before the S3 rows).
     mkdir -p "$base/cp"
-    log "remote c: cp and aws s3 cp of the 2 GiB file (references)"
+    log "remote c: cp of the 2 GiB file (reference)"
     local -A ref
     timed "$base/cp" cp "$src" "$base/cp/pushed.bin"
     ref[local-push]=$T_WALL ref[local-push-rss]=$T_RSS
@@ -198,21 +198,30 @@ bench_remote_big() {
     timed "$base/cp" sync "$base/cp/pulled.bin"
     REFS+=("c: \`cp\` of the 2 GiB file: ${ref[local-push]} s out of the cache, ${ref[local-pull]} s back (peak RSS ${ref[local-push-rss]} / ${ref[local-pull-rss]} KiB); a \`sync\` of the copy after it: $T_WALL s")
     free_big "$base/cp"
-    local ref_bucket=ref-c-$STAMP
-    aws_s3 mb "s3://$ref_bucket" >/dev/null </dev/null || die "creating bucket $ref_bucket failed"
-    timed "$base/cp" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "$src" "s3://$ref_bucket/big.bin"
-    ref[s3-push]=$T_WALL ref[s3-push-rss]=$T_RSS
-    timed "$base/cp" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "s3://$ref_bucket/big.bin" "$base/cp/from-s3.bin"
-    ref[s3-pull]=$T_WALL ref[s3-pull-rss]=$T_RSS
-    REFS+=("c: \`aws s3 cp\` of the 2 GiB file to moto: ${ref[s3-push]} s up, ${ref[s3-pull]} s down (peak RSS ${ref[s3-push-rss]} / ${ref[s3-pull-rss]} KiB)")
-    free_big "$base/cp"
-    aws_s3 rm --only-show-errors "s3://$ref_bucket/big.bin" </dev/null || warn "could not delete s3://$ref_bucket/big.bin"
 
     # One tool at a time (push, pull into a clone, then its copies deleted), so that at most
     # four copies of the file exist at once.
     local r tool bin kind refname
     local -A wall rss objs bytes pulled
-    for r in local s3; do
+    local remotes=(local)
+    if [[ ${BENCH_SKIP_S3_BIG:-0} == 1 ]]; then
+        log "remote c: S3 rows skipped (BENCH_SKIP_S3_BIG=1)"
+    else
+        remotes+=(s3)
+    fi
+    for r in "${remotes[@]}"; do
+        if [[ $r == s3 ]]; then
+            log "remote c: aws s3 cp of the 2 GiB file (reference)"
+            local ref_bucket=ref-c-$STAMP
+            aws_s3 mb "s3://$ref_bucket" >/dev/null </dev/null || die "creating bucket $ref_bucket failed"
+            timed "$base/cp" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "$src" "s3://$ref_bucket/big.bin"
+            ref[s3-push]=$T_WALL ref[s3-push-rss]=$T_RSS
+            timed "$base/cp" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "s3://$ref_bucket/big.bin" "$base/cp/from-s3.bin"
+            ref[s3-pull]=$T_WALL ref[s3-pull-rss]=$T_RSS
+            REFS+=("c: \`aws s3 cp\` of the 2 GiB file to moto: ${ref[s3-push]} s up, ${ref[s3-pull]} s down (peak RSS ${ref[s3-push-rss]} / ${ref[s3-pull-rss]} KiB)")
+            free_big "$base/cp"
+            aws_s3 rm --only-show-errors "s3://$ref_bucket/big.bin" </dev/null || warn "could not delete s3://$ref_bucket/big.bin"
+        fi
         for tool in dvc strix; do
             bin=$DVC
             [[ $tool == strix ]] && bin=$STRIX
