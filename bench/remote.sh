@@ -1,0 +1,306 @@
+# Remote benchmarks for bench/run (group `remote`): push, pull, no-op push and `status -c`
+# against a local-folder remote and an S3 server (moto_server), strix vs DVC, and one 2 GiB file
+# against `cp` / `aws s3 cp`. Sourced by bench/run: uses its helpers (timed, repeated, record,
+# check_strix, trash, ...) and defines functions only. See bench/README.md.
+# shellcheck shell=bash
+
+readonly MOTO_VENV=$STRIX_CACHE_ROOT/moto-venv
+readonly AWS_VENV=$STRIX_CACHE_ROOT/aws-venv
+MOTO_PID=
+S3_ENDPOINT=
+
+# moto_server in its own venv (as in scripts/test: its boto3 pins must not meet dvc-s3's), and
+# the AWS CLI (v1, from PyPI) in another, for the `aws s3 cp` reference.
+install_remote_tools() {
+    command -v cmp >/dev/null || apt_install diffutils
+    "${STRIX_PYTHON:-python3}" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+    if [[ ! -x $MOTO_VENV/bin/moto_server ]]; then
+        log "installing moto[server] into $MOTO_VENV"
+        "${STRIX_PYTHON:-python3}" -m venv "$MOTO_VENV"
+        "$MOTO_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+            'moto[server]>=5.2.5' </dev/null
+    fi
+    if [[ ! -x $AWS_VENV/bin/aws ]]; then
+        log "installing awscli into $AWS_VENV"
+        "${STRIX_PYTHON:-python3}" -m venv "$AWS_VENV"
+        "$AWS_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+            awscli </dev/null
+    fi
+    AWS=$AWS_VENV/bin/aws
+}
+
+# Starts moto_server on a free port (stopped by PID when bench/run exits). Both tools and the
+# AWS CLI get dummy credentials from the environment; ~/.aws is not read.
+start_moto() {
+    [[ -n $MOTO_PID ]] && return 0
+    local port
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+    "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$RUN/logs/moto.log" 2>&1 &
+    MOTO_PID=$!
+    trap stop_moto EXIT
+    local tries
+    for ((tries = 150; tries > 0; tries--)); do
+        python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(('127.0.0.1', $port)))" \
+            2>/dev/null && break
+        kill -0 "$MOTO_PID" 2>/dev/null || die "moto_server exited (see $RUN/logs/moto.log)"
+        sleep 0.2
+    done
+    [[ $tries -gt 0 ]] || die "moto_server does not listen on 127.0.0.1:$port"
+    S3_ENDPOINT=http://127.0.0.1:$port
+    export AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret AWS_DEFAULT_REGION=us-east-1
+    export AWS_CONFIG_FILE=$RUN/aws-config AWS_SHARED_CREDENTIALS_FILE=$RUN/aws-credentials
+    log "moto_server (pid $MOTO_PID) on $S3_ENDPOINT"
+}
+
+stop_moto() {
+    local status=$?
+    if [[ -n $MOTO_PID ]] && kill -0 "$MOTO_PID" 2>/dev/null; then
+        log "stopping moto_server (pid $MOTO_PID)"
+        kill "$MOTO_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$MOTO_PID" 2>/dev/null || break; sleep 0.2; done
+        kill -9 "$MOTO_PID" 2>/dev/null || true
+    fi
+    MOTO_PID=
+    return "$status"
+}
+
+aws_s3() { "$AWS" --endpoint-url "$S3_ENDPOINT" s3 "$@"; }
+
+s3_count() { # BUCKET -> number of objects in it
+    aws_s3 ls --recursive "s3://$1/" </dev/null | wc -l
+}
+
+s3_bytes() { # BUCKET -> total size of its objects
+    aws_s3 ls --recursive "s3://$1/" </dev/null | awk '{ s += $3 } END { print s + 0 }'
+}
+
+# Same object count (and at least MIN) in both tools' remotes; RSS and time are not checked here.
+same_count() { # DVC_COUNT STRIX_COUNT MIN
+    [[ $2 -ge $3 && $1 == "$2" ]]
+}
+
+# Makes DIR a TOOL repository of dataset DATASET (a copy as data/), tracked and committed, with
+# two remotes: `local` (DIR-remote) and `s3` (bucket BUCKET). CACHE_TYPE: cache.type, or "".
+remote_repo() { # DIR TOOL BIN DATASET BUCKET CACHE_TYPE
+    local dir=$1 tool=$2 bin=$3 dataset=$4 bucket=$5 cache_type=$6 setup_log
+    setup_log=$RUN/logs/$(basename "$(dirname "$dir")")-$tool-setup.log
+    mkdir -p "$dir"
+    aws_s3 mb "s3://$bucket" >>"$setup_log" 2>&1 </dev/null || die "creating bucket $bucket failed"
+    (
+        cd "$dir"
+        git init --quiet
+        "$bin" init
+        [[ -z $cache_type ]] || "$bin" config cache.type "$cache_type"
+        "$bin" remote add local "$dir-remote"
+        "$bin" remote add s3 "s3://$bucket/store"
+        "$bin" remote modify s3 endpointurl "$S3_ENDPOINT"
+        cp -a --reflink=auto "$DATA/$dataset" data
+        "$bin" add data
+        git add -A
+        git commit --quiet -m "data"
+    ) >>"$setup_log" 2>&1 </dev/null || die "setting up $dir failed (see $setup_log)"
+}
+
+# A git clone of the repository DIR at DEST, without data (pull fills it).
+clone_repo() { # DIR DEST
+    git clone --quiet "$1" "$2" </dev/null || die "git clone $1 failed"
+}
+
+# --------------------------------------------------------------------------------------------
+# 20,000 small files (dataset a)
+
+bench_remote_many() {
+    local base=$RUN/remote-a n
+    n=$(count_files "$DATA/a")
+    log "remote a: setting up two repositories with $n files tracked"
+    remote_repo "$base/dvc" dvc "$DVC" a "dvc-a-$STAMP" ""
+    remote_repo "$base/strix" strix "$STRIX" a "strix-a-$STAMP" ""
+
+    local r kind target
+    for r in local s3; do
+        kind=$r
+        [[ $r == s3 ]] && kind="S3 (moto)"
+        target="≥ 10×, < 150 MB"
+        pair_dirs "$base/dvc" "$base/strix" "remote a: push $n files to $kind" "$target" timed push -r "$r"
+        local dvc_n strix_n
+        if [[ $r == local ]]; then
+            dvc_n=$(count_files "$base/dvc-remote") strix_n=$(count_files "$base/strix-remote")
+        else
+            dvc_n=$(s3_count "dvc-a-$STAMP") strix_n=$(s3_count "strix-a-$STAMP")
+        fi
+        check_strix "remote holds $strix_n objects, dvc's $dvc_n" same_count "$dvc_n" "$strix_n" "$n"
+    done
+
+    for r in local s3; do
+        kind=$r
+        [[ $r == s3 ]] && kind="S3"
+        pair_dirs "$base/dvc" "$base/strix" "remote a: push, nothing to do ($kind)" "≥ 20×, < 150 MB" repeated push -r "$r"
+        check_strix "output differs from dvc's" cmp -s "$DVC_OUT" "$T_OUT"
+        pair_dirs "$base/dvc" "$base/strix" "remote a: status -c, in sync ($kind)" "≥ 20×, < 150 MB" repeated status -c -r "$r"
+        check_strix "output differs from dvc's" cmp -s "$DVC_OUT" "$T_OUT"
+    done
+
+    for r in local s3; do
+        kind=$r
+        [[ $r == s3 ]] && kind="S3 (moto)"
+        clone_repo "$base/dvc" "$base/dvc-pull-$r"
+        clone_repo "$base/strix" "$base/strix-pull-$r"
+        pair_dirs "$base/dvc-pull-$r" "$base/strix-pull-$r" "remote a: pull $n files from $kind into a clone" \
+            "≥ 10×, < 150 MB" timed pull -r "$r"
+        check_strix "pulled workspace differs from the original data" same_tree "$DATA/a" "$base/strix-pull-$r/data"
+    done
+}
+
+# --------------------------------------------------------------------------------------------
+# One 2 GiB file (dataset c): strix and dvc, and plain copies of the same file for reference.
+# Every copy of the file costs 2 GiB of disk, so this part deletes its own big files as soon as
+# they are measured (a handful of inodes: not the mass delete that slows ext4 down) and keeps
+# about 10 GiB at the peak. Both repositories use cache.type hardlink, so a pull writes the file
+# once (into the cache) like `cp` does, and the workspace is a link to it.
+
+THRU_OP=() THRU_REF=() THRU_REF_WALL=() THRU_STRIX=() THRU_TARGET=()
+
+record_throughput() { # OP REF_NAME REF_WALL STRIX_WALL TARGET
+    THRU_OP+=("$1") THRU_REF+=("$2") THRU_REF_WALL+=("$3") THRU_STRIX+=("$4") THRU_TARGET+=("$5")
+}
+
+# Removes the big files under DIR (clones, remotes, copies) to give their space back.
+free_big() { # DIR...
+    local d
+    for d in "$@"; do
+        [[ -e $d ]] && find "$d" -type f -size +100M -delete
+    done
+    return 0
+}
+
+bench_remote_big() {
+    local base=$RUN/remote-c need=9 avail
+    avail=$(df -BG --output=avail "$WORK" | tail -n1 | tr -dc 0-9)
+    if [[ $avail -lt $need ]]; then
+        warn "remote c: only ${avail} GiB free, need about $need: skipping the 2 GiB remote rows"
+        FAILURES+=("remote c: skipped, ${avail} GiB free (needs about $need)")
+        return 0
+    fi
+    log "remote c: setting up two repositories with the 2 GiB file tracked (cache.type hardlink)"
+    remote_repo "$base/dvc" dvc "$DVC" c "dvc-c-$STAMP" hardlink
+    remote_repo "$base/strix" strix "$STRIX" c "strix-c-$STAMP" hardlink
+    local src=$base/strix/data/big.bin size
+    size=$(stat -c %s "$src")
+
+    # References: cp out of the cache and back (aws s3 cp: before the S3 rows).
+    mkdir -p "$base/cp"
+    log "remote c: cp of the 2 GiB file (reference)"
+    local -A ref
+    timed "$base/cp" cp "$src" "$base/cp/pushed.bin"
+    ref[local-push]=$T_WALL ref[local-push-rss]=$T_RSS
+    timed "$base/cp" cp "$base/cp/pushed.bin" "$base/cp/pulled.bin"
+    ref[local-pull]=$T_WALL ref[local-pull-rss]=$T_RSS
+    timed "$base/cp" sync "$base/cp/pulled.bin"
+    REFS+=("c: \`cp\` of the 2 GiB file: ${ref[local-push]} s out of the cache, ${ref[local-pull]} s back (peak RSS ${ref[local-push-rss]} / ${ref[local-pull-rss]} KiB); a \`sync\` of the copy after it: $T_WALL s")
+    free_big "$base/cp"
+
+    # One tool at a time (push, pull into a clone, then its copies deleted), so that at most
+    # four copies of the file exist at once.
+    local r tool bin kind refname
+    local -A wall rss objs bytes pulled
+    local remotes=(local)
+    if [[ ${BENCH_SKIP_S3_BIG:-0} == 1 ]]; then
+        log "remote c: S3 rows skipped (BENCH_SKIP_S3_BIG=1)"
+    else
+        remotes+=(s3)
+    fi
+    for r in "${remotes[@]}"; do
+        if [[ $r == s3 ]]; then
+            log "remote c: aws s3 cp of the 2 GiB file (reference)"
+            local ref_bucket=ref-c-$STAMP
+            aws_s3 mb "s3://$ref_bucket" >/dev/null </dev/null || die "creating bucket $ref_bucket failed"
+            timed "$base/cp" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "$src" "s3://$ref_bucket/big.bin"
+            ref[s3-push]=$T_WALL ref[s3-push-rss]=$T_RSS
+            timed "$base/cp" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "s3://$ref_bucket/big.bin" "$base/cp/from-s3.bin"
+            ref[s3-pull]=$T_WALL ref[s3-pull-rss]=$T_RSS
+            REFS+=("c: \`aws s3 cp\` of the 2 GiB file to moto: ${ref[s3-push]} s up, ${ref[s3-pull]} s down (peak RSS ${ref[s3-push-rss]} / ${ref[s3-pull-rss]} KiB)")
+            free_big "$base/cp"
+            aws_s3 rm --only-show-errors "s3://$ref_bucket/big.bin" </dev/null || warn "could not delete s3://$ref_bucket/big.bin"
+        fi
+        for tool in dvc strix; do
+            bin=$DVC
+            [[ $tool == strix ]] && bin=$STRIX
+            log "remote c: $tool push and pull, remote $r"
+            timed "$base/$tool" "$bin" push -r "$r"
+            wall[$tool-push]=$T_WALL rss[$tool-push]=$T_RSS
+            if [[ $r == local ]]; then
+                objs[$tool]=$(count_files "$base/$tool-remote")
+                bytes[$tool]=$(du -sb "$base/$tool-remote" 2>/dev/null | cut -f1)
+            else
+                objs[$tool]=$(s3_count "$tool-c-$STAMP")
+                bytes[$tool]=$(s3_bytes "$tool-c-$STAMP")
+            fi
+            clone_repo "$base/$tool" "$base/$tool-pull-$r"
+            timed "$base/$tool-pull-$r" "$bin" pull -r "$r"
+            wall[$tool-pull]=$T_WALL rss[$tool-pull]=$T_RSS
+            pulled[$tool]=no
+            cmp -s "$src" "$base/$tool-pull-$r/data/big.bin" && pulled[$tool]=yes
+            free_big "$base/$tool-pull-$r"
+            if [[ $r == local ]]; then
+                free_big "$base/$tool-remote"
+            else
+                aws_s3 rm --only-show-errors --recursive "s3://$tool-c-$STAMP/" </dev/null || true
+            fi
+        done
+        kind=local refname=cp
+        [[ $r == s3 ]] && kind="S3 (moto)" refname="aws s3 cp"
+        record "remote c: push 2 GiB to $kind" "≥ 0.8× $refname throughput, < 150 MB" \
+            "${wall[dvc-push]}" "${rss[dvc-push]}" "${wall[strix-push]}" "${rss[strix-push]}"
+        check_strix "remote holds ${bytes[strix]:-0} bytes in ${objs[strix]} objects, dvc's ${objs[dvc]}" \
+            test "${objs[strix]}" -eq "${objs[dvc]}" -a "${bytes[strix]:-0}" -ge "$size"
+        record_throughput "push 2 GiB to $kind" "$refname" "${ref[$r-push]}" "${ROW_STRIX[-1]}" "≥ 0.8×"
+        record "remote c: pull 2 GiB from $kind into a clone" "≥ 0.8× $refname throughput, < 150 MB" \
+            "${wall[dvc-pull]}" "${rss[dvc-pull]}" "${wall[strix-pull]}" "${rss[strix-pull]}"
+        check_strix "pulled file differs from the original" test "${pulled[strix]}" = yes
+        record_throughput "pull 2 GiB from $kind" "$refname" "${ref[$r-pull]}" "${ROW_STRIX[-1]}" "≥ 0.8×"
+    done
+}
+
+bench_remote() { # [PART...]: a (20,000 files), c (the 2 GiB file); default both
+    local parts=("$@")
+    [[ ${#parts[@]} -gt 0 ]] || parts=(a c)
+    start_moto
+    local p
+    for p in "${parts[@]}"; do
+        case $p in
+        a) bench_remote_many ;;
+        c)
+            if [[ ${BENCH_SKIP_BIG:-0} == 1 ]]; then
+                log "remote c: skipped (BENCH_SKIP_BIG=1)"
+            else
+                bench_remote_big
+            fi
+            ;;
+        esac
+    done
+    stop_moto
+}
+
+# The second table of the report: strix against plain copies of the 2 GiB file.
+report_throughput() {
+    [[ ${#THRU_OP[@]} -gt 0 ]] || return 0
+    echo
+    echo "Throughput against plain copies of the same file (ratio = reference time / strix time, i.e."
+    echo "strix throughput / reference throughput):"
+    echo
+    echo "| operation | reference | reference time | strix | strix/reference | target |"
+    echo "| --- | --- | ---: | ---: | ---: | --- |"
+    local i
+    for i in "${!THRU_OP[@]}"; do
+        printf '| %s | %s | %s | %s | %s | %s |\n' "${THRU_OP[i]}" "${THRU_REF[i]}" \
+            "$(secs "${THRU_REF_WALL[i]}")" "$(secs "${THRU_STRIX[i]}")" \
+            "$(ratio2 "${THRU_REF_WALL[i]}" "${THRU_STRIX[i]}")" "${THRU_TARGET[i]}"
+    done
+}
+
+ratio2() { # REF STRIX -> REF/STRIX with two decimals
+    awk -v d="$1" -v s="$2" 'BEGIN {
+        if (d !~ /^[0-9.]+$/ || s !~ /^[0-9.]+$/) { print "—"; exit }
+        if (s < 0.001) s = 0.001
+        printf "%.2f×", d / s }'
+}
