@@ -7,7 +7,6 @@ use crate::repo::{Repo, normalize};
 use ignore::WalkBuilder;
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use strix_dvcfile::{DvcFile, Output};
 
 /// A loaded `.dvc` file.
@@ -69,8 +68,10 @@ pub fn load_dvcfile(repo: &Repo, path: &Path) -> Result<DvcFileRef> {
 /// Every `.dvc` file in the repository (outside ignored paths and outside
 /// tracked directories), sorted by path.
 pub fn find_dvcfiles(repo: &Repo) -> Vec<PathBuf> {
-    let found = Mutex::new(Vec::new());
-    WalkBuilder::new(repo.root())
+    // A sequential walk: tracked directories are pruned, so what is left is
+    // usually small, and the parallel walker's idle workers cost more
+    // (they poll every millisecond) than the walk itself.
+    let mut found: Vec<PathBuf> = WalkBuilder::new(repo.root())
         .standard_filters(false)
         .hidden(false)
         .add_custom_ignore_filename(".dvcignore")
@@ -89,22 +90,16 @@ pub fn find_dvcfiles(repo: &Repo) -> Vec<PathBuf> {
             }
             true
         })
-        .build_parallel()
-        .run(|| {
-            let found = &found;
-            Box::new(move |entry| {
-                if let Ok(e) = entry
-                    && e.file_type().is_some_and(|t| t.is_file())
-                    && e.path().extension().is_some_and(|x| x == "dvc")
-                {
-                    found.lock().expect("lock").push(e.path().to_path_buf());
-                }
-                ignore::WalkState::Continue
-            })
-        });
-    let mut v = found.into_inner().expect("lock");
-    v.sort();
-    v
+        .build()
+        .filter_map(|entry| entry.ok())
+        .filter(|e| {
+            e.file_type().is_some_and(|t| t.is_file())
+                && e.path().extension().is_some_and(|x| x == "dvc")
+        })
+        .map(|e| e.into_path())
+        .collect();
+    found.sort();
+    found
 }
 
 /// Loads every `.dvc` file.
