@@ -8,6 +8,10 @@ readonly DVC_PLUGINS=("dvc-s3==3.3.0" "dvc-ssh==4.3.0")
 STRIX_CACHE_ROOT=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/strix-test
 # The venv holding the reference DVC, shared by scripts/test and bench/run.
 DVC_VENV=${STRIX_DVC_VENV:-$STRIX_CACHE_ROOT/dvc-venv}
+# DVC 2, the oracle for legacy single-stage `.dvc` files with a `cmd` and for `run` (DVC 3 rejects
+# the first and dropped the second). 2.58.2 imports pathspec APIs removed in pathspec 0.12.
+readonly DVC2_VERSION=2.58.2
+DVC2_VENV=${STRIX_DVC2_VENV:-$STRIX_CACHE_ROOT/dvc2-venv}
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 die() {
@@ -84,6 +88,35 @@ install_dvc() {
     fi
     install_dvc_plugins
     export STRIX_TEST_DVC=$DVC_VENV/bin/dvc
+}
+
+# DVC $DVC2_VERSION in $DVC2_VENV (reused when it already has that version). Exports
+# STRIX_TEST_DVC2=<venv>/bin/dvc.
+install_dvc2() {
+    local have python=${STRIX_PYTHON:-python3}
+    have=$(dvc_version_of "$DVC2_VENV")
+    if [[ $have == "$DVC2_VERSION" ]]; then
+        log "dvc $DVC2_VERSION: reusing $DVC2_VENV"
+    else
+        [[ -n $have ]] && log "dvc in $DVC2_VENV is '$have', want $DVC2_VERSION: recreating it"
+        log "installing dvc==$DVC2_VERSION into $DVC2_VENV"
+        command -v "$python" >/dev/null || apt_install python3
+        "$python" -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+        if [[ -e $DVC2_VENV ]]; then
+            [[ -f $DVC2_VENV/pyvenv.cfg ]] ||
+                die "$DVC2_VENV exists but is not a Python venv; remove it or set STRIX_DVC2_VENV"
+            rm -rf "$DVC2_VENV"
+        fi
+        mkdir -p "$(dirname "$DVC2_VENV")"
+        "$python" -m venv "$DVC2_VENV"
+        "$DVC2_VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+            "dvc==$DVC2_VERSION" "pathspec<0.12" </dev/null
+        have=$(dvc_version_of "$DVC2_VENV")
+        [[ $have == "$DVC2_VERSION" ]] ||
+            die "dvc in $DVC2_VENV reports version '$have' after install, expected $DVC2_VERSION"
+        log "dvc $DVC2_VERSION installed in $DVC2_VENV"
+    fi
+    export STRIX_TEST_DVC2=$DVC2_VENV/bin/dvc
 }
 
 # The S3 and SSH remote plugins in $DVC_VENV (interop tests against real servers need them).

@@ -9,14 +9,20 @@
 //! * [`runcache`]: `.dvc/cache/runs` keys, values, save and restore.
 //! * [`repro`]: running stages (serially or in parallel).
 //! * [`add`]: `stage add`.
+//! * [`freeze`]: `freeze` / `unfreeze`.
 //! * [`render`]: `dag` output.
 //!
 //! The library does not print: progress lines go through [`Reporter`].
 
 pub mod add;
+mod exec;
+pub mod freeze;
 pub mod graph;
+pub mod legacy;
 pub mod lockfile;
 pub mod params;
+mod pull;
+mod record;
 pub mod render;
 pub mod repro;
 pub mod runcache;
@@ -53,6 +59,13 @@ impl Error {
             Error::Interrupted => 252,
         }
     }
+}
+
+/// The stages of the root `dvc.yaml` followed by the legacy `.dvc` stages.
+pub fn all_stages(repo: &strix_repo::Repo) -> Result<Vec<Stage>> {
+    let mut stages = load_stages(repo.root())?;
+    stages.extend(legacy::load(repo)?);
+    Ok(stages)
 }
 
 pub(crate) fn msg(s: impl Into<String>) -> Error {

@@ -27,7 +27,17 @@ pub struct Measured {
 
 /// Hashes `abs` (saving it to the cache with `save`); `None` if absent.
 pub fn measure(repo: &Repo, abs: &Path, save: Save<'_>) -> Result<Option<Measured>> {
-    let m = strix_repo::outputs::measure(repo, abs, HashKind::Md5, save, &NoProgress)?;
+    measure_kind(repo, abs, HashKind::Md5, save)
+}
+
+/// [`measure`] with a given hash (legacy stages use DVC 2's dos2unix MD5).
+pub fn measure_kind(
+    repo: &Repo,
+    abs: &Path,
+    kind: HashKind,
+    save: Save<'_>,
+) -> Result<Option<Measured>> {
+    let m = strix_repo::outputs::measure(repo, abs, kind, save, &NoProgress)?;
     Ok(m.map(|m| Measured {
         oid: m.oid,
         size: m.size,

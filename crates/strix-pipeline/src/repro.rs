@@ -1,22 +1,25 @@
 //! `repro`: run changed stages in dependency order, serially or in parallel.
+//!
+//! The repository lock is released while stage commands run (a command may
+//! call strix or DVC itself, as DVC allows) and taken again to record the
+//! results; `dvc.lock` is re-read before each update.
 
+use crate::exec::{Pids, interrupted, run_commands, terminate_all};
 use crate::graph::Graph;
-use crate::lockfile::{LockDoc, Measured, measure, stage_entry};
-use crate::stage::{Stage, load_stages};
-use crate::status::{needs_run, params_for_lock, stage_status};
-use crate::{Error, Reporter, Result, msg, runcache};
-use std::io::{BufRead, BufReader};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use crate::lockfile::LockDoc;
+use crate::record::{Ctx, remove_path};
+use crate::stage::{Origin, Stage};
+use crate::status::{Change, Item, needs_run, params_for_lock, recorded_entry, stage_status};
+use crate::{Error, Reporter, Result, msg};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use strix_data::tree::Save;
-use strix_data::{HashKind, Layout, NoProgress};
-use strix_dvcfile::yaml::{Mapping, Value};
+use strix_data::NoProgress;
 use strix_repo::Repo;
+
+pub use crate::exec::{install_interrupt_handler, shell_argv};
 
 /// `repro` options.
 #[derive(Debug, Clone, Default)]
@@ -35,6 +38,23 @@ pub struct Options {
     pub no_commit: bool,
     /// `--no-run-cache`: neither restore from nor save to the run-cache.
     pub no_run_cache: bool,
+    /// `-p`: the whole pipelines the targets belong to.
+    pub pipeline: bool,
+    /// `-P`: every stage of every pipeline.
+    pub all_pipelines: bool,
+    /// `-R`: targets are directories; take every stage inside them.
+    pub recursive: bool,
+    /// `--downstream`: the targets and the stages that depend on them.
+    pub downstream: bool,
+    /// `--force-downstream`: a stage that ran forces its dependents.
+    pub force_downstream: bool,
+    /// `--allow-missing`: missing data does not make a stage changed.
+    pub allow_missing: bool,
+    /// Run the stages without checking whether they changed, but restore
+    /// them from the run-cache when possible (`stage add --run`, `run`).
+    pub run_always: bool,
+    /// `--pull`: fetch missing data of unchanged stages from the remote.
+    pub pull: bool,
 }
 
 /// What `repro` did.
@@ -44,307 +64,135 @@ pub struct Report {
     pub ran: Vec<String>,
     /// Whether dvc.lock was written.
     pub lock_written: bool,
+    /// Legacy `.dvc` files written.
+    pub written: Vec<PathBuf>,
     /// `.gitignore` files touched.
     pub gitignores: Vec<PathBuf>,
-    /// Errors of failed stages (with `--keep-going` several).
-    pub failures: Vec<String>,
+    /// Failed stages and why (with `--keep-going` several).
+    pub failures: Vec<(String, String)>,
 }
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_sigint(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::SeqCst);
-}
-
-/// Installs a SIGINT handler that makes `repro` stop: running commands (each
-/// in its own process group) are terminated and dvc.lock stays consistent.
-pub fn install_interrupt_handler() {
-    // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
-    unsafe {
-        libc::signal(
-            libc::SIGINT,
-            on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t,
-        );
+/// DVC's `humanize.join` of quoted names: `'a'`, `'a' and 'b'`,
+/// `'a', 'b' and 'c'`.
+pub fn join_names(names: &[&str]) -> String {
+    let q: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+    match q.len() {
+        0 => String::new(),
+        1 => q[0].clone(),
+        n => format!("{} and {}", q[..n - 1].join(", "), q[n - 1]),
     }
 }
 
-fn interrupted() -> bool {
-    INTERRUPTED.load(Ordering::SeqCst)
-}
-
-/// The argv DVC uses to run `cmd`: `$SHELL -c cmd` (bash with `--noprofile
-/// --norc`, zsh with `--no-rcs`), `/bin/sh` when `SHELL` is unset.
-pub fn shell_argv(cmd: &str) -> Vec<String> {
-    let shell = std::env::var("SHELL")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "/bin/sh".into());
-    let name = Path::new(&shell)
-        .file_name()
-        .map(|n| n.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    let mut argv = vec![shell];
-    match name.as_str() {
-        "bash" => argv.extend(["--noprofile".into(), "--norc".into()]),
-        "zsh" => argv.push("--no-rcs".into()),
-        _ => {}
-    }
-    argv.extend(["-c".into(), cmd.to_owned()]);
-    argv
-}
-
-type Pids = Arc<Mutex<Vec<i32>>>;
-
-/// Runs the commands of one stage; `prefix` set means capture and prefix
-/// output lines. Returns an error message on failure.
-fn run_commands(
-    root: &Path,
-    stage: &Stage,
-    prefix: Option<String>,
-    pids: &Pids,
-    rep: &dyn Reporter,
-) -> std::result::Result<(), String> {
-    for cmd in stage.commands() {
-        if prefix.is_some() {
-            rep.line(&format!("[{}] > {cmd}", stage.name));
-        }
-        let argv = shell_argv(&cmd);
-        let mut c = Command::new(&argv[0]);
-        c.args(&argv[1..])
-            .current_dir(&stage.wdir)
-            .env("DVC_ROOT", root)
-            .env("DVC_STAGE", &stage.name)
-            .process_group(0);
-        if prefix.is_some() {
-            c.stdout(Stdio::piped()).stderr(Stdio::piped());
-        }
-        let mut child = c
-            .spawn()
-            .map_err(|e| format!("failed to run: {cmd}, cannot start '{}': {e}", argv[0]))?;
-        let pid = child.id() as i32;
-        pids.lock().map(|mut p| p.push(pid)).ok();
-        let status = std::thread::scope(|s| {
-            if let Some(px) = &prefix {
-                if let Some(out) = child.stdout.take() {
-                    s.spawn(move || {
-                        for line in BufReader::new(out).lines().map_while(|l| l.ok()) {
-                            rep.line(&format!("[{px}] {line}"));
-                        }
-                    });
-                }
-                if let Some(err) = child.stderr.take() {
-                    s.spawn(move || {
-                        for line in BufReader::new(err).lines().map_while(|l| l.ok()) {
-                            rep.err_line(&format!("[{px}] {line}"));
-                        }
-                    });
-                }
-            }
-            child.wait()
-        });
-        pids.lock().map(|mut p| p.retain(|&x| x != pid)).ok();
-        let status = status.map_err(|e| format!("failed to run: {cmd}, {e}"))?;
-        if let Some(sig) = status.signal() {
-            return Err(format!("failed to run: {cmd}, killed by signal {sig}"));
-        }
-        match status.code() {
-            Some(0) => {}
-            Some(code) => return Err(format!("failed to run: {cmd}, exited with {code}")),
-            None => return Err(format!("failed to run: {cmd}, terminated")),
-        }
-    }
-    Ok(())
-}
-
-fn remove_path(p: &Path) -> std::io::Result<()> {
-    match std::fs::symlink_metadata(p) {
-        Ok(m) if m.is_dir() => std::fs::remove_dir_all(p),
-        Ok(_) => std::fs::remove_file(p),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(e),
-    }
+/// The error DVC raises when stages failed.
+pub fn failure_message(failed: &[&str]) -> String {
+    let segment = if failed.len() > 1 { " stages:" } else { "" };
+    format!("failed to reproduce{segment} {}", join_names(failed))
 }
 
 /// Resolves `repro`/`status` targets to stage indices: stage names,
-/// `dvc.yaml:name`, or `dvc.yaml` (all stages).
-pub fn resolve_targets(graph: &Graph, targets: &[String]) -> Result<Vec<usize>> {
+/// `dvc.yaml:name`, `dvc.yaml` (all its stages), a legacy `.dvc` stage file,
+/// or with `recursive` a directory (every stage defined inside it).
+/// Relative paths are taken from `cwd`.
+pub fn resolve_targets_in(
+    graph: &Graph,
+    root: &Path,
+    cwd: &Path,
+    targets: &[String],
+    recursive: bool,
+) -> Result<Vec<usize>> {
     let mut out = Vec::new();
+    let abs_of = |t: &str| strix_repo::repo::normalize(&cwd.join(t));
+    let defined_in = |s: &Stage| match &s.origin {
+        Origin::DvcYaml => root.join("dvc.yaml"),
+        Origin::Legacy(p) => p.clone(),
+    };
     for t in targets {
-        let name = t.strip_prefix("dvc.yaml:").unwrap_or(t);
-        if name == "dvc.yaml" || name == "./dvc.yaml" {
-            out.extend(0..graph.stages.len());
+        if recursive {
+            let dir = abs_of(t);
+            if !dir.is_dir() {
+                return Err(msg(format!("'{t}' is not a directory")));
+            }
+            out.extend(
+                (0..graph.stages.len()).filter(|&i| defined_in(&graph.stages[i]).starts_with(&dir)),
+            );
             continue;
         }
-        match graph.find(name) {
-            Some(i) => out.push(i),
-            None => {
-                return Err(msg(format!(
-                    "Stage '{name}' not found inside 'dvc.yaml' file"
-                )));
+        let (file, name) = match t.rsplit_once(':') {
+            Some((f, n)) if f.ends_with("dvc.yaml") => (Some(f), Some(n)),
+            _ if t.ends_with("dvc.yaml") || t.ends_with(".dvc") => (Some(t.as_str()), None),
+            _ => (None, Some(t.as_str())),
+        };
+        let file_abs = file.map(abs_of);
+        if let Some(f) = &file_abs
+            && !f.exists()
+        {
+            return Err(msg(format!("'{}' does not exist", f.display())));
+        }
+        match (file_abs, name) {
+            (Some(f), None) => {
+                let found: Vec<usize> = (0..graph.stages.len())
+                    .filter(|&i| defined_in(&graph.stages[i]) == f)
+                    .collect();
+                if found.is_empty() && f.extension().is_some_and(|e| e == "dvc") {
+                    // A data-source `.dvc` file: nothing to run.
+                    continue;
+                }
+                out.extend(found);
             }
+            (f, Some(name)) => {
+                if f.as_ref().is_some_and(|f| *f != root.join("dvc.yaml")) {
+                    return Err(msg(format!("'{t}': strix reads only the root 'dvc.yaml'")));
+                }
+                match graph.find(name) {
+                    Some(i) if !graph.stages[i].is_legacy() => out.push(i),
+                    _ => {
+                        return Err(msg(format!(
+                            "Stage '{name}' not found inside 'dvc.yaml' file"
+                        )));
+                    }
+                }
+            }
+            (None, None) => {}
         }
     }
     Ok(out)
 }
 
-struct Ctx<'a> {
-    repo: &'a Repo,
-    opts: &'a Options,
-    rep: &'a dyn Reporter,
-    lock: LockDoc,
-    report: Report,
-}
-
-impl Ctx<'_> {
-    fn measure_deps(&self, stage: &Stage) -> Result<Vec<(String, Measured)>> {
-        let mut deps = Vec::new();
-        for d in &stage.deps {
-            match measure(self.repo, &d.abs, Save::HashOnly)? {
-                Some(m) => deps.push((d.path.clone(), m)),
-                None => {
-                    return Err(Error::Failed(format!(
-                        "failed to reproduce '{}': missing data 'source': {}",
-                        stage.name,
-                        self.repo.rel(&d.abs)
-                    )));
-                }
-            }
+/// The stages `repro` visits, upstream first (DVC's `plan_repro` on the
+/// "active" graph, where a frozen stage is cut off from its upstream).
+pub fn plan(graph: &Graph, targets: &[usize], opts: &Options) -> Vec<usize> {
+    let n = graph.stages.len();
+    let up = |i: usize| -> Vec<usize> {
+        if graph.stages[i].frozen {
+            Vec::new()
+        } else {
+            graph.upstream[i].iter().copied().collect()
         }
-        Ok(deps)
+    };
+    let down = |i: usize| -> Vec<usize> { (0..n).filter(|&j| up(j).contains(&i)).collect() };
+    let mut want = vec![false; n];
+    let mut todo: Vec<usize> = targets.to_vec();
+    let both = opts.pipeline;
+    while let Some(i) = todo.pop() {
+        if want[i] {
+            continue;
+        }
+        want[i] = true;
+        if opts.single && !opts.pipeline {
+            continue;
+        }
+        if both || !opts.downstream {
+            todo.extend(up(i));
+        }
+        if both || opts.downstream {
+            todo.extend(down(i));
+        }
     }
-
-    fn write_lock(&mut self, name: &str, entry: Value) -> Result<()> {
-        if !self.lock.exists {
-            self.rep.line("Generating lock file 'dvc.lock'");
-        }
-        if self.lock.set_stage(name, entry) || !self.lock.exists {
-            self.lock.save()?;
-            self.rep.line("Updating lock file 'dvc.lock'");
-            self.report.lock_written = true;
-        }
-        Ok(())
-    }
-
-    /// Tries to restore a stage's outputs from the run-cache.
-    fn restore(&mut self, stage: &Stage) -> Result<bool> {
-        if self.opts.no_run_cache || self.opts.force || !runcache::eligible(stage) {
-            return Ok(false);
-        }
-        let deps = self.measure_deps(stage)?;
-        let params = params_for_lock(stage)?;
-        let mut probe = stage_entry(stage, &deps, &params, &[]);
-        let mut paths: Vec<&str> = stage.outs.iter().map(|o| o.path.as_str()).collect();
-        paths.sort();
-        if let Value::Map(m) = &mut probe {
-            let outs: Vec<Value> = paths
-                .iter()
-                .map(|p| {
-                    let mut e = Mapping::new();
-                    e.insert("path", *p);
-                    Value::Map(e)
-                })
-                .collect();
-            m.insert("outs", outs);
-        }
-        let Some(entry) = runcache::lookup(self.repo.odb().root(), &probe) else {
-            return Ok(false);
-        };
-        let layout = Layout::for_kind(HashKind::Md5);
-        let mut outs = Vec::new();
-        for o in entry.get("outs").and_then(Value::as_seq).unwrap_or(&[]) {
-            let Some(o) = o.as_map() else {
-                return Ok(false);
-            };
-            let path = o.get("path").and_then(Value::as_str).unwrap_or("");
-            let Some(oid) = o
-                .get("md5")
-                .and_then(Value::as_str)
-                .and_then(|s| s.parse().ok())
-            else {
-                return Ok(false);
-            };
-            if !strix_repo::outputs::in_cache(self.repo, &oid, layout, false).0 {
-                return Ok(false);
-            }
-            let num = |k: &str| match o.get(k) {
-                Some(Value::Int(i)) => u64::try_from(*i).ok(),
-                _ => None,
-            };
-            let m = Measured {
-                oid,
-                size: num("size").unwrap_or(0),
-                nfiles: num("nfiles"),
-                isexec: o.get("isexec").and_then(Value::as_bool) == Some(true),
-            };
-            outs.push((path.to_owned(), m));
-        }
-        if outs.len() != stage.outs.len() {
-            return Ok(false);
-        }
-        self.rep.line(&format!(
-            "Stage '{}' is cached - skipping run, checking out outputs",
-            stage.name
-        ));
-        for (path, m) in &outs {
-            let abs = stage.wdir.join(path);
-            remove_path(&abs).map_err(|e| msg(format!("failed to remove '{path}': {e}")))?;
-            let mut out = strix_dvcfile::Output::new(path.clone());
-            out.md5 = Some(m.oid.to_string());
-            out.size = Some(m.size);
-            out.nfiles = m.nfiles;
-            strix_repo::checkout::link_output(
-                self.repo,
-                &abs,
-                &out,
-                strix_repo::checkout::LinkMode::Force,
-                &NoProgress,
-            )?;
-        }
-        let entry = stage_entry(stage, &deps, &params, &outs);
-        self.write_lock(&stage.name, entry)?;
-        Ok(true)
-    }
-
-    /// Hashes and saves the outputs after a successful run and records the
-    /// stage in dvc.lock (and the run-cache).
-    fn commit(&mut self, stage: &Stage) -> Result<()> {
-        let deps = self.measure_deps(stage)?;
-        let params = params_for_lock(stage)?;
-        let to_run_cache =
-            !self.opts.no_commit && !self.opts.no_run_cache && runcache::eligible(stage);
-        let mut outs = Vec::new();
-        for o in &stage.outs {
-            let save = if !self.opts.no_commit && (o.cache || to_run_cache) {
-                Save::ToCache(self.repo.odb())
-            } else {
-                Save::HashOnly
-            };
-            match measure(self.repo, &o.abs, save)? {
-                Some(m) => outs.push((o.path.clone(), m)),
-                None => {
-                    return Err(Error::Failed(format!(
-                        "failed to reproduce '{}': output '{}' does not exist",
-                        stage.name,
-                        self.repo.rel(&o.abs)
-                    )));
-                }
-            }
-            if o.cache {
-                let is_dir = o.abs.is_dir();
-                self.report
-                    .gitignores
-                    .extend(strix_repo::add::ensure_gitignore(
-                        self.repo, &o.abs, is_dir,
-                    )?);
-            }
-        }
-        let entry = stage_entry(stage, &deps, &params, &outs);
-        if to_run_cache {
-            // A run-cache failure only costs a rerun later.
-            let _ = runcache::save(self.repo.odb().root(), &entry);
-        }
-        self.write_lock(&stage.name, entry)
-    }
+    graph
+        .topo_order()
+        .into_iter()
+        .filter(|&i| want[i])
+        .collect()
 }
 
 /// Prints DVC's line for each unchanged `.dvc` file whose outputs feed the
@@ -384,18 +232,60 @@ enum St {
     Running,
     Done,
     Failed,
+    Skipped,
 }
 
-/// Reproduces `targets` (all stages when empty).
+/// Drops the status items `--allow-missing` ignores: deleted deps (unless an
+/// upstream stage now records different data there) and deleted or uncached
+/// outs.
+fn allow_missing(items: Vec<Item>, upstream_changed: &dyn Fn(&Path) -> bool) -> Vec<Item> {
+    items
+        .into_iter()
+        .filter_map(|item| match item {
+            Item::Deps(c) => {
+                let c: Vec<Change> = c
+                    .into_iter()
+                    .filter(|c| !matches!(c, Change::Path(p, "deleted") if !upstream_changed(p)))
+                    .collect();
+                (!c.is_empty()).then_some(Item::Deps(c))
+            }
+            Item::Outs(c) => {
+                let c: Vec<Change> = c
+                    .into_iter()
+                    .filter(|c| !matches!(c, Change::Path(_, "deleted" | "not in cache")))
+                    .collect();
+                (!c.is_empty()).then_some(Item::Outs(c))
+            }
+            other => Some(other),
+        })
+        .collect()
+}
+
+/// Reproduces `targets` (the stages of `dvc.yaml` when empty). Takes the
+/// repository lock itself and releases it while commands run.
 pub fn repro(
     repo: &Repo,
+    cwd: &Path,
     targets: &[String],
     opts: &Options,
     rep: &dyn Reporter,
 ) -> Result<Report> {
-    let graph = Graph::build(load_stages(repo.root())?, repo.root())?;
-    let wanted = resolve_targets(&graph, targets)?;
-    let order = graph.selection(&wanted, opts.single);
+    let mut session = Some(repo.lock()?);
+    let graph = Graph::build(crate::all_stages(repo)?, repo.root())?;
+    let wanted = if opts.all_pipelines {
+        (0..graph.stages.len()).collect()
+    } else if targets.is_empty() {
+        let yaml = crate::stage::dvc_yaml(repo.root());
+        if !yaml.exists() {
+            return Err(msg(format!("'{}' does not exist", yaml.display())));
+        }
+        (0..graph.stages.len())
+            .filter(|&i| !graph.stages[i].is_legacy())
+            .collect()
+    } else {
+        resolve_targets_in(&graph, repo.root(), cwd, targets, opts.recursive)?
+    };
+    let order = plan(&graph, &wanted, opts);
     let jobs = opts.jobs.max(1);
     let mut ctx = Ctx {
         repo,
@@ -404,72 +294,78 @@ pub fn repro(
         lock: LockDoc::load(repo.root())?,
         report: Report::default(),
     };
-    let mut state = vec![St::Pending; graph.stages.len()];
-    let in_sel = {
-        let mut v = vec![false; graph.stages.len()];
-        for &i in &order {
-            v[i] = true;
+    let n = graph.stages.len();
+    let mut state = vec![St::Pending; n];
+    let mut force = vec![opts.force; n];
+    let mut in_sel = vec![false; n];
+    for &i in &order {
+        in_sel[i] = true;
+    }
+    let active_up = |i: usize| -> BTreeSet<usize> {
+        if graph.stages[i].frozen || opts.single {
+            BTreeSet::new()
+        } else {
+            graph.upstream[i].clone()
         }
-        v
     };
     let pids: Pids = Arc::new(Mutex::new(Vec::new()));
     let (tx, rx) = mpsc::channel::<(usize, std::result::Result<(), String>)>();
     data_sources(repo, &graph, &order, rep)?;
     let mut running = 0usize;
     let mut stop = false;
-    let mut first_run = true;
+    // DVC prints an empty line before a stage when the previous one was
+    // reproduced (serial runs only).
+    let mut last_ret = false;
     let result = std::thread::scope(|scope| -> Result<()> {
         loop {
             if interrupted() {
                 stop = true;
             }
-            // Launch what is ready.
             while !stop && running < jobs {
                 let next = order.iter().copied().find(|&i| {
                     state[i] == St::Pending
-                        && graph.upstream[i]
+                        && active_up(i)
                             .iter()
                             .all(|&u| !in_sel[u] || state[u] == St::Done)
                 });
                 let Some(i) = next else { break };
                 let stage = &graph.stages[i];
-                let items = stage_status(repo, stage, ctx.lock.stage(&stage.name))?;
-                if !opts.force && !needs_run(stage, &items) {
-                    rep.line(&format!("Stage '{}' didn't change, skipping", stage.name));
-                    state[i] = St::Done;
-                    continue;
+                if session.is_none() {
+                    session = Some(repo.lock()?);
                 }
-                if !first_run && jobs == 1 {
+                if last_ret && jobs == 1 {
                     rep.line("");
                 }
-                first_run = false;
-                if !opts.dry && ctx.restore(stage)? {
-                    ctx.report.ran.push(stage.name.clone());
-                    state[i] = St::Done;
-                    continue;
-                }
-                rep.line(&format!("Running stage '{}':", stage.name));
-                if opts.dry {
-                    for c in stage.commands() {
-                        rep.line(&format!("> {c}"));
+                match start_stage(&mut ctx, &graph, i, force[i])? {
+                    Start::Skip => {
+                        state[i] = St::Done;
+                        last_ret = false;
+                        if force[i] && opts.force_downstream {
+                            mark_downstream(&graph, i, &mut force);
+                        }
+                        continue;
                     }
-                    state[i] = St::Done;
-                    continue;
-                }
-                // Missing deps are an error before anything runs.
-                ctx.measure_deps(stage)?;
-                params_for_lock(stage)?;
-                for o in stage.outs.iter().filter(|o| !o.persist) {
-                    remove_path(&o.abs).map_err(|e| {
-                        msg(format!("failed to remove '{}': {e}", repo.rel(&o.abs)))
-                    })?;
+                    Start::Done(ran) => {
+                        state[i] = St::Done;
+                        last_ret = ran;
+                        if ran && !ctx.report.ran.contains(&stage.name) {
+                            ctx.report.ran.push(stage.name.clone());
+                        }
+                        if (ran || force[i]) && opts.force_downstream {
+                            mark_downstream(&graph, i, &mut force);
+                        }
+                        continue;
+                    }
+                    Start::Failed(m) => {
+                        fail(&mut ctx, &graph, &order, &mut state, i, m, &in_sel);
+                        stop |= !opts.keep_going;
+                        continue;
+                    }
+                    Start::Run => {}
                 }
                 state[i] = St::Running;
                 running += 1;
                 let prefix = if jobs == 1 {
-                    for c in stage.commands() {
-                        rep.line(&format!("> {c}"));
-                    }
                     None
                 } else {
                     Some(stage.name.clone())
@@ -485,19 +381,14 @@ pub fn repro(
             if running == 0 {
                 break;
             }
+            // Commands may call strix or DVC themselves: let them lock.
+            session = None;
             let (i, r) = match rx.recv_timeout(Duration::from_millis(100)) {
                 Ok(x) => x,
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    if interrupted() && !stop {
-                        stop = true;
-                    }
                     if interrupted() {
-                        for &pid in pids.lock().map(|p| p.clone()).unwrap_or_default().iter() {
-                            // SAFETY: plain kill(2) of a process group we started.
-                            unsafe {
-                                libc::kill(-pid, libc::SIGTERM);
-                            }
-                        }
+                        stop = true;
+                        terminate_all(&pids);
                     }
                     continue;
                 }
@@ -506,32 +397,241 @@ pub fn repro(
             running -= 1;
             let stage = &graph.stages[i];
             match r {
-                Ok(()) if !interrupted() => match ctx.commit(stage) {
-                    Ok(()) => {
-                        state[i] = St::Done;
-                        ctx.report.ran.push(stage.name.clone());
+                Ok(()) if !interrupted() => {
+                    if session.is_none() {
+                        session = Some(repo.lock()?);
                     }
-                    Err(e) => {
-                        state[i] = St::Failed;
-                        ctx.report.failures.push(e.to_string());
-                        stop |= !opts.keep_going;
+                    match ctx.commit(stage) {
+                        Ok(()) => {
+                            state[i] = St::Done;
+                            last_ret = true;
+                            ctx.report.ran.push(stage.name.clone());
+                            if opts.force_downstream {
+                                mark_downstream(&graph, i, &mut force);
+                            }
+                        }
+                        Err(e) => {
+                            fail(
+                                &mut ctx,
+                                &graph,
+                                &order,
+                                &mut state,
+                                i,
+                                e.to_string(),
+                                &in_sel,
+                            );
+                            stop |= !opts.keep_going;
+                        }
                     }
-                },
+                }
                 Ok(()) => state[i] = St::Failed,
                 Err(m) => {
-                    state[i] = St::Failed;
-                    ctx.report
-                        .failures
-                        .push(format!("failed to reproduce '{}': {m}", stage.name));
+                    fail(&mut ctx, &graph, &order, &mut state, i, m, &in_sel);
                     stop |= !opts.keep_going;
                 }
             }
         }
         Ok(())
     });
+    drop(session);
     result?;
     if interrupted() {
         return Err(Error::Interrupted);
     }
     Ok(ctx.report)
+}
+
+fn mark_downstream(graph: &Graph, i: usize, force: &mut [bool]) {
+    for j in graph.downstream(i) {
+        if !graph.stages[j].frozen {
+            force[j] = true;
+        }
+    }
+}
+
+/// Records a failed stage; with `--keep-going` warns and skips its
+/// dependents as DVC does.
+fn fail(
+    ctx: &mut Ctx<'_>,
+    graph: &Graph,
+    order: &[usize],
+    state: &mut [St],
+    i: usize,
+    why: String,
+    in_sel: &[bool],
+) {
+    state[i] = St::Failed;
+    let name = graph.stages[i].name.clone();
+    if ctx.opts.keep_going {
+        ctx.rep.warn(&why);
+        let mut skipped = Vec::new();
+        let mut todo = vec![i];
+        while let Some(k) = todo.pop() {
+            for j in graph.downstream(k) {
+                if in_sel[j] && state[j] == St::Pending && !graph.stages[j].frozen {
+                    state[j] = St::Skipped;
+                    skipped.push(j);
+                    todo.push(j);
+                }
+            }
+        }
+        let names: Vec<&str> = order
+            .iter()
+            .filter(|j| skipped.contains(j))
+            .map(|&j| graph.stages[j].name.as_str())
+            .collect();
+        if !names.is_empty() {
+            ctx.rep.warn(&format!(
+                "{} {} will be skipped due to this failure",
+                if names.len() > 1 { "Stages" } else { "Stage" },
+                join_names(&names)
+            ));
+        }
+    }
+    ctx.report.failures.push((name, why));
+}
+
+enum Start {
+    /// Unchanged.
+    Skip,
+    /// Handled without running a command (restored, verified, pulled, dry);
+    /// `true` when something was reproduced.
+    Done(bool),
+    /// Spawn its commands.
+    Run,
+    /// Failed before running.
+    Failed(String),
+}
+
+/// Decides what to do with stage `i` and does everything up to spawning its
+/// commands (DVC's `Stage.reproduce` up to `run_stage`).
+fn start_stage(ctx: &mut Ctx<'_>, graph: &Graph, i: usize, force: bool) -> Result<Start> {
+    let stage = &graph.stages[i];
+    let (repo, opts, rep) = (ctx.repo, ctx.opts, ctx.rep);
+    if stage.frozen {
+        rep.warn(&format!(
+            "stage: '{}' is frozen. Its dependencies are not going to be reproduced.",
+            stage.name
+        ));
+    }
+    let recorded = recorded_entry(stage, &LockDoc::load(repo.root())?)?;
+    let items = stage_status(repo, stage, recorded.as_ref())?;
+    if !force && !opts.run_always {
+        let changed = if opts.allow_missing || opts.pull {
+            let upstream_changed = |p: &Path| upstream_records_other(ctx, graph, i, p);
+            let lenient = allow_missing(items.clone(), &upstream_changed);
+            if !needs_run(stage, &lenient) {
+                if opts.allow_missing {
+                    rep.line(&format!("Stage '{}' didn't change, skipping", stage.name));
+                    return Ok(Start::Skip);
+                }
+                // --pull: the data of an otherwise unchanged stage.
+                rep.line(&format!("Pulling data for stage: '{}'", stage.name));
+                match crate::pull::pull_stage(repo, stage, recorded.as_ref()) {
+                    Ok(()) => return Ok(Start::Skip),
+                    Err(_) => rep.line(&format!("Unable to pull data for stage: '{}'", stage.name)),
+                }
+            }
+            needs_run(stage, &items)
+        } else {
+            needs_run(stage, &items)
+        };
+        if !changed {
+            rep.line(&format!("Stage '{}' didn't change, skipping", stage.name));
+            return Ok(Start::Skip);
+        }
+    }
+    if stage.frozen {
+        if opts.dry {
+            return Ok(Start::Done(true));
+        }
+        rep.line(&format!(
+            "Verifying outputs in frozen stage: '{}'",
+            stage.name
+        ));
+        let missing: Vec<String> = stage
+            .outs
+            .iter()
+            .filter(|o| std::fs::symlink_metadata(&o.abs).is_err())
+            .map(|o| o.path.clone())
+            .collect();
+        if !missing.is_empty() {
+            let s = if missing.len() > 1 {
+                "sources"
+            } else {
+                "source"
+            };
+            return Ok(Start::Failed(format!(
+                "missing data '{s}': {}",
+                missing.join(", ")
+            )));
+        }
+        return match ctx.commit(stage) {
+            Ok(()) => Ok(Start::Done(true)),
+            Err(Error::Failed(m)) => Ok(Start::Failed(m)),
+            Err(e) => Err(e),
+        };
+    }
+    if opts.pull && !opts.dry && !force {
+        crate::pull::pull_missing_deps(repo, graph, stage);
+    }
+    // Missing deps or params are an error before anything runs (also with
+    // --dry, as in DVC).
+    if let Err(e) = ctx.measure_deps(stage).and_then(|_| params_for_lock(stage)) {
+        return match e {
+            Error::Failed(m) | Error::Msg(m) => Ok(Start::Failed(m)),
+            e => Err(e),
+        };
+    }
+    if !force || opts.run_always {
+        match ctx.restore(stage) {
+            Ok(true) => {
+                ctx.report.ran.push(stage.name.clone());
+                return Ok(Start::Done(true));
+            }
+            Ok(false) => {}
+            Err(Error::Failed(m)) => return Ok(Start::Failed(m)),
+            Err(e) => return Err(e),
+        }
+    }
+    rep.line(&format!("Running stage '{}':", stage.name));
+    if opts.jobs.max(1) == 1 || opts.dry {
+        for c in stage.commands() {
+            rep.line(&format!("> {c}"));
+        }
+    }
+    if opts.dry {
+        return Ok(Start::Done(true));
+    }
+    for o in stage.outs.iter().filter(|o| !o.persist) {
+        remove_path(&o.abs)
+            .map_err(|e| msg(format!("failed to remove '{}': {e}", repo.rel(&o.abs))))?;
+    }
+    Ok(Start::Run)
+}
+
+/// `--allow-missing`: whether an upstream stage's recorded output at `dep`
+/// differs from what `graph.stages[i]` recorded for it (then the missing dep
+/// still counts as modified).
+fn upstream_records_other(ctx: &Ctx<'_>, graph: &Graph, i: usize, dep: &Path) -> bool {
+    let stage = &graph.stages[i];
+    let lock = match LockDoc::load(ctx.repo.root()) {
+        Ok(l) => l,
+        Err(_) => return true,
+    };
+    let mine = recorded_entry(stage, &lock).ok().flatten();
+    let Some(d) = stage.deps.iter().find(|d| d.abs == dep) else {
+        return false;
+    };
+    let my_md5 = crate::lockfile::recorded_md5(mine.as_ref(), "deps", &d.path).map(str::to_owned);
+    graph.upstream[i].iter().any(|&u| {
+        let up = &graph.stages[u];
+        let theirs = recorded_entry(up, &lock).ok().flatten();
+        up.outs.iter().any(|o| {
+            o.abs == dep
+                && crate::lockfile::recorded_md5(theirs.as_ref(), "outs", &o.path)
+                    .map(str::to_owned)
+                    != my_md5
+        })
+    })
 }

@@ -42,6 +42,17 @@ pub struct Dep {
     pub abs: PathBuf,
 }
 
+/// Where a stage is defined.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum Origin {
+    /// A stage of the root `dvc.yaml`, recorded in `dvc.lock`.
+    #[default]
+    DvcYaml,
+    /// A legacy single-stage `.dvc` file with a `cmd` (DVC 1.x/2.x), which
+    /// records its own hashes (see [`crate::legacy`]).
+    Legacy(std::path::PathBuf),
+}
+
 /// A pipeline stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stage {
@@ -65,6 +76,8 @@ pub struct Stage {
     pub desc: Option<String>,
     /// `file:line` of the stage definition.
     pub at: String,
+    /// `dvc.yaml` or a legacy `.dvc` file.
+    pub origin: Origin,
 }
 
 impl Stage {
@@ -80,10 +93,24 @@ impl Stage {
         }
     }
 
-    /// A stage with a command and no dependencies is always run (DVC's
-    /// "callback" stage).
+    /// The hash its deps and outs are recorded with: DVC 2's dos2unix MD5
+    /// for legacy `.dvc` stages.
+    pub fn hash_kind(&self) -> strix_data::HashKind {
+        match self.origin {
+            Origin::DvcYaml => strix_data::HashKind::Md5,
+            Origin::Legacy(_) => strix_data::HashKind::Md5Dos2Unix,
+        }
+    }
+
+    /// Whether this is a legacy `.dvc` stage.
+    pub fn is_legacy(&self) -> bool {
+        matches!(self.origin, Origin::Legacy(_))
+    }
+
+    /// A stage with a command and neither dependencies nor outputs is always
+    /// run (DVC's "callback" stage).
     pub fn is_callback(&self) -> bool {
-        self.deps.is_empty() && self.params.is_empty()
+        self.deps.is_empty() && self.params.is_empty() && self.outs.is_empty()
     }
 }
 
@@ -199,6 +226,7 @@ pub fn parse_stages(root: &Path, text: &str) -> Result<Vec<Stage>> {
             always_changed,
             desc,
             at,
+            origin: Origin::DvcYaml,
         });
     }
     Ok(out)

@@ -1,7 +1,7 @@
 //! Change detection for pipeline stages, in the shape of `dvc status`.
 
 use crate::graph::Graph;
-use crate::lockfile::{LockDoc, measure, recorded_md5};
+use crate::lockfile::{LockDoc, measure_kind, recorded_md5};
 use crate::params;
 use crate::stage::Stage;
 use crate::{Error, Result};
@@ -34,6 +34,8 @@ pub enum Item {
     Always,
     /// `changed command`.
     Command,
+    /// `changed checksum` (legacy `.dvc` stages).
+    Checksum,
 }
 
 /// The status of one changed stage.
@@ -50,19 +52,25 @@ fn out_state(
     abs: &Path,
     recorded: Option<&str>,
     cache: bool,
+    kind: HashKind,
 ) -> Result<Option<&'static str>> {
     let rec: Option<Oid> = recorded.and_then(|s| s.parse().ok());
     if let Some(oid) = &rec
         && cache
-        && !strix_repo::outputs::in_cache(repo, oid, Layout::for_kind(HashKind::Md5), true).0
+        && !strix_repo::outputs::in_cache(repo, oid, Layout::for_kind(kind), true).0
     {
         return Ok(Some("not in cache"));
     }
-    dep_state(repo, abs, rec)
+    dep_state(repo, abs, rec, kind)
 }
 
-fn dep_state(repo: &Repo, abs: &Path, rec: Option<Oid>) -> Result<Option<&'static str>> {
-    Ok(match measure(repo, abs, Save::HashOnly)? {
+fn dep_state(
+    repo: &Repo,
+    abs: &Path,
+    rec: Option<Oid>,
+    kind: HashKind,
+) -> Result<Option<&'static str>> {
+    Ok(match measure_kind(repo, abs, kind, Save::HashOnly)? {
         None => Some("deleted"),
         Some(m) if Some(m.oid) != rec => Some("modified"),
         Some(_) => None,
@@ -82,7 +90,7 @@ pub fn stage_status(repo: &Repo, stage: &Stage, lock: Option<&Mapping>) -> Resul
         let mut deps = Vec::new();
         for d in &stage.deps {
             let rec = recorded_md5(lock, "deps", &d.path).and_then(|s| s.parse().ok());
-            if let Some(st) = dep_state(repo, &d.abs, rec)? {
+            if let Some(st) = dep_state(repo, &d.abs, rec, stage.hash_kind())? {
                 deps.push(Change::Path(d.abs.clone(), st));
             }
         }
@@ -133,17 +141,23 @@ pub fn stage_status(repo: &Repo, stage: &Stage, lock: Option<&Mapping>) -> Resul
     let mut outs = Vec::new();
     for o in &stage.outs {
         let rec = recorded_md5(lock, "outs", &o.path);
-        if let Some(st) = out_state(repo, &o.abs, rec, o.cache)? {
+        if let Some(st) = out_state(repo, &o.abs, rec, o.cache, stage.hash_kind())? {
             outs.push(Change::Path(o.abs.clone(), st));
         }
     }
     if !outs.is_empty() {
         items.push(Item::Outs(outs));
     }
-    if stage.always_changed && !stage.frozen {
+    // Shown even for frozen stages (DVC's `_status_always_changed`).
+    if stage.always_changed || stage.is_callback() {
         items.push(Item::Always);
     }
-    if let Some(l) = lock
+    if stage.is_legacy() {
+        let recorded = lock.and_then(|l| l.get("md5")).and_then(|v| v.as_str());
+        if lock.is_none_or(|l| recorded != Some(crate::legacy::compute_md5(l).as_str())) {
+            items.push(Item::Checksum);
+        }
+    } else if let Some(l) = lock
         && l.get("cmd") != Some(&stage.cmd)
     {
         items.push(Item::Command);
@@ -151,29 +165,66 @@ pub fn stage_status(repo: &Repo, stage: &Stage, lock: Option<&Mapping>) -> Resul
     Ok(items)
 }
 
-/// Whether repro must run the stage, given its status items.
-pub fn needs_run(stage: &Stage, items: &[Item]) -> bool {
-    !items.is_empty() || (!stage.frozen && stage.is_callback())
+/// What `stage`'s recorded state is compared with: its `dvc.lock` entry, or
+/// for a legacy stage its own `.dvc` file.
+pub fn recorded_entry(stage: &Stage, lock: &LockDoc) -> Result<Option<Mapping>> {
+    match &stage.origin {
+        crate::stage::Origin::DvcYaml => Ok(lock.stage(&stage.name).cloned()),
+        crate::stage::Origin::Legacy(path) => {
+            Ok(crate::legacy::read_doc(path, &stage.name)?.map(|(_, doc)| doc))
+        }
+    }
 }
 
-/// Status of every stage of the root `dvc.yaml`; only changed stages are
-/// returned. Also returns the number of stages.
-pub fn pipeline_status(repo: &Repo) -> Result<(Vec<StageStatus>, usize)> {
-    let stages = crate::stage::load_stages(repo.root())?;
-    let graph = Graph::build(stages, repo.root())?;
+/// Whether repro must run the stage, given its status items: DVC's
+/// `Stage.changed()`, where a frozen stage's deps (and "always changed")
+/// do not count.
+pub fn needs_run(stage: &Stage, items: &[Item]) -> bool {
+    items
+        .iter()
+        .any(|i| !(stage.frozen && matches!(i, Item::Always)))
+}
+
+/// The warning DVC prints for a frozen stage in `status`.
+pub fn frozen_warning(name: &str) -> String {
+    format!(
+        "stage: '{name}' is frozen. Its dependencies are not going to be shown in the status output."
+    )
+}
+
+/// The status of the whole pipeline of the root `dvc.yaml`.
+#[derive(Debug, Default)]
+pub struct PipelineStatus {
+    /// Changed stages only, upstream first.
+    pub changed: Vec<StageStatus>,
+    /// Number of stages.
+    pub total: usize,
+    /// Names of frozen stages (DVC warns about each).
+    pub frozen: Vec<String>,
+}
+
+/// Status of every stage of the root `dvc.yaml`.
+pub fn pipeline_status(repo: &Repo) -> Result<PipelineStatus> {
+    let graph = Graph::build(crate::all_stages(repo)?, repo.root())?;
     let lock = LockDoc::load(repo.root())?;
-    let mut result = Vec::new();
+    let mut result = PipelineStatus {
+        total: graph.stages.len(),
+        ..Default::default()
+    };
     for i in graph.topo_order() {
         let s = &graph.stages[i];
-        let items = stage_status(repo, s, lock.stage(&s.name))?;
+        if s.frozen {
+            result.frozen.push(s.name.clone());
+        }
+        let items = stage_status(repo, s, recorded_entry(s, &lock)?.as_ref())?;
         if !items.is_empty() {
-            result.push(StageStatus {
+            result.changed.push(StageStatus {
                 name: s.name.clone(),
                 items,
             });
         }
     }
-    Ok((result, graph.stages.len()))
+    Ok(result)
 }
 
 fn fmt_state(state: &str, path: &str) -> String {
@@ -195,6 +246,10 @@ pub fn text_lines(st: &[StageStatus], show: &dyn Fn(&Path) -> String) -> Vec<Str
                 }
                 Item::Command => {
                     lines.push("\tchanged command".into());
+                    continue;
+                }
+                Item::Checksum => {
+                    lines.push("\tchanged checksum".into());
                     continue;
                 }
             };
@@ -234,6 +289,7 @@ pub fn json_entries(
                         Item::Outs(c) => ("changed outs", c),
                         Item::Always => return J::String("always changed".into()),
                         Item::Command => return J::String("changed command".into()),
+                        Item::Checksum => return J::String("changed checksum".into()),
                     };
                     let mut m = Map::new();
                     for c in changes {

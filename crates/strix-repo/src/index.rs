@@ -103,11 +103,28 @@ pub fn find_dvcfiles(repo: &Repo) -> Vec<PathBuf> {
 }
 
 /// Loads every `.dvc` file.
+///
+/// Legacy single-stage files with a `cmd` (DVC 1.x/2.x pipeline stages) are
+/// left out: strix-pipeline owns them.
 pub fn load_all(repo: &Repo) -> Result<Vec<DvcFileRef>> {
-    find_dvcfiles(repo)
-        .iter()
-        .map(|p| load_dvcfile(repo, p))
-        .collect()
+    let mut out = Vec::new();
+    for p in find_dvcfiles(repo) {
+        match load_dvcfile(repo, &p) {
+            Ok(f) => out.push(f),
+            Err(e) if is_legacy_stage(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
+}
+
+/// Whether `e` is the error for a legacy single-stage `.dvc` file (`cmd`).
+pub fn is_legacy_stage(e: &RepoError) -> bool {
+    matches!(
+        e,
+        RepoError::Metafile { source, .. }
+            if matches!(**source, strix_dvcfile::DvcFileError::LegacyStage { .. })
+    )
 }
 
 /// Maps user targets to `.dvc` files. Empty targets mean all of them.

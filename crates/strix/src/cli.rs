@@ -73,6 +73,12 @@ pub enum Command {
     Repro(commands::repro::Args),
     /// Show the pipeline graph.
     Dag(commands::dag::Args),
+    /// Add a stage to dvc.yaml and run it (DVC 2's `run`).
+    Run(Box<commands::run::Args>),
+    /// Freeze stages: repro leaves them alone.
+    Freeze(commands::freeze::Args),
+    /// Unfreeze stages.
+    Unfreeze(commands::freeze::Args),
     /// Show version and environment information.
     #[command(alias = "doctor")]
     Version,
@@ -137,6 +143,9 @@ fn dispatch(cmd: Command, p: &Printer) -> Result<i32, Failure> {
         Command::Stage(a) => commands::stage::run(a, p),
         Command::Repro(a) => commands::repro::run(a, p),
         Command::Dag(a) => commands::dag::run(a, p),
+        Command::Run(a) => commands::run::run(*a, p),
+        Command::Freeze(a) => commands::freeze::run(a, true, p),
+        Command::Unfreeze(a) => commands::freeze::run(a, false, p),
         Command::Version => commands::version::run(p),
     }
 }

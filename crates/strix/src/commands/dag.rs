@@ -3,10 +3,11 @@
 use super::pipeline_common::failure;
 use crate::ui::Printer;
 use crate::ui::errors::Failure;
+use strix_pipeline::render::{Source, outs_dag, stage_dag};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Only the pipeline of this stage.
+    /// Only the pipeline of this stage (or `.dvc` file).
     target: Option<String>,
     /// Graphviz dot.
     #[arg(long)]
@@ -17,25 +18,80 @@ pub struct Args {
     /// Mermaid inside a markdown code block.
     #[arg(long)]
     md: bool,
+    /// The whole pipeline of the target, not only its upstream.
+    #[arg(long)]
+    full: bool,
+    /// Draw outputs instead of stages.
+    #[arg(short = 'o', long)]
+    outs: bool,
 }
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
-    let (repo, _cwd) = super::open_repo()?;
-    let stages = strix_pipeline::load_stages(repo.root()).map_err(failure)?;
-    let mut graph = strix_pipeline::Graph::build(stages, repo.root()).map_err(failure)?;
-    if let Some(t) = &a.target {
-        let idx = strix_pipeline::repro::resolve_targets(&graph, std::slice::from_ref(t))
-            .map_err(failure)?;
-        let keep = graph.selection(&idx, false);
-        let stages: Vec<_> = keep.iter().map(|&i| graph.stages[i].clone()).collect();
-        graph = strix_pipeline::Graph::build(stages, repo.root()).map_err(failure)?;
+    let (repo, cwd) = super::open_repo()?;
+    let stages = strix_pipeline::all_stages(&repo).map_err(failure)?;
+    let graph = strix_pipeline::Graph::build(stages, repo.root()).map_err(failure)?;
+    let mut sources = Vec::new();
+    for f in strix_repo::index::load_all(&repo)? {
+        let outs = f
+            .file
+            .outs
+            .iter()
+            .filter_map(|o| f.out_path(&repo, o).ok())
+            .collect();
+        sources.push(Source {
+            name: repo.rel(&f.path),
+            outs,
+        });
     }
-    let text = if a.dot {
-        strix_pipeline::render::dot(&graph)
-    } else if a.mermaid || a.md {
-        strix_pipeline::render::mermaid(&graph, a.md)
+    let show = |path: &std::path::Path| super::display_rel(&cwd, path);
+    let dag = if a.outs {
+        outs_dag(&graph, &sources, &show)
     } else {
-        strix_pipeline::render::ascii(&graph)
+        stage_dag(&graph, &sources)
+    };
+    let targets: Vec<usize> = match &a.target {
+        None => Vec::new(),
+        Some(t) => {
+            let names: Vec<String> = match strix_pipeline::repro::resolve_targets_in(
+                &graph,
+                repo.root(),
+                &cwd,
+                std::slice::from_ref(t),
+                false,
+            ) {
+                Ok(idx) if !idx.is_empty() => {
+                    if a.outs {
+                        idx.iter()
+                            .flat_map(|&i| graph.stages[i].outs.iter().map(|o| show(&o.abs)))
+                            .collect()
+                    } else {
+                        idx.iter().map(|&i| graph.stages[i].name.clone()).collect()
+                    }
+                }
+                // A data-source `.dvc` file.
+                Ok(_) => {
+                    let rel = repo.rel(&strix_repo::repo::normalize(&cwd.join(t)));
+                    match sources.iter().find(|s| s.name == rel) {
+                        Some(s) if a.outs => s.outs.iter().map(|o| show(o)).collect(),
+                        Some(s) => vec![s.name.clone()],
+                        None => Vec::new(),
+                    }
+                }
+                Err(e) => return Err(failure(e)),
+            };
+            names
+                .iter()
+                .filter_map(|n| dag.nodes.iter().position(|x| x == n))
+                .collect()
+        }
+    };
+    let dag = dag.filter(&targets, a.full);
+    let text = if a.dot {
+        dag.dot()
+    } else if a.mermaid || a.md {
+        dag.mermaid(a.md)
+    } else {
+        dag.ascii()
     };
     p.out(text.trim_end_matches('\n'));
     Ok(0)

@@ -6,7 +6,8 @@ use crate::ui::errors::Failure;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Stages to reproduce (names, `dvc.yaml:name`); default: all.
+    /// Stages to reproduce (names, `dvc.yaml:name`, legacy `.dvc` stage
+    /// files; directories with `-R`); default: the stages of dvc.yaml.
     targets: Vec<String>,
     /// Reproduce even if dependencies did not change.
     #[arg(short, long)]
@@ -14,6 +15,28 @@ pub struct Args {
     /// Only the targets, not their upstream stages.
     #[arg(short = 's', long)]
     single_item: bool,
+    /// The whole pipelines the targets belong to.
+    #[arg(short = 'p', long)]
+    pipeline: bool,
+    /// Reproduce every stage of every pipeline.
+    #[arg(short = 'P', long)]
+    all_pipelines: bool,
+    /// Targets are directories: every stage found inside them.
+    #[arg(short = 'R', long)]
+    recursive: bool,
+    /// The targets and the stages that depend on them.
+    #[arg(long)]
+    downstream: bool,
+    /// Reproduce the stages downstream of a reproduced stage even if they
+    /// did not change.
+    #[arg(long)]
+    force_downstream: bool,
+    /// Fetch missing data from the remote instead of running stages.
+    #[arg(long)]
+    pull: bool,
+    /// Missing data does not make a stage changed.
+    #[arg(long)]
+    allow_missing: bool,
     /// Print the commands without running them.
     #[arg(long)]
     dry: bool,
@@ -34,42 +57,67 @@ pub struct Args {
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
     strix_pipeline::repro::install_interrupt_handler();
+    // `-p`/`-P` take whole pipelines: `-s` and `--downstream` do not apply.
+    let whole = a.pipeline || a.all_pipelines;
     let opts = strix_pipeline::repro::Options {
         force: a.force,
-        single: a.single_item,
+        single: a.single_item && !whole,
         dry: a.dry,
         jobs: a.jobs as usize,
         keep_going: a.keep_going,
         no_commit: a.no_commit,
         no_run_cache: a.no_run_cache,
+        pipeline: a.pipeline,
+        all_pipelines: a.all_pipelines,
+        run_always: false,
+        recursive: a.recursive,
+        downstream: a.downstream && !whole,
+        force_downstream: a.force_downstream,
+        allow_missing: a.allow_missing,
+        pull: a.pull,
     };
-    let result = {
-        let _session = repo.lock()?;
-        strix_pipeline::repro::repro(&repo, &a.targets, &opts, &PrinterReporter(p))
-    };
+    let result = strix_pipeline::repro::repro(&repo, &cwd, &a.targets, &opts, &PrinterReporter(p));
     repo.save_state();
     let report = result.map_err(failure)?;
+    finish(&repo, &cwd, &report, a.keep_going, p)
+}
+
+/// Reports failures like DVC and prints the git hint and the push hint.
+pub fn finish(
+    repo: &strix_repo::Repo,
+    cwd: &std::path::Path,
+    report: &strix_pipeline::repro::Report,
+    keep_going: bool,
+    p: &Printer,
+) -> Result<i32, Failure> {
     let mut files = Vec::new();
     if report.lock_written {
         files.push(repo.root().join("dvc.lock"));
     }
+    files.extend(report.written.iter().cloned());
     files.extend(report.gitignores.iter().cloned());
     if !report.failures.is_empty() {
-        let last = report.failures.len() - 1;
-        for f in &report.failures[..last] {
-            crate::ui::errors::report(p, &Failure::new(anyhow::anyhow!("{f}"), 255));
-        }
-        return Err(Failure::new(
-            anyhow::anyhow!("{}", report.failures[last]),
-            255,
-        ));
+        let msg = if keep_going {
+            let names: Vec<&str> = report.failures.iter().map(|(n, _)| n.as_str()).collect();
+            strix_pipeline::repro::failure_message(&names)
+        } else {
+            let (name, why) = &report.failures[0];
+            format!(
+                "{}: {why}",
+                strix_pipeline::repro::failure_message(&[name.as_str()])
+            )
+        };
+        return Err(Failure::new(anyhow::anyhow!("{msg}"), 255));
     }
     if !files.is_empty() {
-        for line in super::stage_or_hint(&repo, &cwd, &files)? {
+        for line in super::stage_or_hint(repo, cwd, &files)? {
             p.out(line);
         }
     }
-    if !report.ran.is_empty() && !a.dry {
+    // As in DVC, stages "reproduced" by --dry count.
+    if report.ran.is_empty() {
+        p.out("Data and pipelines are up to date.");
+    } else {
         p.out("Use `strix push` to send your updates to remote storage.");
     }
     Ok(0)

@@ -20,55 +20,55 @@ enum Sub {
 }
 
 #[derive(Debug, clap::Args)]
-struct AddArgs {
+pub struct AddArgs {
     /// Stage name.
     #[arg(short = 'n', long)]
-    name: String,
+    pub(crate) name: String,
     /// Dependencies.
     #[arg(short = 'd', long = "deps")]
-    deps: Vec<String>,
+    pub(crate) deps: Vec<String>,
     /// Outputs (cached).
     #[arg(short = 'o', long = "outs")]
-    outs: Vec<String>,
+    pub(crate) outs: Vec<String>,
     /// Outputs not cached.
     #[arg(short = 'O', long = "outs-no-cache")]
-    outs_no_cache: Vec<String>,
+    pub(crate) outs_no_cache: Vec<String>,
     /// Persistent outputs.
     #[arg(long = "outs-persist")]
-    outs_persist: Vec<String>,
+    pub(crate) outs_persist: Vec<String>,
     /// Params dependencies: `k1,k2` (params.yaml) or `file:k1,k2`.
     #[arg(short = 'p', long = "params")]
-    params: Vec<String>,
+    pub(crate) params: Vec<String>,
     /// Metrics files (cached).
     #[arg(short = 'm', long = "metrics")]
-    metrics: Vec<String>,
+    pub(crate) metrics: Vec<String>,
     /// Metrics files not cached.
     #[arg(short = 'M', long = "metrics-no-cache")]
-    metrics_no_cache: Vec<String>,
+    pub(crate) metrics_no_cache: Vec<String>,
     /// Plots files (cached).
     #[arg(long = "plots")]
-    plots: Vec<String>,
+    pub(crate) plots: Vec<String>,
     /// Plots files not cached.
     #[arg(long = "plots-no-cache")]
-    plots_no_cache: Vec<String>,
+    pub(crate) plots_no_cache: Vec<String>,
     /// Working directory of the command.
     #[arg(short = 'w', long)]
-    wdir: Option<String>,
+    pub(crate) wdir: Option<String>,
     /// Overwrite an existing stage.
     #[arg(short = 'f', long)]
-    force: bool,
+    pub(crate) force: bool,
     /// Always consider the stage changed.
     #[arg(long)]
-    always_changed: bool,
+    pub(crate) always_changed: bool,
     /// Description.
     #[arg(long)]
-    desc: Option<String>,
+    pub(crate) desc: Option<String>,
     /// Run the stage after adding it.
     #[arg(long)]
-    run: bool,
+    pub(crate) run: bool,
     /// The command (remaining words are joined with spaces).
     #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
-    command: Vec<String>,
+    pub(crate) command: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -85,54 +85,84 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     }
 }
 
+impl AddArgs {
+    /// The library's options for these arguments.
+    pub(crate) fn options(&self) -> strix_pipeline::add::AddOptions {
+        strix_pipeline::add::AddOptions {
+            name: self.name.clone(),
+            cmd: self.command.join(" "),
+            deps: self.deps.clone(),
+            outs: self.outs.clone(),
+            outs_no_cache: self.outs_no_cache.clone(),
+            outs_persist: self.outs_persist.clone(),
+            params: self.params.clone(),
+            metrics: self.metrics.clone(),
+            metrics_no_cache: self.metrics_no_cache.clone(),
+            plots: self.plots.clone(),
+            plots_no_cache: self.plots_no_cache.clone(),
+            wdir: self.wdir.clone(),
+            force: self.force,
+            always_changed: self.always_changed,
+            desc: self.desc.clone(),
+        }
+    }
+}
+
+/// Runs the just-added stage `name` as DVC's `stage.run()` does: always,
+/// but restored from the run-cache when possible.
+pub(crate) fn run_added(
+    repo: &strix_repo::Repo,
+    cwd: &std::path::Path,
+    name: &str,
+    no_commit: bool,
+    no_run_cache: bool,
+    p: &Printer,
+) -> Result<strix_pipeline::repro::Report, Failure> {
+    strix_pipeline::repro::install_interrupt_handler();
+    let ropts = strix_pipeline::repro::Options {
+        single: true,
+        run_always: true,
+        jobs: 1,
+        no_commit,
+        no_run_cache,
+        ..Default::default()
+    };
+    let report = strix_pipeline::repro::repro(
+        repo,
+        cwd,
+        &[format!("dvc.yaml:{name}")],
+        &ropts,
+        &PrinterReporter(p),
+    )
+    .map_err(failure)?;
+    if let Some((n, why)) = report.failures.first() {
+        return Err(Failure::new(
+            anyhow::anyhow!(
+                "{}: {why}",
+                strix_pipeline::repro::failure_message(&[n.as_str()])
+            ),
+            255,
+        ));
+    }
+    Ok(report)
+}
+
 fn run_add(a: AddArgs, p: &Printer) -> Result<i32, Failure> {
     let (repo, cwd) = super::open_repo()?;
-    let opts = strix_pipeline::add::AddOptions {
-        name: a.name.clone(),
-        cmd: a.command.join(" "),
-        deps: a.deps,
-        outs: a.outs,
-        outs_no_cache: a.outs_no_cache,
-        outs_persist: a.outs_persist,
-        params: a.params,
-        metrics: a.metrics,
-        metrics_no_cache: a.metrics_no_cache,
-        plots: a.plots,
-        plots_no_cache: a.plots_no_cache,
-        wdir: a.wdir,
-        force: a.force,
-        always_changed: a.always_changed,
-        desc: a.desc,
-    };
+    let opts = a.options();
     let added = {
         let _session = repo.lock()?;
         strix_pipeline::add::stage_add(&repo, &opts).map_err(failure)?
     };
     let mut files = vec![added.dvc_yaml.clone()];
     files.extend(added.gitignores);
+    p.out(format!("Added stage '{}' in 'dvc.yaml'", a.name));
     if a.run {
-        let _session = repo.lock()?;
-        strix_pipeline::repro::install_interrupt_handler();
-        let ropts = strix_pipeline::repro::Options {
-            force: true,
-            single: true,
-            jobs: 1,
-            ..Default::default()
-        };
-        let report = strix_pipeline::repro::repro(
-            &repo,
-            std::slice::from_ref(&a.name),
-            &ropts,
-            &PrinterReporter(p),
-        )
-        .map_err(failure)?;
-        if let Some(f) = report.failures.first() {
-            return Err(Failure::new(anyhow::anyhow!("{f}"), 255));
+        let report = run_added(&repo, &cwd, &a.name, false, false, p)?;
+        if report.lock_written {
+            files.push(repo.root().join("dvc.lock"));
         }
-        files.push(repo.root().join("dvc.lock"));
         files.extend(report.gitignores);
-    } else {
-        p.out(format!("Added stage '{}' in 'dvc.yaml'", a.name));
     }
     for line in super::stage_or_hint(&repo, &cwd, &files)? {
         p.out(line);

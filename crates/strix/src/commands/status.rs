@@ -36,11 +36,15 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let pipeline = if a.targets.is_empty() {
         strix_pipeline::status::pipeline_status(&repo)
     } else {
-        Ok((Vec::new(), 0))
+        Ok(Default::default())
     };
     repo.save_state();
     let changed = result?;
-    let (stages, nstages) = pipeline.map_err(super::pipeline_common::failure)?;
+    let pipeline = pipeline.map_err(super::pipeline_common::failure)?;
+    for name in &pipeline.frozen {
+        p.warn(strix_pipeline::status::frozen_warning(name));
+    }
+    let (stages, nstages) = (pipeline.changed, pipeline.total);
     let show = |path: &std::path::Path| super::display_rel(&cwd, path);
     if a.json {
         let mut obj = serde_json::Map::new();

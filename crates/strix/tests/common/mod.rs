@@ -212,6 +212,13 @@ impl TestEnv {
         self.dvc_in(&self.repo, args)
     }
 
+    /// Runs DVC 2 (`dvc2_bin`) with ARGS in the repo directory; `None` when it
+    /// is not installed. Does not check the exit status.
+    pub fn dvc2(&self, args: &[&str]) -> Option<Output> {
+        let dvc = dvc2_bin()?;
+        Some(run(self.command_in(&self.repo, dvc).args(args)))
+    }
+
     /// Runs `dvc ARGS` in `dir`; `None` when DVC is not installed.
     pub fn dvc_in(&self, dir: &Path, args: &[&str]) -> Option<Output> {
         let dvc = dvc_bin()?;
@@ -273,6 +280,32 @@ pub fn dvc_bin() -> Option<PathBuf> {
         None if required => panic!(
             "STRIX_REQUIRE_DVC=1 but STRIX_TEST_DVC is not set: interop tests need DVC \
              {DVC_VERSION}; run scripts/test, or set STRIX_TEST_DVC=/path/to/venv/bin/dvc"
+        ),
+        None => None,
+    }
+}
+
+/// The DVC 2 release that is the oracle for legacy `.dvc` stages and `run`.
+pub const DVC2_VERSION: &str = "2.58.2";
+
+/// Path of DVC 2 from `STRIX_TEST_DVC2` (`scripts/test` installs it with
+/// `install_dvc2`), or `None` when unset. Required like [`dvc_bin`] when
+/// `STRIX_REQUIRE_DVC=1`.
+pub fn dvc2_bin() -> Option<PathBuf> {
+    let required = std::env::var_os("STRIX_REQUIRE_DVC").is_some_and(|v| v == "1");
+    match std::env::var_os("STRIX_TEST_DVC2").filter(|v| !v.is_empty()) {
+        Some(path) => {
+            let path = PathBuf::from(path);
+            assert!(
+                path.is_file(),
+                "STRIX_TEST_DVC2={} does not exist; run scripts/test to install DVC {DVC2_VERSION}",
+                path.display()
+            );
+            Some(path)
+        }
+        None if required => panic!(
+            "STRIX_REQUIRE_DVC=1 but STRIX_TEST_DVC2 is not set: legacy-stage tests need DVC \
+             {DVC2_VERSION}; run scripts/test, or set STRIX_TEST_DVC2=/path/to/venv/bin/dvc"
         ),
         None => None,
     }

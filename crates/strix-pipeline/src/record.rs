@@ -1,0 +1,240 @@
+//! Recording what a stage run produced: outputs saved to the cache, the
+//! `dvc.lock` entry (or a legacy `.dvc` file), the run-cache; and restoring
+//! a stage from the run-cache.
+
+use crate::lockfile::{LockDoc, Measured, measure_kind, stage_entry};
+use crate::repro::{Options, Report};
+use crate::stage::{Origin, Stage};
+use crate::status::params_for_lock;
+use crate::{Error, Reporter, Result, msg, runcache};
+use std::path::Path;
+use strix_data::tree::Save;
+use strix_data::{HashKind, Layout, NoProgress};
+use strix_dvcfile::yaml::{Mapping, Value};
+use strix_repo::Repo;
+
+/// Removes a file or directory; absent is fine.
+pub(crate) fn remove_path(p: &Path) -> std::io::Result<()> {
+    match std::fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => std::fs::remove_dir_all(p),
+        Ok(_) => std::fs::remove_file(p),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+pub(crate) struct Ctx<'a> {
+    pub repo: &'a Repo,
+    pub opts: &'a Options,
+    pub rep: &'a dyn Reporter,
+    pub lock: LockDoc,
+    pub report: Report,
+}
+
+impl Ctx<'_> {
+    /// Hashes the deps; a missing one fails the stage with DVC's message.
+    pub fn measure_deps(&self, stage: &Stage) -> Result<Vec<(String, Measured)>> {
+        let mut deps = Vec::new();
+        for d in &stage.deps {
+            match measure_kind(self.repo, &d.abs, stage.hash_kind(), Save::HashOnly)? {
+                Some(m) => deps.push((d.path.clone(), m)),
+                None => {
+                    return Err(Error::Failed(format!(
+                        "[Errno 2] No such file or directory: '{}'",
+                        d.abs.display()
+                    )));
+                }
+            }
+        }
+        Ok(deps)
+    }
+
+    /// Records a stage: its `dvc.lock` entry (re-read first: a stage's
+    /// command may have changed the file while the lock was released), or
+    /// for a legacy stage its `.dvc` file.
+    fn write_lock(&mut self, stage: &Stage, entry: Value) -> Result<()> {
+        if stage.is_legacy() {
+            return Ok(());
+        }
+        self.lock = LockDoc::load(self.repo.root())?;
+        if !self.lock.exists {
+            self.rep.line("Generating lock file 'dvc.lock'");
+        }
+        if self.lock.set_stage(&stage.name, entry) || !self.lock.exists {
+            self.lock.save()?;
+            self.rep.line("Updating lock file 'dvc.lock'");
+            self.report.lock_written = true;
+        }
+        Ok(())
+    }
+
+    /// Records the measured deps and outs of `stage`.
+    pub fn record(
+        &mut self,
+        stage: &Stage,
+        deps: &[(String, Measured)],
+        params: &crate::params::LockParams,
+        outs: &[(String, Measured)],
+    ) -> Result<()> {
+        if let Origin::Legacy(path) = &stage.origin {
+            if crate::legacy::record(stage, deps, outs)? {
+                self.report.written.push(path.clone());
+            }
+            return Ok(());
+        }
+        let entry = stage_entry(stage, deps, params, outs);
+        self.write_lock(stage, entry)
+    }
+
+    /// Tries to restore a stage's outputs from the run-cache.
+    pub fn restore(&mut self, stage: &Stage) -> Result<bool> {
+        if self.opts.no_run_cache || stage.is_legacy() || !runcache::eligible(stage) {
+            return Ok(false);
+        }
+        let deps = self.measure_deps(stage)?;
+        let params = params_for_lock(stage)?;
+        let mut probe = stage_entry(stage, &deps, &params, &[]);
+        if self.opts.dry
+            && let Some(recorded) = self.lock.stage(&stage.name)
+        {
+            // DVC does not hash the deps in a dry run: it looks the run-cache
+            // up with the hashes dvc.lock records.
+            probe = Value::Map(recorded.clone());
+        }
+        let mut paths: Vec<&str> = stage.outs.iter().map(|o| o.path.as_str()).collect();
+        paths.sort();
+        if let Value::Map(m) = &mut probe {
+            let outs: Vec<Value> = paths
+                .iter()
+                .map(|p| {
+                    let mut e = Mapping::new();
+                    e.insert("path", *p);
+                    Value::Map(e)
+                })
+                .collect();
+            m.insert("outs", outs);
+        }
+        let Some(entry) = runcache::lookup(self.repo.odb().root(), &probe) else {
+            return Ok(false);
+        };
+        let layout = Layout::for_kind(HashKind::Md5);
+        let mut outs = Vec::new();
+        for o in entry.get("outs").and_then(Value::as_seq).unwrap_or(&[]) {
+            let Some(o) = o.as_map() else {
+                return Ok(false);
+            };
+            let path = o.get("path").and_then(Value::as_str).unwrap_or("");
+            let Some(oid) = o
+                .get("md5")
+                .and_then(Value::as_str)
+                .and_then(|s| s.parse().ok())
+            else {
+                return Ok(false);
+            };
+            if !strix_repo::outputs::in_cache(self.repo, &oid, layout, false).0 {
+                return Ok(false);
+            }
+            let num = |k: &str| match o.get(k) {
+                Some(Value::Int(i)) => u64::try_from(*i).ok(),
+                _ => None,
+            };
+            let m = Measured {
+                oid,
+                size: num("size").unwrap_or(0),
+                nfiles: num("nfiles"),
+                isexec: o.get("isexec").and_then(Value::as_bool) == Some(true),
+            };
+            outs.push((path.to_owned(), m));
+        }
+        if outs.len() != stage.outs.len() {
+            return Ok(false);
+        }
+        self.rep.line(&format!(
+            "Stage '{}' is cached - skipping run, checking out outputs",
+            stage.name
+        ));
+        if self.opts.dry {
+            // DVC says so and then goes on to print the dry run.
+            return Ok(false);
+        }
+        for (path, m) in &outs {
+            let abs = stage.wdir.join(path);
+            remove_path(&abs).map_err(|e| msg(format!("failed to remove '{path}': {e}")))?;
+            let mut out = strix_dvcfile::Output::new(path.clone());
+            out.md5 = Some(m.oid.to_string());
+            out.size = Some(m.size);
+            out.nfiles = m.nfiles;
+            strix_repo::checkout::link_output(
+                self.repo,
+                &abs,
+                &out,
+                strix_repo::checkout::LinkMode::Force,
+                &NoProgress,
+            )?;
+        }
+        self.record(stage, &deps, &params, &outs)?;
+        Ok(true)
+    }
+
+    /// Saves a legacy stage's file output into the old `xx/…` cache layout
+    /// under its dos2unix MD5 (the bytes are stored as they are, as DVC 2
+    /// does). Directory outputs of legacy stages are hashed, not cached.
+    fn save_legacy(&self, abs: &Path, m: &Measured) -> Result<()> {
+        if m.nfiles.is_some() || !abs.is_file() {
+            return Ok(());
+        }
+        let data = std::fs::read(abs)
+            .map_err(|e| msg(format!("failed to read '{}': {e}", self.repo.rel(abs))))?;
+        self.repo
+            .odb()
+            .put_bytes(&m.oid, Layout::Legacy, &data)
+            .map_err(|e| msg(format!("failed to save '{}': {e}", self.repo.rel(abs))))
+    }
+
+    /// Hashes and saves the outputs after a successful run and records the
+    /// stage in dvc.lock (and the run-cache).
+    pub fn commit(&mut self, stage: &Stage) -> Result<()> {
+        let deps = self.measure_deps(stage)?;
+        let params = params_for_lock(stage)?;
+        let to_run_cache = !self.opts.no_commit
+            && !self.opts.no_run_cache
+            && !stage.is_legacy()
+            && runcache::eligible(stage);
+        let mut outs = Vec::new();
+        for o in &stage.outs {
+            let save = if !self.opts.no_commit && (o.cache || to_run_cache) && !stage.is_legacy() {
+                Save::ToCache(self.repo.odb())
+            } else {
+                Save::HashOnly
+            };
+            match measure_kind(self.repo, &o.abs, stage.hash_kind(), save)? {
+                Some(m) => {
+                    if stage.is_legacy() && o.cache && !self.opts.no_commit {
+                        self.save_legacy(&o.abs, &m)?;
+                    }
+                    outs.push((o.path.clone(), m))
+                }
+                None => {
+                    return Err(Error::Failed(format!(
+                        "output '{}' does not exist",
+                        self.repo.rel(&o.abs)
+                    )));
+                }
+            }
+            if o.cache {
+                let is_dir = o.abs.is_dir();
+                self.report
+                    .gitignores
+                    .extend(strix_repo::add::ensure_gitignore(
+                        self.repo, &o.abs, is_dir,
+                    )?);
+            }
+        }
+        if to_run_cache {
+            // A run-cache failure only costs a rerun later.
+            let entry = stage_entry(stage, &deps, &params, &outs);
+            let _ = runcache::save(self.repo.odb().root(), &entry);
+        }
+        self.record(stage, &deps, &params, &outs)
+    }
+}

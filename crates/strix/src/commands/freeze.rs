@@ -1,0 +1,43 @@
+//! `strix freeze` and `strix unfreeze`.
+
+use super::pipeline_common::failure;
+use crate::ui::Printer;
+use crate::ui::errors::{Failure, report};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Stages to freeze or unfreeze (names or `dvc.yaml:name`).
+    #[arg(required = true)]
+    targets: Vec<String>,
+}
+
+/// Runs `freeze` (`frozen = true`) or `unfreeze`: every target is tried; a
+/// failing one is reported and makes the exit code 1, as in DVC.
+pub fn run(a: Args, frozen: bool, p: &Printer) -> Result<i32, Failure> {
+    let (repo, _cwd) = super::open_repo()?;
+    let action = if frozen { "freeze" } else { "unfreeze" };
+    let _session = repo.lock()?;
+    let mut code = 0;
+    let mut written = Vec::new();
+    for t in &a.targets {
+        match strix_pipeline::freeze::set_frozen(&repo, t, frozen) {
+            Ok((path, name)) => {
+                p.out(format!("Modifying stage '{name}' in 'dvc.yaml'"));
+                written.push(path);
+            }
+            Err(e) => {
+                let f = failure(e);
+                report(
+                    p,
+                    &Failure::new(anyhow::anyhow!("failed to {action} '{t}' - {}", f.error), 1),
+                );
+                code = 1;
+            }
+        }
+    }
+    // Like DVC: staged with core.autostage, no hint otherwise.
+    if repo.settings().autostage && !written.is_empty() {
+        super::stage_or_hint(&repo, &super::cwd()?, &written)?;
+    }
+    Ok(code)
+}
