@@ -479,18 +479,7 @@ impl OpendalBackend {
                 key: key.to_string(),
             };
         }
-        let kind = match e.kind() {
-            K::PermissionDenied => io::ErrorKind::PermissionDenied,
-            K::NotFound => io::ErrorKind::NotFound,
-            K::Unsupported => io::ErrorKind::Unsupported,
-            _ => io::ErrorKind::Other,
-        };
-        let what = match e.kind() {
-            K::PermissionDenied => "access denied (check the remote's credentials)",
-            K::ConfigInvalid => "invalid remote configuration",
-            K::Unsupported => "operation not supported by this remote",
-            _ => "remote error",
-        };
+        let (kind, what) = classify(&e);
         BackendError::Io {
             op,
             key: key.to_string(),
@@ -499,7 +488,7 @@ impl OpendalBackend {
                 format!(
                     "{what} on {}: {}",
                     self.url,
-                    mask(&e.to_string(), &self.secrets)
+                    mask(&full_text(&e), &self.secrets)
                 ),
             ),
         }
@@ -523,6 +512,17 @@ impl OpendalBackend {
         let one_shot = matches!(self.service, Service::Webdav | Service::Http);
         let mut w = if one_shot {
             self.op().writer(key).await.map_err(werr)?
+        } else if self.service == Service::Gcs {
+            // Objects are named by their content, so "create only" loses
+            // nothing; and OpenDAL sends conditional GCS writes through the
+            // JSON API's resumable uploads, which emulators support too
+            // (its plain chunked writes use the XML multipart API).
+            self.op()
+                .writer_with(key)
+                .chunk(CHUNK)
+                .if_not_exists(true)
+                .await
+                .map_err(werr)?
         } else {
             self.op()
                 .writer_with(key)
@@ -557,8 +557,12 @@ impl OpendalBackend {
                     w.write(buf).await.map_err(werr)?;
                 }
             }
-            w.close().await.map_err(werr)?;
-            Ok(())
+            match w.close().await {
+                Ok(_) => Ok(()),
+                // Only for GCS's create-only writes: the object is there.
+                Err(e) if e.kind() == opendal::ErrorKind::ConditionNotMatch => Ok(()),
+                Err(e) => Err(werr(e)),
+            }
         }
         .await;
         if result.is_err() {
@@ -601,12 +605,18 @@ impl OpendalBackend {
 
     async fn download_async(&self, key: &str, out: &mut dyn Write) -> Result<u64, BackendError> {
         let derr = |e| self.err("download", key, e);
-        let reader = self
-            .op()
-            .reader_with(key)
-            .chunk(CHUNK)
-            .await
-            .map_err(derr)?;
+        let reader = if self.service == Service::Http {
+            // Plain HTTP servers may ignore `Range` (python's http.server
+            // does) and answer every ranged read with the whole object: one
+            // request for the whole object, streamed.
+            self.op().reader(key).await.map_err(derr)?
+        } else {
+            self.op()
+                .reader_with(key)
+                .chunk(CHUNK)
+                .await
+                .map_err(derr)?
+        };
         let mut stream = reader.into_bytes_stream(..).await.map_err(derr)?;
         let mut n = 0u64;
         while let Some(chunk) = stream.next().await {
@@ -616,10 +626,18 @@ impl OpendalBackend {
                         key: key.to_string(),
                     }
                 } else {
+                    let text = e.to_string();
+                    let (kind, what) = match e.kind() {
+                        io::ErrorKind::Other => classify_text(&text.to_ascii_lowercase()),
+                        k => (k, "remote error"),
+                    };
                     BackendError::Io {
                         op: "download",
                         key: key.to_string(),
-                        source: io::Error::new(e.kind(), mask(&e.to_string(), &self.secrets)),
+                        source: io::Error::new(
+                            kind,
+                            format!("{what} on {}: {}", self.url, mask(&text, &self.secrets)),
+                        ),
                     }
                 }
             })?;
@@ -661,6 +679,84 @@ impl OpendalBackend {
             out.push(path.to_string());
         }
         Ok(out)
+    }
+}
+
+/// An OpenDAL error's message with the messages of all its sources.
+fn full_text(e: &opendal::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = std::error::Error::source(e);
+    while let Some(c) = cur {
+        let t = c.to_string();
+        if !s.contains(&t) {
+            s.push_str(": ");
+            s.push_str(&t);
+        }
+        cur = c.source();
+    }
+    s
+}
+
+/// What went wrong, in a user's words, and the matching I/O error kind
+/// (callers pick hints by kind).
+fn classify(e: &opendal::Error) -> (io::ErrorKind, &'static str) {
+    use opendal::ErrorKind as K;
+    const DENIED: &str = "access denied (check the remote's credentials)";
+    let text = full_text(e).to_ascii_lowercase();
+    match e.kind() {
+        K::PermissionDenied => (io::ErrorKind::PermissionDenied, DENIED),
+        K::ConfigInvalid => (io::ErrorKind::InvalidInput, "invalid remote configuration"),
+        K::Unsupported => (
+            io::ErrorKind::Unsupported,
+            "operation not supported by this remote",
+        ),
+        K::NotFound => (io::ErrorKind::NotFound, "not found"),
+        _ => classify_text(&text),
+    }
+}
+
+/// [`classify`] for an error known only by its (lowercase) message.
+fn classify_text(text: &str) -> (io::ErrorKind, &'static str) {
+    const DENIED: &str = "access denied (check the remote's credentials)";
+    let has = |needles: &[&str]| needles.iter().any(|n| text.contains(n));
+    match () {
+        _ if has(&[
+            "status: 401",
+            "invalidaccesskeyid",
+            "signaturedoesnotmatch",
+            "authenticationfailed",
+            "permission denied",
+        ]) =>
+        {
+            (io::ErrorKind::PermissionDenied, DENIED)
+        }
+        _ if has(&["connection refused", "tcp connect error", "dns error"]) => (
+            io::ErrorKind::ConnectionRefused,
+            "cannot connect to the remote",
+        ),
+        _ if has(&[
+            "connection reset",
+            "connection closed",
+            "broken pipe",
+            "incomplete message",
+            "unexpected eof",
+            "end of file",
+            "body from connection",
+            "before message completed",
+            "error sending request",
+            "connection error",
+        ]) =>
+        {
+            (
+                io::ErrorKind::ConnectionReset,
+                "the connection to the remote broke",
+            )
+        }
+        _ if has(&["timed out", "timeout"]) => (
+            io::ErrorKind::TimedOut,
+            "the remote did not answer in time (connection timed out)",
+        ),
+        _ => (io::ErrorKind::Other, "remote error"),
     }
 }
 

@@ -1,24 +1,35 @@
 //! Moving objects between the local cache and a [`Backend`].
 //!
-//! * [`Transfer::remote_has`] asks which objects the remote holds (one
-//!   existence check per object, in parallel).
+//! * [`Transfer::remote_has`] asks which objects the remote holds: one
+//!   existence check per object, in parallel, or for many objects a listing
+//!   of the directories they live in when that takes fewer requests.
 //! * [`Transfer::push`] uploads what the remote lacks; a `.dir` object is
 //!   uploaded only after every one of its files is on the remote, so a
 //!   `.dir` on a remote implies a complete directory (spec 11.2).
 //! * [`Transfer::fetch`] downloads what the cache lacks. Each object is
 //!   written to a temporary file next to its final place, hashed as it is
 //!   written, and renamed (mode 0444) only when the hash matches its id.
+//!
+//! When the remote itself fails (after the backend's own retries: a server
+//! that went away, refused credentials…), the transfers still running end
+//! and no new one starts: the rest is counted as skipped rather than tried
+//! and failed object by object. A rerun picks up where this one stopped.
 
 use crate::backend::{Backend, BackendError};
 use md5::{Digest, Md5 as Md5Hasher};
 use rayon::prelude::*;
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use strix_data::{HashKind, Layout, Md5, Odb, Oid, Progress};
 use strix_fs::AtomicFile;
+
+/// From this many objects on, [`Transfer::remote_has`] considers listing
+/// the remote instead of checking each object.
+const LIST_MIN_OBJECTS: usize = 1024;
 
 /// One object and the layout it lives in (on both sides).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -112,6 +123,23 @@ pub enum TransferError {
     Pool(#[source] rayon::ThreadPoolBuildError),
 }
 
+impl TransferError {
+    /// Whether the remote itself failed (as opposed to one object being
+    /// missing or corrupt, or the local cache failing): the transfer stops.
+    pub fn is_remote_failure(&self) -> bool {
+        matches!(self, TransferError::Backend(BackendError::Io { op, .. }) if *op != "read")
+    }
+
+    /// The kind of the underlying I/O error, if there is one.
+    pub fn io_kind(&self) -> Option<io::ErrorKind> {
+        match self {
+            TransferError::Backend(BackendError::Io { source, .. })
+            | TransferError::Write { source, .. } => Some(source.kind()),
+            _ => None,
+        }
+    }
+}
+
 /// What [`Transfer::push`] did.
 #[derive(Debug, Default)]
 pub struct PushReport {
@@ -119,6 +147,8 @@ pub struct PushReport {
     pub uploaded: usize,
     /// Objects that could not be uploaded, with the cause.
     pub failed: Vec<(ObjectRef, TransferError)>,
+    /// Objects not tried because the remote failed first.
+    pub skipped: usize,
 }
 
 /// What [`Transfer::fetch`] did.
@@ -130,6 +160,8 @@ pub struct FetchReport {
     pub missing: Vec<ObjectRef>,
     /// Objects that could not be downloaded, with the cause.
     pub failed: Vec<(ObjectRef, TransferError)>,
+    /// Objects not tried because the remote failed first.
+    pub skipped: usize,
 }
 
 /// The transfer engine between one cache and one remote.
@@ -170,12 +202,24 @@ impl<'a> Transfer<'a> {
             let mut seen = HashSet::new();
             objs.iter().copied().filter(|o| seen.insert(*o)).collect()
         };
+        if unique.len() >= LIST_MIN_OBJECTS
+            && let Some(found) = self.remote_has_by_listing(&unique, progress)?
+        {
+            return Ok(found);
+        }
         progress.start("Querying remote", Some(unique.len() as u64));
+        let stop = AtomicBool::new(false);
         let result: Result<Vec<Option<ObjectRef>>, BackendError> = self.pool()?.install(|| {
             unique
                 .par_iter()
                 .map(|o| {
+                    if stop.load(Ordering::Relaxed) {
+                        return Ok(None); // the result is an error anyway
+                    }
                     let r = self.backend.exists(&object_key(o));
+                    if r.is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
                     progress.inc(1);
                     r.map(|has| has.then_some(*o))
                 })
@@ -183,6 +227,62 @@ impl<'a> Transfer<'a> {
         });
         progress.finish();
         Ok(result?.into_iter().flatten().collect())
+    }
+
+    /// [`Self::remote_has`] by listing the directories (`files/md5/ab/`…)
+    /// the objects live in, when that takes fewer requests than one check
+    /// per object. The first directory's listing estimates the remote's
+    /// size (×256 directories; a listing page holds about 1000 keys).
+    /// `None` when checking object by object is cheaper, or the remote
+    /// cannot list (plain HTTP).
+    fn remote_has_by_listing(
+        &self,
+        objs: &[ObjectRef],
+        progress: &dyn Progress,
+    ) -> Result<Option<HashSet<ObjectRef>>, TransferError> {
+        let mut dirs: BTreeMap<String, Vec<ObjectRef>> = BTreeMap::new();
+        for o in objs {
+            let key = object_key(o);
+            let dir = key.rsplit_once('/').map_or("", |(d, _)| d).to_string();
+            dirs.entry(dir).or_default().push(*o);
+        }
+        let Some(first) = dirs.keys().next().cloned() else {
+            return Ok(Some(HashSet::new()));
+        };
+        let Ok(sample) = self.backend.list(&first) else {
+            return Ok(None);
+        };
+        let estimated_pages = sample.len() * 256 / 1000;
+        if (dirs.len() + estimated_pages) * 2 >= objs.len() {
+            return Ok(None);
+        }
+        progress.start("Querying remote", Some(dirs.len() as u64));
+        progress.inc(1);
+        let rest: Vec<&String> = dirs.keys().skip(1).collect();
+        let stop = AtomicBool::new(false);
+        let listed: Result<Vec<Vec<String>>, BackendError> = self.pool()?.install(|| {
+            rest.par_iter()
+                .map(|d| {
+                    if stop.load(Ordering::Relaxed) {
+                        return Ok(Vec::new()); // the result is an error anyway
+                    }
+                    let r = self.backend.list(d);
+                    if r.is_err() {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    progress.inc(1);
+                    r
+                })
+                .collect()
+        });
+        progress.finish();
+        let keys: HashSet<String> = listed?.into_iter().flatten().chain(sample).collect();
+        Ok(Some(
+            objs.iter()
+                .copied()
+                .filter(|o| keys.contains(&object_key(o)))
+                .collect(),
+        ))
     }
 
     /// Uploads the objects of `files` and `dirs` (with their members) that
@@ -220,15 +320,24 @@ impl<'a> Transfer<'a> {
         progress.start("Pushing", Some(total as u64));
         let pool = self.pool()?;
         let failed = Mutex::new(Vec::new());
+        let stop = AtomicBool::new(false);
+        let skipped = std::sync::atomic::AtomicUsize::new(0);
         let uploaded: usize = pool.install(|| {
             to_send
                 .par_iter()
                 .map(|o| {
+                    if stop.load(Ordering::Relaxed) {
+                        skipped.fetch_add(1, Ordering::Relaxed);
+                        return 0;
+                    }
                     let r = self.upload_one(o);
                     progress.inc(1);
                     match r {
                         Ok(()) => 1,
                         Err(e) => {
+                            if e.is_remote_failure() {
+                                stop.store(true, Ordering::Relaxed);
+                            }
                             failed.lock().expect("lock").push((*o, e));
                             0
                         }
@@ -238,6 +347,14 @@ impl<'a> Transfer<'a> {
         });
         report.uploaded = uploaded;
         let mut failed = failed.into_inner().expect("lock");
+        if stop.load(Ordering::Relaxed) {
+            // No `.dir` goes up after the remote failed.
+            report.skipped = skipped.into_inner() + dirs_to_send.len();
+            failed.sort_by_key(|(o, _)| *o);
+            report.failed = failed;
+            progress.finish();
+            return Ok(report);
+        }
         let failed_set: HashSet<ObjectRef> = failed.iter().map(|(o, _)| *o).collect();
         let dir_results: Vec<(ObjectRef, Result<(), TransferError>)> = pool.install(|| {
             dirs_to_send
@@ -297,18 +414,30 @@ impl<'a> Transfer<'a> {
             return Ok(report);
         }
         progress.start("Fetching", Some(wanted.len() as u64));
-        let results: Vec<(ObjectRef, Result<(), TransferError>)> = self.pool()?.install(|| {
-            wanted
-                .par_iter()
-                .map(|o| {
-                    let r = self.download_one(o);
-                    progress.inc(1);
-                    (*o, r)
-                })
-                .collect()
-        });
+        let stop = AtomicBool::new(false);
+        let results: Vec<(ObjectRef, Option<Result<(), TransferError>>)> =
+            self.pool()?.install(|| {
+                wanted
+                    .par_iter()
+                    .map(|o| {
+                        if stop.load(Ordering::Relaxed) {
+                            return (*o, None);
+                        }
+                        let r = self.download_one(o);
+                        if r.as_ref().is_err_and(TransferError::is_remote_failure) {
+                            stop.store(true, Ordering::Relaxed);
+                        }
+                        progress.inc(1);
+                        (*o, Some(r))
+                    })
+                    .collect()
+            });
         progress.finish();
         for (o, r) in results {
+            let Some(r) = r else {
+                report.skipped += 1;
+                continue;
+            };
             match r {
                 Ok(()) => report.downloaded += 1,
                 Err(TransferError::Backend(BackendError::NotFound { .. })) => {

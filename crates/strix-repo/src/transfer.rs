@@ -44,12 +44,11 @@ pub enum SyncError {
         source: TransferError,
     },
     /// Some objects could not be uploaded.
-    #[error("{} files failed to upload:\n{}", .0.len(), .0.join("\n"))]
-    UploadFailed(Vec<String>),
-    /// Some objects could not be downloaded (corrupted ones included);
-    /// each line names the output and the object.
-    #[error("{} files failed to download:\n{}", .0.len(), .0.join("\n"))]
-    DownloadFailed(Vec<String>),
+    #[error("{}", failure_text(.0, "upload"))]
+    UploadFailed(Failures),
+    /// Some objects could not be downloaded (corrupted ones included).
+    #[error("{}", failure_text(.0, "download"))]
+    DownloadFailed(Failures),
     /// A repository error (targets, metafiles…).
     #[error(transparent)]
     Repo(#[from] RepoError),
@@ -59,7 +58,70 @@ pub enum SyncError {
     Revisions(#[from] crate::revisions::RevError),
 }
 
+/// The objects a transfer failed on.
+#[derive(Debug, Default)]
+pub struct Failures {
+    /// One line per object: the output, the object and the error.
+    pub lines: Vec<String>,
+    /// Objects not tried because the remote failed first.
+    pub skipped: usize,
+    /// The kind of the first failure that came from the remote (or the
+    /// disk), if any: what went wrong overall (no connection, credentials…).
+    pub kind: Option<std::io::ErrorKind>,
+    /// Some object on the remote is corrupt.
+    pub corrupted: bool,
+}
+
+/// At most this many failed objects are listed one by one.
+const MAX_LINES: usize = 10;
+
+fn failure_text(f: &Failures, verb: &str) -> String {
+    let mut s = format!("{} files failed to {verb}", f.lines.len());
+    if f.skipped > 0 {
+        s.push_str(&format!(
+            " ({} more not tried: the remote failed)",
+            f.skipped
+        ));
+    }
+    s.push(':');
+    for l in f.lines.iter().take(MAX_LINES) {
+        s.push('\n');
+        s.push_str(l);
+    }
+    if f.lines.len() > MAX_LINES {
+        s.push_str(&format!("\n… and {} more", f.lines.len() - MAX_LINES));
+    }
+    s
+}
+
+impl Failures {
+    fn add(&mut self, line: String, e: &TransferError) {
+        if self.kind.is_none()
+            && (e.is_remote_failure() || matches!(e, TransferError::Write { .. }))
+        {
+            self.kind = e.io_kind();
+        }
+        self.corrupted |= matches!(e, TransferError::Corrupted { .. });
+        self.lines.push(line);
+    }
+}
+
 impl SyncError {
+    /// What kind of I/O failure stopped the transfer, if one did: callers
+    /// pick hints by it.
+    pub fn io_kind(&self) -> Option<std::io::ErrorKind> {
+        match self {
+            SyncError::UploadFailed(f) | SyncError::DownloadFailed(f) => f.kind,
+            SyncError::Query { source, .. } => source.io_kind(),
+            _ => None,
+        }
+    }
+
+    /// Whether a remote object was found corrupt.
+    pub fn corrupted(&self) -> bool {
+        matches!(self, SyncError::DownloadFailed(f) if f.corrupted)
+    }
+
     /// DVC's exit code.
     pub fn exit_code(&self) -> i32 {
         match self {
@@ -266,22 +328,28 @@ pub fn push_outs(
             remote: r.name.clone(),
             source,
         })?;
-    let mut failed = Vec::new();
+    let mut failed = Failures {
+        skipped: report.skipped,
+        ..Default::default()
+    };
     for (obj, e) in &report.failed {
         let path = owner_of(&outs, &manifests, obj).to_path_buf();
         match e {
             TransferError::NotInCache { .. } | TransferError::DirIncomplete { .. } => {
                 missing.push(Missing { path, oid: obj.oid })
             }
-            other => failed.push(format!(
-                "'{}' (md5: {}): {}",
-                repo.rel(&path),
-                obj.oid,
-                error_chain(other)
-            )),
+            other => failed.add(
+                format!(
+                    "'{}' (md5: {}): {}",
+                    repo.rel(&path),
+                    obj.oid,
+                    error_chain(other)
+                ),
+                other,
+            ),
         }
     }
-    if !failed.is_empty() {
+    if !failed.lines.is_empty() {
         return Err(SyncError::UploadFailed(failed));
     }
     Ok(PushSummary {
@@ -337,9 +405,12 @@ pub fn fetch_outs(
     jobs: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<FetchSummary, SyncError> {
+    // Not trusting the "complete directory" hints: they go stale when cache
+    // files are removed behind strix's back (or a killed pull fetched a
+    // `.dir` again without its files), and then nothing would be fetched.
     let complete = outs
         .iter()
-        .all(|o| crate::outputs::in_cache(repo, &o.obj.oid, o.obj.layout, true).0);
+        .all(|o| crate::outputs::in_cache(repo, &o.obj.oid, o.obj.layout, false).0);
     if complete {
         return Ok(FetchSummary::default());
     }
@@ -349,11 +420,12 @@ pub fn fetch_outs(
         remote: Some(r.name.clone()),
         ..Default::default()
     };
-    let mut failed = Vec::new();
+    let mut failed = Failures::default();
     let mut record = |report: strix_remote::FetchReport,
                       owner: &dyn Fn(&ObjectRef) -> PathBuf,
                       summary: &mut FetchSummary| {
         summary.fetched += report.downloaded;
+        failed.skipped += report.skipped;
         for m in report.missing {
             summary.missing.push(Missing {
                 path: owner(&m),
@@ -361,12 +433,15 @@ pub fn fetch_outs(
             });
         }
         for (obj, e) in report.failed {
-            failed.push(format!(
-                "'{}' (md5: {}): {}",
-                repo.rel(&owner(&obj)),
-                obj.oid,
-                error_chain(&e)
-            ));
+            failed.add(
+                format!(
+                    "'{}' (md5: {}): {}",
+                    repo.rel(&owner(&obj)),
+                    obj.oid,
+                    error_chain(&e)
+                ),
+                &e,
+            );
         }
     };
     // 1. The `.dir` objects.
@@ -423,7 +498,7 @@ pub fn fetch_outs(
             .unwrap_or_default()
     };
     record(report, &member_owner, &mut summary);
-    if !failed.is_empty() {
+    if !failed.lines.is_empty() {
         return Err(SyncError::DownloadFailed(failed));
     }
     Ok(summary)
@@ -514,12 +589,17 @@ pub fn cloud_status_outs(
             .find(|o| o.obj == obj)
             .map(|o| o.path.clone())
             .unwrap_or_default();
-        return Err(SyncError::DownloadFailed(vec![format!(
-            "'{}' (md5: {}): {}",
-            repo.rel(&path),
-            obj.oid,
-            error_chain(&e)
-        )]));
+        let mut f = Failures::default();
+        f.add(
+            format!(
+                "'{}' (md5: {}): {}",
+                repo.rel(&path),
+                obj.oid,
+                error_chain(&e)
+            ),
+            &e,
+        );
+        return Err(SyncError::DownloadFailed(f));
     }
     // (output index, member relpath, object)
     let mut items: Vec<(usize, Option<String>, ObjectRef)> = Vec::new();

@@ -12,29 +12,19 @@
 //! (set by `scripts/test`: CI must never skip these).
 
 mod common;
+mod remote_common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::{TestEnv, assert_failure, assert_success, skip, stderr, stdout, tree_listing};
+use remote_common::{
+    add_remote, clone, cloud_json, commit, create_bucket, free_port as closed_port, server_var,
+    setup_repo, unique, workspace,
+};
 
 // ---------------------------------------------------------------------------------------------
 // Servers
-
-fn server_var(name: &str, what: &str) -> Option<String> {
-    match std::env::var(name) {
-        Ok(v) if !v.is_empty() => Some(v),
-        _ => {
-            if std::env::var("STRIX_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
-                panic!("STRIX_REQUIRE_SERVERS=1 but {name} is not set: no {what} to test against");
-            }
-            skip(&format!("{name} is not set (no {what}; run scripts/test)"));
-            None
-        }
-    }
-}
 
 fn has_dvc(env: &TestEnv) -> bool {
     if env.dvc(&["version"]).is_none() {
@@ -44,109 +34,13 @@ fn has_dvc(env: &TestEnv) -> bool {
     true
 }
 
-/// A name no other test (or earlier run against the same server) uses.
-fn unique(prefix: &str) -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("{prefix}-{}-{:x}", std::process::id(), nanos & 0xffff_ffff)
-}
-
-/// `PUT /<bucket>` on the S3 server (moto accepts unsigned requests).
-fn create_bucket(endpoint: &str, bucket: &str) {
-    let addr = endpoint
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .to_string();
-    let mut s = TcpStream::connect(&addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
-    write!(
-        s,
-        "PUT /{bucket} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    s.read_to_string(&mut response).unwrap();
-    assert!(
-        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
-        "create bucket {bucket}: {response}"
-    );
-}
-
-/// A TCP port on 127.0.0.1 where nothing listens.
-fn closed_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = l.local_addr().unwrap().port();
-    drop(l);
-    port
-}
-
 // ---------------------------------------------------------------------------------------------
 // Repositories
-
-/// A git + DVC repository with a directory (one file above the 8 MiB multipart chunk when
-/// `big`) and a file tracked and committed; no remote yet.
-fn setup_repo(env: &TestEnv, big: bool) {
-    env.git(&["init", "--quiet"]);
-    env.strix_ok(&["init", "-q"]);
-    env.write("data/a.txt", "alpha\n");
-    env.write("data/sub/b.txt", "bravo\n");
-    env.write("data/sub/c.bin", vec![7u8; 100_000]);
-    if big {
-        let big: Vec<u8> = (0..(17u32 << 20)).map(|i| (i * 7 % 251) as u8).collect();
-        env.write("data/big.bin", big);
-    }
-    env.write("model.bin", "weights\n");
-    env.strix_ok(&["add", "-q", "data", "model.bin"]);
-}
-
-fn commit(env: &TestEnv) {
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "--quiet", "-m", "track"]);
-}
 
 fn dvc_ok(env: &TestEnv, dir: &Path, args: &[&str]) -> String {
     let out = env.dvc_in(dir, args).expect("dvc");
     assert_success(&out);
     stdout(&out)
-}
-
-fn clone(env: &TestEnv) -> PathBuf {
-    env.git_in(
-        env.root(),
-        &["clone", "--quiet", env.repo().to_str().unwrap(), "clone"],
-    );
-    let c = env.root().join("clone");
-    // Credentials live in the git-ignored config.local.
-    let local = env.repo().join(".dvc/config.local");
-    if local.exists() {
-        std::fs::copy(&local, c.join(".dvc/config.local")).unwrap();
-    }
-    c
-}
-
-fn workspace(dir: &Path) -> std::collections::BTreeMap<String, String> {
-    tree_listing(dir)
-        .into_iter()
-        .filter(|(k, _)| k.starts_with("data/") || k == "model.bin")
-        .map(|(k, (_, md5))| (k, md5))
-        .collect()
-}
-
-fn cloud_json(out: &std::process::Output) -> serde_json::Value {
-    assert_success(out);
-    serde_json::from_str(&stdout(out)).unwrap_or_else(|e| panic!("{e}: {}", stdout(out)))
-}
-
-/// Adds the default remote `storage` with `options` (`--local` for the secret ones).
-fn add_remote(env: &TestEnv, url: &str, options: &[(&str, &str)], local: &[(&str, &str)]) {
-    env.strix_ok(&["remote", "add", "-d", "storage", url]);
-    for (k, v) in options {
-        env.strix_ok(&["remote", "modify", "storage", k, v]);
-    }
-    for (k, v) in local {
-        env.strix_ok(&["remote", "modify", "--local", "storage", k, v]);
-    }
 }
 
 const S3_KEY: &str = "strixtestkey";

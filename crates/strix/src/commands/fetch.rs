@@ -89,17 +89,45 @@ pub fn sync_failure(e: SyncError, what: &str) -> Failure {
         SyncError::NoRemotes { .. } => {
             Some("add one with `strix remote add -d <name> <url>`".to_string())
         }
-        SyncError::NoDefault { .. } => Some(
-            "set one with `strix remote default <name>`, or pass `-r <name>`".to_string(),
-        ),
-        SyncError::DownloadFailed(_) => Some(
-            "the remote's copy is damaged or unreadable; push the data again from a repository that has it".to_string(),
-        ),
-        _ => None,
+        SyncError::NoDefault { .. } => {
+            Some("set one with `strix remote default <name>`, or pass `-r <name>`".to_string())
+        }
+        _ => remote_hint(&e),
     };
     let mut f = Failure::new(anyhow::Error::new(e).context(what.to_string()), code);
     f.hint = hint;
     f
+}
+
+/// A hint for a transfer stopped by the remote: what to check, and that a
+/// rerun continues where this one stopped.
+fn remote_hint(e: &SyncError) -> Option<String> {
+    use std::io::ErrorKind as K;
+    const RERUN: &str = "nothing is lost: run the command again to continue where it stopped";
+    if e.corrupted() {
+        return Some(
+            "the remote's copy is damaged or unreadable; push the data again from a repository that has it"
+                .to_string(),
+        );
+    }
+    let what = match e.io_kind()? {
+        K::PermissionDenied => {
+            return Some(
+                "check the remote's credentials, e.g. `strix remote modify --local <name> <option> <value>`"
+                    .to_string(),
+            );
+        }
+        K::ConnectionRefused | K::NotConnected | K::AddrNotAvailable => {
+            "check that the server is running and that the remote's URL (or `endpointurl`) is right"
+        }
+        K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+            "the connection to the remote broke"
+        }
+        K::TimedOut => "the remote did not answer in time",
+        K::StorageFull | K::QuotaExceeded => "the disk is full",
+        _ => return None,
+    };
+    Some(format!("{what}; {RERUN}"))
 }
 
 /// DVC's warning when no remote is given and none is the default.
