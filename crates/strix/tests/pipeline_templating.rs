@@ -132,7 +132,7 @@ fn templated_pipeline_lock_matches_dvc() {
     );
     assert!(
         strix_lock.contains(
-            "cmd: echo --epochs 3 --verbose --name 'a b' --tags x 'y z' v1 here ${literal}"
+            "cmd: echo --epochs 3 --verbose --name 'a b' --tags x 'y z' v1 here \n      ${literal} > unpack.txt\n"
         ),
         "{strix_lock}"
     );
