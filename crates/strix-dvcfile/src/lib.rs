@@ -25,5 +25,7 @@ pub use dvcfile::{
 };
 pub use lock::{LockEntry, LockError, LockFile, LockStage};
 pub use path::{PathProblem, check_relative_path};
-pub use pipeline::{OutKind, Pipeline, PipelineError, StageDef, StageOut, Template};
+pub use pipeline::{
+    OutKind, Pipeline, PipelineError, StageDef, StageOut, Template, parse_expanded,
+};
 pub use schema::SchemaError;

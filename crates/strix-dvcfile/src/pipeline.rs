@@ -19,11 +19,13 @@
 //!       cmd: echo ${item}
 //! ```
 //!
-//! Templated stages (`foreach`/`do`, `matrix`) are reported with their raw,
-//! unexpanded body; expansion belongs to the pipeline crate. Only the keys read
-//! here are validated; other stage keys (`params`, `plots` flags, `vars`, …) are
-//! accepted without checks. Top-level `vars`, `params`, `metrics`, `plots`,
-//! `artifacts`, `datasets` are ignored.
+//! [`Pipeline::parse`] validates the file as written: templated stages
+//! (`foreach`/`do`, `matrix`) are reported with their raw, unexpanded body.
+//! Expansion (`vars`, `${…}`, generated `name@key` stages) belongs to
+//! `strix-pipeline`'s `template` module, which hands each expanded body to
+//! [`parse_expanded`]. Only the keys read here are validated; other stage keys
+//! (`params`, `plots` flags, `vars`, …) are accepted without checks. Top-level
+//! `vars`, `params`, `metrics`, `plots`, `artifacts`, `datasets` are ignored.
 
 use crate::schema::{Ctx, SchemaError, join};
 use crate::yaml::{self, PathSeg, SourcePos, Value, YamlError};
@@ -154,6 +156,20 @@ impl Pipeline {
         }
         Ok(out)
     }
+}
+
+/// Reads one stage body produced by template expansion. `text`/`file` are
+/// the `dvc.yaml` it came from and `src` the path of its template there, so
+/// that errors point at the template.
+pub fn parse_expanded(
+    text: &str,
+    file: &str,
+    name: String,
+    body: &Value,
+    src: &[PathSeg],
+) -> Result<StageDef, PipelineError> {
+    let ctx = Ctx { text, name: file };
+    Ok(parse_stage(&ctx, name, body, src)?)
 }
 
 fn parse_stage(

@@ -229,10 +229,10 @@ mod tests {
     }
 
     #[test]
-    fn templating_is_not_supported_yet() {
-        let e = build("stages:\n  g:\n    foreach: [a]\n    do:\n      cmd: echo ${item}\n")
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("not support"), "{e}");
+    fn templated_stages_are_expanded() {
+        let g =
+            build("stages:\n  g:\n    foreach: [a]\n    do:\n      cmd: echo ${item}\n").unwrap();
+        assert_eq!(g.stages[0].name, "g@a");
+        assert_eq!(g.stages[0].commands(), ["echo a"]);
     }
 }

@@ -2,7 +2,9 @@
 //! `dvc.lock`, `repro`, the run-cache and `stage add`.
 //!
 //! * [`stage`]: the stage model loaded from `dvc.yaml` (params included).
-//! * [`params`]: reading params files and Python-equality comparison.
+//! * [`params`]: reading params files (YAML, JSON, TOML, Python) and
+//!   Python-equality comparison.
+//! * [`template`]: `vars`, `${…}`, `foreach` and `matrix` expansion.
 //! * [`graph`]: the DAG (edges from outs to deps), validation, ordering.
 //! * [`status`]: per-stage changes in DVC's `status` shape.
 //! * [`lockfile`]: building and writing `dvc.lock` entries.
@@ -28,6 +30,7 @@ pub mod repro;
 pub mod runcache;
 pub mod stage;
 pub mod status;
+pub mod template;
 
 pub use graph::Graph;
 pub use stage::{Stage, load_stages};

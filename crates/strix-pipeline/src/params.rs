@@ -1,41 +1,128 @@
-//! Params files: reading values and comparing them like Python does.
+//! Params files: reading values (YAML, JSON, TOML, Python) and comparing
+//! them like Python does.
+
+mod formats;
+pub mod python;
 
 use crate::stage::{DEFAULT_PARAMS, ParamsDep};
 use crate::{Result, msg};
 use std::path::Path;
 use strix_dvcfile::yaml::{self, Mapping, Value};
 
-/// Reads a params file (YAML or JSON; TOML and Python files are not supported
-/// yet). `Ok(None)` if it does not exist.
-pub fn read_file(abs: &Path, display: &str) -> Result<Option<Value>> {
-    let text = match std::fs::read_to_string(abs) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(msg(format!("failed to read '{display}': {e}"))),
-    };
-    let ext = abs.extension().and_then(|e| e.to_str()).unwrap_or("");
-    if ext == "toml" || ext == "py" {
-        return Err(msg(format!(
-            "params file '{display}': .{ext} params files are not supported yet"
-        )));
-    }
-    let v = yaml::parse(&text, display).map_err(|e| msg(e.to_string()))?;
-    Ok(Some(match v {
-        Value::Null => Value::Map(Mapping::new()),
-        v => v,
-    }))
+/// Why a params (or vars) file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ParamsError {
+    /// The file could not be read.
+    #[error("failed to read '{path}': {source}")]
+    Io {
+        /// Display path.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The text does not parse in the file's format.
+    #[error("unable to read: '{path}', {kind} file structure is corrupted: {why}")]
+    Corrupted {
+        /// Display path.
+        path: String,
+        /// `YAML`, `JSON`, `TOML`, `Python`.
+        kind: &'static str,
+        /// The parser's message.
+        why: String,
+    },
+    /// A Python literal strix cannot record.
+    #[error("unable to read: '{path}', {source}")]
+    Python {
+        /// Display path.
+        path: String,
+        /// The cause.
+        source: python::PyError,
+    },
 }
 
-/// Looks up a dotted key (`train.epochs`).
-pub fn lookup<'a>(root: &'a Value, key: &str) -> Option<&'a Value> {
-    if let Some(v) = root.as_map().and_then(|m| m.get(key)) {
-        return Some(v);
+/// Reads a params file by its extension: `.json`, `.toml`, `.py`, anything
+/// else as YAML (as DVC does). An empty or false-y document reads as `{}`.
+pub fn load(abs: &Path, display: &str) -> std::result::Result<Value, ParamsError> {
+    let text = std::fs::read_to_string(abs).map_err(|source| ParamsError::Io {
+        path: display.to_owned(),
+        source,
+    })?;
+    let ext = abs
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let corrupted = |kind, why: String| ParamsError::Corrupted {
+        path: display.to_owned(),
+        kind,
+        why,
+    };
+    let v = match ext.as_str() {
+        "json" => {
+            let j: serde_json::Value =
+                serde_json::from_str(&text).map_err(|e| corrupted("JSON", e.to_string()))?;
+            formats::from_json(j)
+        }
+        "toml" => {
+            let t: toml::Table = text
+                .parse()
+                .map_err(|e: toml::de::Error| corrupted("TOML", e.message().to_owned()))?;
+            formats::from_toml(toml::Value::Table(t))
+        }
+        "py" => python::parse(&text).map_err(|source| ParamsError::Python {
+            path: display.to_owned(),
+            source,
+        })?,
+        _ => yaml::parse(&text, display).map_err(|e| corrupted("YAML", e.to_string()))?,
+    };
+    Ok(if formats::falsy(&v) {
+        Value::Map(Mapping::new())
+    } else {
+        v
+    })
+}
+
+/// Reads a params file; `Ok(None)` if it does not exist.
+pub fn read_file(abs: &Path, display: &str) -> Result<Option<Value>> {
+    match load(abs, display) {
+        Ok(v) => Ok(Some(v)),
+        Err(ParamsError::Io { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
+            Ok(None)
+        }
+        Err(e) => Err(msg(e.to_string())),
     }
+}
+
+/// Python's type name of a value, for messages.
+pub fn py_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Int(_) => "int",
+        Value::Float(_) => "float",
+        Value::String(_) => "str",
+        Value::Seq(_) => "list",
+        Value::Map(_) => "dict",
+    }
+}
+
+/// Looks up a dotted key (`train.epochs`, `layers.0`, `layers.-1`) as DVC's
+/// dpath does: a key with a dot in it is never matched whole, and integer
+/// dict keys match their decimal text.
+pub fn lookup<'a>(root: &'a Value, key: &str) -> Option<&'a Value> {
     let mut cur = root;
     for part in key.split('.') {
         cur = match cur {
-            Value::Map(m) => m.get(part)?,
-            Value::Seq(s) => s.get(part.parse::<usize>().ok()?)?,
+            Value::Map(m) => m.get(part).or_else(|| {
+                m.iter()
+                    .find(|(k, _)| matches!(k, Value::Int(i) if i.to_string() == part))
+                    .map(|(_, v)| v)
+            })?,
+            Value::Seq(s) => {
+                let i: i64 = part.parse().ok()?;
+                let i = if i < 0 { s.len() as i64 + i } else { i };
+                s.get(usize::try_from(i).ok()?)?
+            }
             _ => return None,
         };
     }

@@ -1,9 +1,11 @@
 //! Stages of the root `dvc.yaml`, with everything change detection needs.
 
+use crate::template::Resolver;
+use crate::template::expr::Unpack;
 use crate::{Result, msg};
 use std::path::{Path, PathBuf};
-use strix_dvcfile::yaml::{self, PathSeg, Value};
-use strix_dvcfile::{OutKind, Pipeline, Template};
+use strix_dvcfile::yaml::{self, Value};
+use strix_dvcfile::{OutKind, Pipeline, parse_expanded};
 use strix_repo::repo::normalize;
 
 /// The default params file.
@@ -119,7 +121,8 @@ pub fn dvc_yaml(root: &Path) -> PathBuf {
     root.join("dvc.yaml")
 }
 
-/// Loads the stages of `<root>/dvc.yaml`; an absent file gives no stages.
+/// Loads the stages of `<root>/dvc.yaml`, templates expanded; an absent
+/// file gives no stages.
 pub fn load_stages(root: &Path) -> Result<Vec<Stage>> {
     let path = dvc_yaml(root);
     let text = match std::fs::read_to_string(&path) {
@@ -130,50 +133,41 @@ pub fn load_stages(root: &Path) -> Result<Vec<Stage>> {
     parse_stages(root, &text)
 }
 
-/// Parses `dvc.yaml` text of the repository at `root`.
+/// How `${dict}` unpacks in `cmd`: the `parsing` section of the merged
+/// configuration (defaults when it cannot be read).
+fn unpack_config(root: &Path) -> Unpack {
+    let Ok(config) = strix_repo::settings::load_config(root) else {
+        return Unpack::default();
+    };
+    let get = |k: &str| {
+        config
+            .value(&["parsing", k])
+            .and_then(|(v, _)| v.as_str().map(str::to_ascii_lowercase))
+    };
+    Unpack {
+        boolean_optional: get("bool").as_deref() == Some("boolean_optional"),
+        append: get("list").as_deref() == Some("append"),
+    }
+}
+
+/// Parses `dvc.yaml` text of the repository at `root`: validates it as
+/// written, expands templates, then reads each (expanded) stage.
 pub fn parse_stages(root: &Path, text: &str) -> Result<Vec<Stage>> {
     let name = "dvc.yaml";
-    let pipeline = Pipeline::parse(text, name)
-        .map_err(|e| msg(format!("'dvc.yaml' validation failed: {e}")))?;
+    Pipeline::parse(text, name).map_err(|e| msg(format!("'dvc.yaml' validation failed: {e}")))?;
     let raw = yaml::parse(text, name).map_err(|e| msg(e.to_string()))?;
-    let raw_stages = raw
-        .as_map()
-        .and_then(|m| m.get("stages"))
-        .and_then(Value::as_map);
+    let resolver = Resolver::new(root, text, name, &raw, unpack_config(root))
+        .map_err(|e| msg(e.to_string()))?;
+    let expanded = resolver.expand(&raw).map_err(|e| msg(e.to_string()))?;
     let mut out = Vec::new();
-    for def in &pipeline.stages {
-        let segs = [
-            PathSeg::Key("stages".into()),
-            PathSeg::Key(def.name.clone()),
-        ];
-        let at = match yaml::locate(text, &segs) {
+    for ex in expanded {
+        let body = Value::Map(ex.body);
+        let def = parse_expanded(text, name, ex.name, &body, &ex.src)
+            .map_err(|e| msg(format!("'dvc.yaml' validation failed: {e}")))?;
+        let at = match yaml::locate(text, &ex.src[..2.min(ex.src.len())]) {
             Some(loc) => format!("{name}:{}", loc.line),
             None => name.to_owned(),
         };
-        if def.template != Template::None {
-            return Err(msg(format!(
-                "{at}: stage '{}' uses templating ({}), which strix does not support yet",
-                def.name,
-                if def.template == Template::Foreach {
-                    "foreach"
-                } else {
-                    "matrix"
-                }
-            )));
-        }
-        let rawdef = raw_stages
-            .and_then(|m| m.get(&def.name))
-            .and_then(Value::as_map);
-        let text_has_template = |v: &Value| v.as_str().is_some_and(|s| s.contains("${"));
-        if def.cmd.as_ref().is_some_and(text_has_template)
-            || def.deps.iter().any(|d| d.contains("${"))
-            || def.outs.iter().any(|o| o.path.contains("${"))
-        {
-            return Err(msg(format!(
-                "{at}: stage '{}' uses '${{…}}' interpolation, which strix does not support yet",
-                def.name
-            )));
-        }
         let wdir = match &def.wdir {
             Some(w) => normalize(&root.join(w)),
             None => root.to_path_buf(),
@@ -208,7 +202,7 @@ pub fn parse_stages(root: &Path, text: &str) -> Result<Vec<Stage>> {
         let mut params = Vec::new();
         let mut always_changed = false;
         let mut desc = None;
-        if let Some(m) = rawdef {
+        if let Some(m) = body.as_map() {
             if let Some(p) = m.get("params") {
                 params = parse_params(p).map_err(|e| msg(format!("{at}: {e}")))?;
             }
@@ -268,6 +262,7 @@ pub fn parse_params(v: &Value) -> std::result::Result<Vec<ParamsDep>, String> {
                     };
                     match v {
                         Value::Null => push(file, None),
+                        Value::Seq(keys) if keys.is_empty() => push(file, None),
                         Value::Seq(keys) => {
                             let keys: Option<Vec<String>> =
                                 keys.iter().map(|k| k.as_str().map(str::to_owned)).collect();
