@@ -149,7 +149,10 @@ fn legacy_single_stage_dvcfile_with_cmd_is_read_as_a_stage() {
     assert_success(&out);
     let text = stdout(&out);
     assert!(text.contains("out.txt.dvc"), "{text}");
-    assert!(!text.contains("up to date"), "a stale stage is reported: {text}");
+    assert!(
+        !text.contains("up to date"),
+        "a stale stage is reported: {text}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
