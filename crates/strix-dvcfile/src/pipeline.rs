@@ -172,6 +172,23 @@ pub fn parse_expanded(
     Ok(parse_stage(&ctx, name, body, src)?)
 }
 
+/// The keys DVC's schema allows in a stage definition (`STAGE_DEFINITION`).
+const STAGE_KEYS: &[&str] = &[
+    "cmd",
+    "wdir",
+    "deps",
+    "params",
+    "outs",
+    "metrics",
+    "plots",
+    "frozen",
+    "meta",
+    "desc",
+    "always_changed",
+    "vars",
+    "matrix",
+];
+
 fn parse_stage(
     ctx: &Ctx<'_>,
     name: String,
@@ -187,6 +204,7 @@ fn parse_stage(
         s.template = Template::Foreach;
         return Ok(s);
     }
+    ctx.only_keys(m, STAGE_KEYS, p)?;
     let key = |k: &str| join(p, PathSeg::Key(k.to_owned()));
     let mut s = StageDef {
         name,
@@ -332,5 +350,24 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().starts_with("dvc.yaml:5:7:"), "{e}");
+    }
+
+    #[test]
+    fn unknown_stage_keys_are_errors_like_dvcs() {
+        // dvc 3.67.1: "extra keys not allowed, in stages -> a -> outz, line 5, column 5"
+        let e = Pipeline::parse(
+            "stages:\n  a:\n    cmd: echo hi\n    outz:\n    - x\n",
+            "dvc.yaml",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "dvc.yaml:4:5: extra keys not allowed, in stages -> a -> outz"
+        );
+        // Every key DVC allows is accepted.
+        let ok = "stages:\n  a:\n    cmd: x\n    wdir: .\n    deps: [d]\n    params: [p]\n    \
+                  outs: [o]\n    metrics: [m.json]\n    plots: [p.csv]\n    frozen: false\n    \
+                  meta: {a: 1}\n    desc: d\n    always_changed: false\n    vars: [{x: 1}]\n";
+        Pipeline::parse(ok, "dvc.yaml").unwrap();
     }
 }

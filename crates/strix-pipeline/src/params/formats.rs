@@ -56,6 +56,6 @@ pub fn falsy(v: &Value) -> bool {
         Value::Float(f) => *f == 0.0,
         Value::String(s) => s.is_empty(),
         Value::Seq(s) => s.is_empty(),
-        Value::Map(m) => m.len() == 0,
+        Value::Map(m) => m.is_empty(),
     }
 }

@@ -57,8 +57,8 @@ pub enum TemplateError {
         what: String,
         /// The pipeline file.
         file: String,
-        /// Why.
-        reason: Reason,
+        /// Why (boxed: errors stay small on the happy path).
+        reason: Box<Reason>,
     },
     /// `foreach` over something that is not a list or dict.
     #[error("{at}failed to resolve '{what}' in '{file}': expected list/dictionary, got {found}")]
@@ -176,7 +176,7 @@ impl<'a> Resolver<'a> {
             at: self.at(path),
             what,
             file: self.file.to_owned(),
-            reason,
+            reason: Box::new(reason),
         }
     }
 
@@ -572,7 +572,7 @@ fn truthy(v: &Value) -> bool {
         Value::Float(f) => *f != 0.0,
         Value::String(s) => !s.is_empty(),
         Value::Seq(s) => !s.is_empty(),
-        Value::Map(m) => m.len() > 0,
+        Value::Map(m) => !m.is_empty(),
     }
 }
 
