@@ -168,8 +168,13 @@ fn add_one(
         });
     }
 
+    // `-o` reads a source outside the workspace: never adopt its inode (a
+    // copy is all DVC promises there). Clones share the pending-sync flag.
+    let external_odb = repo.odb().clone().adopting(false);
     let save = if opts.no_commit {
         Save::HashOnly
+    } else if opts.out.is_some() {
+        Save::ToCache(&external_odb)
     } else {
         Save::ToCache(repo.odb())
     };

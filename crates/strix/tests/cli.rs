@@ -344,6 +344,20 @@ fn add_to_out_from_external_path() {
     assert_eq!(env.read("dd/inner/f"), b"f\n");
     assert!(env.read_string("dd.dvc").contains("  nfiles: 1\n"));
     assert_eq!(parse(&env.strix_ok(&["status", "--json"])), json!({}));
+
+    // A large file (above the size strix adopts inside the workspace): the
+    // external source keeps its inode, and the cache gets its own copy.
+    use std::os::unix::fs::MetadataExt;
+    let big: Vec<u8> = (0..(6usize << 20)).map(|i| (i % 253) as u8).collect();
+    let big_src = ext.join("big.bin");
+    fs::write(&big_src, &big).unwrap();
+    let ino = fs::metadata(&big_src).unwrap().ino();
+    env.strix_ok(&["add", "-q", "-o", "big.bin", big_src.to_str().unwrap()]);
+    assert_eq!(fs::metadata(&big_src).unwrap().ino(), ino);
+    assert_eq!(fs::read(&big_src).unwrap(), big);
+    let obj = env.repo().join(object_path(&md5_hex(&big)));
+    assert_ne!(fs::metadata(&obj).unwrap().ino(), ino);
+    assert_eq!(env.read("big.bin"), big);
 }
 
 #[test]
