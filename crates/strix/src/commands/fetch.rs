@@ -58,6 +58,24 @@ impl RevArgs {
     }
 }
 
+/// Fetches what `s` selects (scoped outputs, or targets and revisions):
+/// the part `fetch` and `pull` share.
+pub fn fetch_scoped(
+    repo: &strix_repo::Repo,
+    cwd: &Path,
+    s: &SyncArgs,
+    bars: &Bars,
+) -> Result<strix_repo::transfer::FetchSummary, SyncError> {
+    match scoped_outs(repo, cwd, s, false)? {
+        Some(outs) => {
+            strix_repo::transfer::fetch_outs(repo, outs, s.remote.as_deref(), s.jobs(), bars)
+        }
+        None => {
+            strix_repo::transfer::fetch(repo, cwd, &s.targets, s.remote.as_deref(), s.jobs(), bars)
+        }
+    }
+}
+
 /// The outputs of the workspace and the selected revisions, or `None`
 /// when no revision is selected (the plain workspace path applies).
 pub fn scoped_outs(
@@ -174,20 +192,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
     let s = &a.sync;
-    let result = match scoped_outs(&repo, &cwd, s, false) {
-        Ok(Some(outs)) => {
-            strix_repo::transfer::fetch_outs(&repo, outs, s.remote.as_deref(), s.jobs(), &bars)
-        }
-        Ok(None) => strix_repo::transfer::fetch(
-            &repo,
-            &cwd,
-            &s.targets,
-            s.remote.as_deref(),
-            s.jobs(),
-            &bars,
-        ),
-        Err(e) => Err(e),
-    };
+    let result = fetch_scoped(&repo, &cwd, s, &bars);
     repo.save_state();
     let r = result.map_err(|e| sync_failure(e, "failed to fetch data from the cloud"))?;
     warn_missing(p, &cwd, &r.missing);

@@ -21,20 +21,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
     let s = &a.sync;
-    let fetched = match super::fetch::scoped_outs(&repo, &cwd, s, false) {
-        Ok(Some(outs)) => {
-            strix_repo::transfer::fetch_outs(&repo, outs, s.remote.as_deref(), s.jobs(), &bars)
-        }
-        Ok(None) => strix_repo::transfer::fetch(
-            &repo,
-            &cwd,
-            &s.targets,
-            s.remote.as_deref(),
-            s.jobs(),
-            &bars,
-        ),
-        Err(e) => Err(e),
-    };
+    let fetched = super::fetch::fetch_scoped(&repo, &cwd, s, &bars);
     let fetched = match fetched {
         Ok(f) => f,
         Err(e) => {
