@@ -67,6 +67,12 @@ pub trait Backend: Send + Sync {
     /// Deletes `key`; a missing key is not an error.
     fn delete(&self, key: &str) -> Result<(), BackendError>;
 
+    /// The remote as a local folder, if it is one: transfers then copy
+    /// files directly and batch their flushes.
+    fn as_local(&self) -> Option<&crate::LocalBackend> {
+        None
+    }
+
     /// How many transfers to run at once when the user does not say.
     fn default_jobs(&self) -> usize {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());

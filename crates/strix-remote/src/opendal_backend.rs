@@ -539,8 +539,11 @@ impl OpendalBackend {
                     .map_err(|e| Self::local_err("read", src, e))?;
                 w.write(buf).await.map_err(werr)?;
             } else {
+                // Small objects (most of them) get a buffer of their size, not
+                // a whole CHUNK: many run at once.
+                let cap = usize::try_from(size).map_or(CHUNK, |s| s.clamp(1, CHUNK));
                 loop {
-                    let mut buf = vec![0u8; CHUNK];
+                    let mut buf = vec![0u8; cap];
                     let mut filled = 0;
                     while filled < buf.len() {
                         match input.read(&mut buf[filled..]) {

@@ -200,7 +200,98 @@ fn corrupted_remote_object_is_refused() {
     ));
 }
 
-/// Records the order of uploads.
+#[test]
+fn large_objects_from_a_local_remote_are_verified() {
+    let f = fixture();
+    let data: Vec<u8> = (0..(5 << 20) + 3).map(|i| (i * 31 % 251) as u8).collect();
+    let big = put(&f.odb, &data);
+    let t = Transfer::new(&f.remote, &f.odb, Some(2));
+    t.push(&[big], &[], &NoProgress).unwrap();
+
+    let tmp2 = tempfile::tempdir().unwrap();
+    let odb2 = Odb::new(tmp2.path().join("cache"), false);
+    let t2 = Transfer::new(&f.remote, &odb2, Some(2));
+    let fr = t2.fetch(&[big], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 1);
+    let p = odb2.path(&big.oid, Layout::V3);
+    assert_eq!(fs::read(&p).unwrap(), data);
+    assert_eq!(mode(&p), 0o444);
+    // The stat reported for the state database is the object's.
+    assert_eq!(fr.verified.len(), 1);
+    assert_eq!(fr.verified[0].0, big);
+    assert_eq!(
+        fr.verified[0].1,
+        strix_data::FileStat::from_metadata(&fs::metadata(&p).unwrap())
+    );
+
+    // One byte changed on the remote: refused, nothing left in the cache.
+    let tmp3 = tempfile::tempdir().unwrap();
+    let odb3 = Odb::new(tmp3.path().join("cache"), false);
+    let rp = f.remote.path(&object_key(&big));
+    fs::set_permissions(&rp, fs::Permissions::from_mode(0o644)).unwrap();
+    let mut bad = data.clone();
+    bad[4 << 20] ^= 1;
+    fs::write(&rp, &bad).unwrap();
+    let t3 = Transfer::new(&f.remote, &odb3, Some(2));
+    let fr = t3.fetch(&[big], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 0);
+    assert!(
+        matches!(&fr.failed[..], [(o, TransferError::Corrupted { actual, .. })] if *o == big && *actual == md5_bytes(&bad)),
+        "{:?}",
+        fr.failed
+    );
+    assert!(fr.verified.is_empty());
+    assert!(!odb3.exists(&big.oid, Layout::V3));
+    no_temporaries(odb3.root());
+}
+
+#[test]
+fn a_dir_on_the_remote_vouches_for_its_files() {
+    let f = fixture();
+    let rec = Recording {
+        inner: f.remote.clone(),
+        log: Mutex::new(Vec::new()),
+    };
+    let t = Transfer::new(&rec, &f.odb, Some(2));
+    t.push(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    rec.log.lock().unwrap().clear();
+    // Only the `.dir` and the single file are asked about.
+    let has = t
+        .remote_has_tree(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    assert_eq!(has.len(), 4);
+    let mut asked = rec.log.lock().unwrap().clone();
+    asked.sort();
+    let mut want = vec![
+        format!("exists {}", object_key(&f.files[0])),
+        format!("exists {}", object_key(&f.dir.obj)),
+    ];
+    want.sort();
+    assert_eq!(asked, want);
+    // As in DVC, a file removed from the remote behind strix's back is not
+    // noticed while its `.dir` is there...
+    let b = f.dir.members[1];
+    fs::remove_file(f.remote.path(&object_key(&b))).unwrap();
+    let again = t
+        .push(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    assert_eq!(again.uploaded, 0);
+    // ...and once the `.dir` is gone too, the push sends both again.
+    fs::remove_file(f.remote.path(&object_key(&f.dir.obj))).unwrap();
+    let has = t
+        .remote_has_tree(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    assert!(!has.contains(&b) && !has.contains(&f.dir.obj));
+    assert!(has.contains(&f.dir.members[0]));
+    let again = t
+        .push(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    assert_eq!(again.uploaded, 2);
+    assert!(f.remote.exists(&object_key(&b)).unwrap());
+}
+
+/// Records uploads, existence checks and listings, in order.
 struct Recording {
     inner: LocalBackend,
     log: Mutex<Vec<String>>,
@@ -211,9 +302,11 @@ impl Backend for Recording {
         self.inner.url()
     }
     fn exists(&self, key: &str) -> Result<bool, BackendError> {
+        self.log.lock().unwrap().push(format!("exists {key}"));
         self.inner.exists(key)
     }
     fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+        self.log.lock().unwrap().push(format!("list {prefix}"));
         self.inner.list(prefix)
     }
     fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError> {
@@ -241,7 +334,14 @@ fn dir_object_is_uploaded_last_and_only_when_complete() {
         .push(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
         .unwrap();
     assert!(r.failed.is_empty());
-    let log = rec.log.lock().unwrap().clone();
+    let log: Vec<String> = rec
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| !l.starts_with("exists ") && !l.starts_with("list "))
+        .cloned()
+        .collect();
     assert_eq!(log.len(), 4);
     assert!(log.last().unwrap().ends_with(".dir"), "{log:?}");
 
