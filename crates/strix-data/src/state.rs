@@ -118,6 +118,13 @@ impl DirFingerprint {
         self.newest_mtime_ns = self.newest_mtime_ns.max(st.mtime_ns);
     }
 
+    /// Takes in another part of the same listing.
+    pub fn merge(&mut self, other: &Self) {
+        self.sum = self.sum.wrapping_add(other.sum);
+        self.count += other.count;
+        self.newest_mtime_ns = self.newest_mtime_ns.max(other.newest_mtime_ns);
+    }
+
     /// The two 64-bit halves stored in a record.
     fn halves(&self) -> (u64, u64) {
         let v = self.sum ^ (u128::from(self.count) << 64).rotate_left(17);

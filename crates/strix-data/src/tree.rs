@@ -8,7 +8,7 @@ use crate::odb::{Layout, Odb, OdbError};
 use crate::oid::{Md5, Oid};
 use crate::progress::Progress;
 use crate::state::{DirFingerprint, FileStat, StateDb};
-use crate::walk::{WalkError, WalkedFile, walk_dir};
+use crate::walk::{Visit, WalkError, WalkedFile, walk_dir, walk_with};
 use rayon::prelude::*;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -211,25 +211,53 @@ pub fn summarize_dir(
                 source,
             })
         })?;
-    let files = walk_dir(dir, rayon::current_num_threads())?;
-    let mut fp = DirFingerprint::default();
-    let mut size = 0;
-    for f in &files {
-        fp.add(&f.relpath, &f.stat);
-        size += f.stat.size;
-    }
-    let nfiles = files.len() as u64;
-    if let Some(md5) = state.get_dir(&dir_stat, kind, &fp) {
+    // First a walk that keeps nothing but the fingerprint (flat memory for
+    // any number of files).
+    let seen: Fingerprinted = walk_with(dir)?;
+    if let Some(md5) = state.get_dir(&dir_stat, kind, &seen.fp) {
         return Ok(DirSummary {
             oid: Oid::dir(md5),
-            size,
-            nfiles,
+            size: seen.size,
+            nfiles: seen.nfiles,
         });
+    }
+    // Unknown listing: list again and hash. The record is made from this
+    // second listing, the one actually hashed.
+    let files = walk_dir(dir, rayon::current_num_threads())?;
+    let mut seen = Fingerprinted::default();
+    for f in &files {
+        seen.file(&f.relpath, f.stat, f.is_symlink, f.is_exec);
     }
     let (entries, _, _) = hash_files(dir, files, kind, state, Save::HashOnly, progress)?;
     let oid = Manifest::from_entries(entries).oid();
-    state.insert_dir(&dir_stat, kind, &fp, oid.md5);
-    Ok(DirSummary { oid, size, nfiles })
+    state.insert_dir(&dir_stat, kind, &seen.fp, oid.md5);
+    Ok(DirSummary {
+        oid,
+        size: seen.size,
+        nfiles: seen.nfiles,
+    })
+}
+
+/// A walk's fingerprint, total size and count.
+#[derive(Default)]
+struct Fingerprinted {
+    fp: DirFingerprint,
+    size: u64,
+    nfiles: u64,
+}
+
+impl Visit for Fingerprinted {
+    fn file(&mut self, relpath: &str, stat: FileStat, _: bool, _: bool) {
+        self.fp.add(relpath, &stat);
+        self.size += stat.size;
+        self.nfiles += 1;
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.fp.merge(&other.fp);
+        self.size += other.size;
+        self.nfiles += other.nfiles;
+    }
 }
 
 #[cfg(test)]
