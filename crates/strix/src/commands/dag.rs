@@ -86,13 +86,13 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         }
     };
     let dag = dag.filter(&targets, a.full);
-    let text = if a.dot {
-        dag.dot()
+    if a.dot {
+        p.out(dag.dot().trim_end_matches('\n'));
     } else if a.mermaid || a.md {
-        dag.mermaid(a.md)
+        p.out(dag.mermaid(a.md).trim_end_matches('\n'));
     } else {
-        dag.ascii()
-    };
-    p.out(text.trim_end_matches('\n'));
+        // DVC pages the drawing on a terminal; it can be wider than one.
+        p.page(&dag.ascii());
+    }
     Ok(0)
 }
