@@ -7,6 +7,7 @@
 
 pub mod ascii;
 pub mod sugiyama;
+mod walk;
 
 use crate::graph::Graph;
 use crate::stage::Stage;
@@ -34,26 +35,35 @@ pub struct Source {
     pub outs: Vec<PathBuf>,
 }
 
-/// Node order: `dvc.yaml` stages first, then `.dvc` files (legacy stages and
-/// data sources) by path.
-fn order(graph: &Graph, sources: &[Source]) -> Vec<Node> {
-    let mut nodes: Vec<Node> = (0..graph.stages.len())
+/// Node order: DVC's, the order its walk of the repository (at `root`)
+/// finds the metafiles in ([`walk::walk_order`]): `dvc.yaml`'s stages in
+/// file order where `dvc.yaml` comes, each `.dvc` file (legacy stage or data
+/// source) where it comes.
+fn order(graph: &Graph, sources: &[Source], root: &Path) -> Vec<Node> {
+    let yaml: Vec<Node> = (0..graph.stages.len())
         .filter(|&i| !graph.stages[i].is_legacy())
         .map(Node::Stage)
         .collect();
-    let mut files: Vec<(String, Node)> = (0..graph.stages.len())
-        .filter(|&i| graph.stages[i].is_legacy())
-        .map(|i| (graph.stages[i].name.clone(), Node::Stage(i)))
-        .chain(
-            sources
-                .iter()
-                .enumerate()
-                .map(|(k, s)| (s.name.clone(), Node::Source(k))),
-        )
-        .collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    nodes.extend(files.into_iter().map(|(_, n)| n));
-    nodes
+    let mut files: Vec<(&str, Vec<Node>)> = Vec::new();
+    if !yaml.is_empty() {
+        files.push(("dvc.yaml", yaml));
+    }
+    files.extend(
+        (0..graph.stages.len())
+            .filter(|&i| graph.stages[i].is_legacy())
+            .map(|i| (graph.stages[i].name.as_str(), vec![Node::Stage(i)])),
+    );
+    files.extend(
+        sources
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (s.name.as_str(), vec![Node::Source(k)])),
+    );
+    let paths: Vec<&Path> = files.iter().map(|(name, _)| Path::new(*name)).collect();
+    walk::walk_order(root, &paths)
+        .into_iter()
+        .flat_map(|i| files[i].1.clone())
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -147,9 +157,9 @@ fn edges_from(upstream: &[Vec<usize>]) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// The stage graph with data sources.
-pub fn stage_dag(graph: &Graph, sources: &[Source]) -> Dag {
-    let nodes = order(graph, sources);
+/// The stage graph with data sources, for the repository at `root`.
+pub fn stage_dag(graph: &Graph, sources: &[Source], root: &Path) -> Dag {
+    let nodes = order(graph, sources, root);
     let label = |n: Node| match n {
         Node::Stage(i) => graph.stages[i].name.clone(),
         Node::Source(k) => sources[k].name.clone(),
@@ -173,9 +183,15 @@ pub fn stage_dag(graph: &Graph, sources: &[Source]) -> Dag {
 }
 
 /// The outputs graph (`--outs`): an edge from an output to each output of a
-/// stage that depends on it. `show` renders a path.
-pub fn outs_dag(graph: &Graph, sources: &[Source], show: &dyn Fn(&Path) -> String) -> Dag {
-    let nodes = order(graph, sources);
+/// stage that depends on it, for the repository at `root`. `show` renders a
+/// path.
+pub fn outs_dag(
+    graph: &Graph,
+    sources: &[Source],
+    root: &Path,
+    show: &dyn Fn(&Path) -> String,
+) -> Dag {
+    let nodes = order(graph, sources, root);
     let trie = outs_in_trie_order(graph, sources, &nodes);
     let mut upstream = vec![Vec::new(); trie.len()];
     for &n in &nodes {
@@ -370,7 +386,7 @@ mod tests {
     fn dag(text: &str, sources: &[Source]) -> Dag {
         let root = Path::new("/r");
         let g = Graph::build(parse_stages(root, text).unwrap(), root).unwrap();
-        stage_dag(&g, sources)
+        stage_dag(&g, sources, root)
     }
 
     /// Expected texts from `dvc dag --dot` / `--mermaid` (DVC 3.67.1).

@@ -458,6 +458,47 @@ fn dag_ascii_matches_dvc() {
     }
 }
 
+/// DVC orders its graph as its walk of the repository finds the metafiles
+/// (directory listing order, not sorted), and the drawing follows that
+/// order: data sources in the root and in a subdirectory around `dvc.yaml`.
+/// Every format's output is compared whole.
+#[test]
+fn dag_node_order_follows_the_repository_walk() {
+    if !have_dvc() {
+        return;
+    }
+    let env = TestEnv::new();
+    env.git(&["init", "-q"]);
+    assert_success(&env.strix(&["init", "-q"]));
+    for f in ["zed", "alpha", "mid", "b", "sub/c", "sub/a"] {
+        env.write(format!("{f}.txt"), format!("{f}\n"));
+        assert_success(&env.strix(&["add", "-q", &format!("{f}.txt")]));
+    }
+    env.write(
+        "dvc.yaml",
+        dvc_yaml(&[
+            ("s1", &["zed.txt", "alpha.txt", "mid.txt", "b.txt"], &["o1"]),
+            ("s2", &["o1", "sub/c.txt", "sub/a.txt"], &["o2"]),
+        ]),
+    );
+    for args in [
+        &["dag"][..],
+        &["dag", "--dot"],
+        &["dag", "--mermaid"],
+        &["dag", "--md"],
+        &["dag", "--outs"],
+        &["dag", "--outs", "s2"],
+    ] {
+        let ours = stdout(&env.strix(args));
+        let theirs = stdout(&env.dvc(args).unwrap());
+        assert!(theirs.contains("zed.txt"), "{args:?}: {theirs}");
+        assert_eq!(
+            ours, theirs,
+            "{args:?}\n--- strix\n{ours}\n--- dvc\n{theirs}"
+        );
+    }
+}
+
 /// The label and row of every box (`| label |`) in a drawing.
 fn box_rows(drawing: &str) -> Vec<(String, usize)> {
     let mut rows: Vec<(String, usize)> = Vec::new();

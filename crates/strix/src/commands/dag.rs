@@ -45,9 +45,9 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     }
     let show = |path: &std::path::Path| super::display_rel(&cwd, path);
     let dag = if a.outs {
-        outs_dag(&graph, &sources, &show)
+        outs_dag(&graph, &sources, repo.root(), &show)
     } else {
-        stage_dag(&graph, &sources)
+        stage_dag(&graph, &sources, repo.root())
     };
     let targets: Vec<usize> = match &a.target {
         None => Vec::new(),
@@ -87,7 +87,8 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     };
     let dag = dag.filter(&targets, a.full);
     if a.dot {
-        p.out(dag.dot().trim_end_matches('\n'));
+        // DVC's dot text ends with a newline and it prints one more.
+        p.out(dag.dot());
     } else if a.mermaid || a.md {
         p.out(dag.mermaid(a.md).trim_end_matches('\n'));
     } else {
