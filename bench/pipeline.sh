@@ -1,5 +1,5 @@
 # Pipeline benchmarks for bench/run (group `pipeline`): a 100-stage pipeline reproduced once,
-# then no-op `repro` and `status`; and 8 independent 1-second stages with `strix repro -j 2`.
+# then no-op `repro`, `status` and `dag`; and 8 independent 1-second stages with `strix repro -j 2`.
 # Sourced by bench/run: uses its helpers and defines functions only. See bench/README.md.
 # shellcheck shell=bash
 
@@ -114,6 +114,8 @@ bench_pipeline() {
     note_strix "output differs from dvc's" cmp -s "$DVC_OUT" "$T_OUT"
     pair_dirs "$base/dvc" "$base/strix" "pipeline: status $n stages, nothing changed" "≥ 20×" repeated status
     check_strix "output differs from dvc's" cmp -s "$DVC_OUT" "$T_OUT"
+    pair_dirs "$base/dvc" "$base/strix" "pipeline: dag $n stages (ASCII drawing)" "≥ 20×" repeated dag
+    check_strix "drawing differs from dvc's" cmp -s "$DVC_OUT" "$T_OUT"
 
     base=$RUN/pipeline-par
     log "pipeline: $PAR_STAGES independent stages of sleep 1"

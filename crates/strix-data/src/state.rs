@@ -3,21 +3,30 @@
 //! hashed twice. It is separate from DVC's site-cache state and only a hint:
 //! a missing, stale or corrupt database costs a rehash, never a failure.
 //!
-//! On-disk format (`.dvc/tmp/strix/state-v1`, little endian):
+//! On-disk format (`.dvc/tmp/strix/state-v2`, little endian):
 //!
 //! ```text
-//! magic   "STRIXSTATE\x00\x01"          12 bytes
+//! magic   "STRIXSTATE\x00\x02"          12 bytes
 //! count   u64                           number of records
 //! records count × 56 bytes, sorted by (dev, ino, kind):
-//!         dev u64, ino u64, kind u64 (0 = md5, 1 = md5-dos2unix),
-//!         mtime_ns i64, size u64, md5 [u8; 16]
-//! check   u64                           FNV-1a 64 of every byte before it
+//!         dev u64, ino u64, kind u64, a u64, b u64, md5 [u8; 16]
+//!         kind 0 = md5, 1 = md5-dos2unix of a file: a = mtime_ns, b = size
+//!         kind 2 = md5, 3 = md5-dos2unix of a directory (the `.dir` hash):
+//!         a, b = low and high halves of the listing's fingerprint
+//! check   u64                           XXH3-64 of every byte before it
 //! ```
 //!
 //! The file is replaced atomically on save. A record is only written for a
 //! file whose mtime is older than [`RACY_WINDOW_NS`], so a write that lands
 //! in the same timestamp tick as our read cannot be mistaken for unchanged
-//! content ("racy" entries are simply rehashed next time).
+//! content ("racy" entries are simply rehashed next time). A directory is
+//! recorded only when none of its files is racy.
+//!
+//! A directory's fingerprint ([`DirFingerprint`]) covers the relative path,
+//! device, inode, mtime and size of every file listed in it, so any added,
+//! removed, renamed, replaced or modified file changes it; with the record
+//! keyed by the directory's own inode, an unchanged directory's `.dir` hash
+//! is known without a per-file lookup or rebuilding its manifest.
 
 use crate::hash::HashKind;
 use crate::oid::Md5;
@@ -29,7 +38,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 
-const MAGIC: &[u8; 12] = b"STRIXSTATE\x00\x01";
+const MAGIC: &[u8; 12] = b"STRIXSTATE\x00\x02";
 const REC: usize = 56;
 /// Files modified this recently (ns) are not recorded.
 pub const RACY_WINDOW_NS: i64 = 100_000_000;
@@ -69,13 +78,60 @@ fn kind_code(kind: HashKind) -> u64 {
     }
 }
 
-fn fnv1a(data: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for &b in data {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
+/// Record kind of a directory hashed with `kind`.
+fn dir_kind_code(kind: HashKind) -> u64 {
+    kind_code(kind) + 2
+}
+
+fn checksum(data: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64(data)
+}
+
+/// An order-independent fingerprint of a directory listing: the wrapping
+/// sum of an XXH3-128 per file over (relpath, dev, ino, mtime, size), plus
+/// the file count. Adding, removing, renaming or touching any file changes
+/// it (up to a 2^-128 chance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct DirFingerprint {
+    sum: u128,
+    count: u64,
+    /// The newest mtime seen, to refuse recording a racy listing.
+    newest_mtime_ns: i64,
+}
+
+impl DirFingerprint {
+    /// Adds one listed file.
+    pub fn add(&mut self, relpath: &str, st: &FileStat) {
+        let mut tail = [0u8; 33];
+        tail[1..9].copy_from_slice(&st.dev.to_le_bytes());
+        tail[9..17].copy_from_slice(&st.ino.to_le_bytes());
+        tail[17..25].copy_from_slice(&st.mtime_ns.to_le_bytes());
+        tail[25..33].copy_from_slice(&st.size.to_le_bytes());
+        let h = if relpath.len() <= 223 {
+            let mut buf = [0u8; 256];
+            buf[..relpath.len()].copy_from_slice(relpath.as_bytes());
+            buf[relpath.len()..relpath.len() + 33].copy_from_slice(&tail);
+            xxhash_rust::xxh3::xxh3_128(&buf[..relpath.len() + 33])
+        } else {
+            xxhash_rust::xxh3::xxh3_128(&[relpath.as_bytes(), &tail].concat())
+        };
+        self.sum = self.sum.wrapping_add(h);
+        self.count += 1;
+        self.newest_mtime_ns = self.newest_mtime_ns.max(st.mtime_ns);
     }
-    h
+
+    /// Takes in another part of the same listing.
+    pub fn merge(&mut self, other: &Self) {
+        self.sum = self.sum.wrapping_add(other.sum);
+        self.count += other.count;
+        self.newest_mtime_ns = self.newest_mtime_ns.max(other.newest_mtime_ns);
+    }
+
+    /// The two 64-bit halves stored in a record.
+    fn halves(&self) -> (u64, u64) {
+        let v = self.sum ^ (u128::from(self.count) << 64).rotate_left(17);
+        (v as u64, (v >> 64) as u64)
+    }
 }
 
 /// The loaded state database. The file's bytes are kept as they are read
@@ -138,7 +194,7 @@ impl StateDb {
             return None;
         }
         let check = u64::from_le_bytes(b[body_end..].try_into().ok()?);
-        if fnv1a(&b[..body_end]) != check {
+        if checksum(&b[..body_end]) != check {
             return None;
         }
         let key_at = |i: usize| {
@@ -201,6 +257,31 @@ impl StateDb {
         }
         let verified = self.verified.read().expect("state lock");
         verified.get(&key).filter(|r| matches(r)).map(|r| r.md5)
+    }
+
+    /// The recorded `.dir` hash of the directory `dir` if its listing still
+    /// has this fingerprint.
+    pub fn get_dir(&self, dir: &FileStat, kind: HashKind, fp: &DirFingerprint) -> Option<Md5> {
+        let r = self.find((dir.dev, dir.ino, dir_kind_code(kind)))?;
+        let (a, b) = fp.halves();
+        (r.mtime_ns as u64 == a && r.size == b).then_some(r.md5)
+    }
+
+    /// Records the `.dir` hash of a directory listing (ignored when any of
+    /// its files was modified too recently).
+    pub fn insert_dir(&self, dir: &FileStat, kind: HashKind, fp: &DirFingerprint, md5: Md5) {
+        if fp.newest_mtime_ns > self.now_ns - RACY_WINDOW_NS
+            || self.get_dir(dir, kind, fp) == Some(md5)
+        {
+            return;
+        }
+        let (a, b) = fp.halves();
+        self.added.lock().expect("state lock").push(Rec {
+            key: (dir.dev, dir.ino, dir_kind_code(kind)),
+            mtime_ns: a as i64,
+            size: b,
+            md5,
+        });
     }
 
     /// Records a file's hash (ignored for files modified too recently).
@@ -315,7 +396,7 @@ impl StateDb {
         }
         drop(added);
         out[12..20].copy_from_slice(&n.to_le_bytes());
-        let check = fnv1a(&out);
+        let check = checksum(&out);
         out.extend_from_slice(&check.to_le_bytes());
         if let Some(parent) = self.path.parent() {
             fs::create_dir_all(parent)?;

@@ -7,8 +7,8 @@ use crate::manifest::{Entry, Manifest};
 use crate::odb::{Layout, Odb, OdbError};
 use crate::oid::{Md5, Oid};
 use crate::progress::Progress;
-use crate::state::{FileStat, StateDb};
-use crate::walk::{WalkError, WalkedFile, walk_dir};
+use crate::state::{DirFingerprint, FileStat, StateDb};
+use crate::walk::{Visit, WalkError, WalkedFile, walk_dir, walk_with};
 use rayon::prelude::*;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -184,6 +184,82 @@ pub fn hash_dir(
     })
 }
 
+/// What `status` needs of a directory: its `.dir` hash, size and count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DirSummary {
+    pub oid: Oid,
+    pub size: u64,
+    pub nfiles: u64,
+}
+
+/// Walks a directory and finds its `.dir` hash without building the
+/// manifest when the state database knows the listing: every file's
+/// (path, inode, mtime, size) fingerprinted against the record for the
+/// directory. Otherwise hashes it as [`hash_dir`] does (nothing is saved to
+/// the cache) and records the listing for next time.
+pub fn summarize_dir(
+    dir: &Path,
+    kind: HashKind,
+    state: &StateDb,
+    progress: &dyn Progress,
+) -> Result<DirSummary, TreeError> {
+    let dir_stat = std::fs::metadata(dir)
+        .map(|m| FileStat::from_metadata(&m))
+        .map_err(|source| {
+            TreeError::Walk(WalkError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })
+        })?;
+    // First a walk that keeps nothing but the fingerprint (flat memory for
+    // any number of files).
+    let seen: Fingerprinted = walk_with(dir)?;
+    if let Some(md5) = state.get_dir(&dir_stat, kind, &seen.fp) {
+        return Ok(DirSummary {
+            oid: Oid::dir(md5),
+            size: seen.size,
+            nfiles: seen.nfiles,
+        });
+    }
+    // Unknown listing: list again and hash. The record is made from this
+    // second listing, the one actually hashed.
+    let files = walk_dir(dir, rayon::current_num_threads())?;
+    let mut seen = Fingerprinted::default();
+    for f in &files {
+        seen.file(&f.relpath, f.stat, f.is_symlink, f.is_exec);
+    }
+    let (entries, _, _) = hash_files(dir, files, kind, state, Save::HashOnly, progress)?;
+    let oid = Manifest::from_entries(entries).oid();
+    state.insert_dir(&dir_stat, kind, &seen.fp, oid.md5);
+    Ok(DirSummary {
+        oid,
+        size: seen.size,
+        nfiles: seen.nfiles,
+    })
+}
+
+/// A walk's fingerprint, total size and count.
+#[derive(Default)]
+struct Fingerprinted {
+    fp: DirFingerprint,
+    size: u64,
+    nfiles: u64,
+}
+
+impl Visit for Fingerprinted {
+    fn file(&mut self, relpath: &str, stat: FileStat, _: bool, _: bool) {
+        self.fp.add(relpath, &stat);
+        self.size += stat.size;
+        self.nfiles += 1;
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.fp.merge(&other.fp);
+        self.size += other.size;
+        self.nfiles += other.nfiles;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,5 +318,105 @@ mod tests {
                 e.md5
             );
         }
+    }
+
+    /// Sets every file under `dir` to an mtime an hour ago (not racy).
+    fn age(dir: &Path) {
+        let past = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for f in walk_dir(dir, 1).unwrap() {
+            fs::File::options()
+                .append(true)
+                .open(f.path(dir))
+                .unwrap()
+                .set_modified(past)
+                .unwrap();
+        }
+    }
+
+    fn full(dir: &Path) -> Tree {
+        hash_dir(
+            dir,
+            HashKind::Md5,
+            &StateDb::in_memory(),
+            Save::HashOnly,
+            &NoProgress,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn summary_uses_the_listing_record_and_notices_every_change() {
+        let d = tempfile::tempdir().unwrap();
+        let data = d.path().join("data");
+        fs::create_dir_all(data.join("sub")).unwrap();
+        fs::write(data.join("a"), b"aaa").unwrap();
+        fs::write(data.join("sub/b"), b"bbb").unwrap();
+        age(&data);
+        let path = d.path().join("state");
+        let summary =
+            |state: &StateDb| summarize_dir(&data, HashKind::Md5, state, &NoProgress).unwrap();
+        let mut state = StateDb::open(&path);
+        let first = summary(&state);
+        let t = full(&data);
+        assert_eq!((first.oid, first.size, first.nfiles), (t.oid(), 6, 2));
+        state.save().unwrap();
+
+        // Reloaded: the directory's record is there and answers.
+        let state = StateDb::open(&path);
+        let dir_stat = FileStat::from_metadata(&fs::metadata(&data).unwrap());
+        let mut fp = DirFingerprint::default();
+        for f in walk_dir(&data, 1).unwrap() {
+            fp.add(&f.relpath, &f.stat);
+        }
+        assert_eq!(
+            state.get_dir(&dir_stat, HashKind::Md5, &fp),
+            Some(first.oid.md5)
+        );
+        assert_eq!(state.get_dir(&dir_stat, HashKind::Md5Dos2Unix, &fp), None);
+        assert_eq!(summary(&state), first);
+
+        // Every kind of change gives the full hash again, never the record.
+        let changes: Vec<Box<dyn Fn()>> = vec![
+            Box::new(|| fs::write(data.join("a"), b"AAA").unwrap()),
+            Box::new(|| fs::write(data.join("sub/c"), b"c").unwrap()),
+            Box::new(|| fs::rename(data.join("sub/c"), data.join("c")).unwrap()),
+            Box::new(|| fs::remove_file(data.join("c")).unwrap()),
+            Box::new(|| {
+                // Same name, size and mtime, another inode.
+                let st = fs::metadata(data.join("a")).unwrap();
+                fs::remove_file(data.join("a")).unwrap();
+                fs::write(data.join("a"), b"xyz").unwrap();
+                fs::File::options()
+                    .append(true)
+                    .open(data.join("a"))
+                    .unwrap()
+                    .set_modified(st.modified().unwrap())
+                    .unwrap();
+            }),
+        ];
+        let mut state = StateDb::open(&path);
+        for change in changes {
+            change();
+            age(&data);
+            let got = summary(&state);
+            let t = full(&data);
+            assert_eq!((got.oid, got.nfiles), (t.oid(), t.nfiles() as u64));
+            state.save().unwrap();
+            state = StateDb::open(&path);
+            assert_eq!(summary(&state).oid, t.oid());
+        }
+    }
+
+    #[test]
+    fn racy_listings_are_not_recorded() {
+        let d = tempfile::tempdir().unwrap();
+        let data = d.path().join("data");
+        fs::create_dir_all(&data).unwrap();
+        fs::write(data.join("a"), b"aaa").unwrap();
+        let state = StateDb::open(&d.path().join("state"));
+        // Written after the state was opened: within the racy window.
+        let got = summarize_dir(&data, HashKind::Md5, &state, &NoProgress).unwrap();
+        assert_eq!(got.oid, full(&data).oid());
+        assert!(!state.is_dirty());
     }
 }

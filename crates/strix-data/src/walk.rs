@@ -115,26 +115,59 @@ fn is_temp(name: &str) -> bool {
     name.starts_with(strix_fs::TEMP_PREFIX) && name.ends_with(strix_fs::TEMP_SUFFIX)
 }
 
+/// What a walk does with each file it finds. A walk runs one visitor per
+/// directory (in parallel) and merges them, so a visitor must not depend on
+/// the order files arrive in.
+pub trait Visit: Default + Send {
+    /// One regular file: its path relative to the walked directory, its stat
+    /// (of the target, for a symlink), whether the entry is a symlink, and
+    /// whether an exec bit is set.
+    fn file(&mut self, relpath: &str, stat: FileStat, is_symlink: bool, is_exec: bool);
+    /// Takes in what another visitor saw.
+    fn merge(&mut self, other: Self);
+}
+
+impl Visit for Vec<WalkedFile> {
+    fn file(&mut self, relpath: &str, stat: FileStat, is_symlink: bool, is_exec: bool) {
+        self.push(WalkedFile {
+            relpath: relpath.to_owned(),
+            stat,
+            is_symlink,
+            is_exec,
+        });
+    }
+
+    fn merge(&mut self, mut other: Self) {
+        if self.len() < other.len() {
+            std::mem::swap(self, &mut other);
+        }
+        self.append(&mut other);
+    }
+}
+
 /// Lists every file under `dir` (recursively), skipping ignored ones. The
 /// result is in no particular order. Directories are read in parallel and
 /// each entry is stat'ed relative to its directory (no full path lookups).
 pub fn walk_dir(dir: &Path, _threads: usize) -> Result<Vec<WalkedFile>, WalkError> {
+    walk_with(dir)
+}
+
+/// Walks `dir` as [`walk_dir`] does, handing each file to a visitor instead
+/// of collecting them.
+pub fn walk_with<V: Visit>(dir: &Path) -> Result<V, WalkError> {
     let rules = Rules::for_dir(dir)?;
     walk_rec(dir, dir, "", &rules)
 }
 
-fn walk_rec(
-    top: &Path,
-    abs: &Path,
-    prefix: &str,
-    rules: &Rules,
-) -> Result<Vec<WalkedFile>, WalkError> {
+fn walk_rec<V: Visit>(top: &Path, abs: &Path, prefix: &str, rules: &Rules) -> Result<V, WalkError> {
     let io_err = |source| WalkError::Io {
         path: abs.to_path_buf(),
         source,
     };
-    let mut files = Vec::new();
+    let mut seen = V::default();
     let mut subdirs: Vec<(PathBuf, String)> = Vec::new();
+    // The relative path of the current entry, reusing one buffer.
+    let mut rel = String::with_capacity(prefix.len() + 64);
     for entry in fs::read_dir(abs).map_err(io_err)? {
         let entry = entry.map_err(io_err)?;
         let os_name = entry.file_name();
@@ -176,26 +209,28 @@ fn walk_rec(
         if !rules.matchers.is_empty() && rules.ignored(&entry.path(), false) {
             continue;
         }
-        files.push(WalkedFile {
-            relpath: format!("{prefix}{name}"),
-            stat: FileStat::from_metadata(&meta),
+        rel.clear();
+        rel.push_str(prefix);
+        rel.push_str(name);
+        seen.file(
+            &rel,
+            FileStat::from_metadata(&meta),
             is_symlink,
-            is_exec: meta.permissions().mode() & 0o111 != 0,
-        });
+            meta.permissions().mode() & 0o111 != 0,
+        );
     }
     if subdirs.is_empty() {
-        return Ok(files);
+        return Ok(seen);
     }
-    let nested: Vec<Vec<WalkedFile>> = subdirs
+    let nested = subdirs
         .par_iter()
-        .map(|(p, pre)| walk_rec(top, p, pre, rules))
-        .collect::<Result<_, _>>()?;
-    let total = files.len() + nested.iter().map(Vec::len).sum::<usize>();
-    files.reserve(total - files.len());
-    for mut n in nested {
-        files.append(&mut n);
-    }
-    Ok(files)
+        .map(|(p, pre)| walk_rec::<V>(top, p, pre, rules))
+        .try_reduce(V::default, |mut a, b| {
+            a.merge(b);
+            Ok(a)
+        })?;
+    seen.merge(nested);
+    Ok(seen)
 }
 
 #[cfg(test)]

@@ -37,7 +37,12 @@ pub fn measure_kind(
     kind: HashKind,
     save: Save<'_>,
 ) -> Result<Option<Measured>> {
-    let m = strix_repo::outputs::measure(repo, abs, kind, save, &NoProgress)?;
+    // Only the hash, size and count are kept: a directory that is not saved
+    // is summarized (its hash from the state's record of its listing).
+    let m = match save {
+        Save::HashOnly => strix_repo::outputs::summarize(repo, abs, kind, &NoProgress)?,
+        save => strix_repo::outputs::measure(repo, abs, kind, save, &NoProgress)?,
+    };
     Ok(m.map(|m| Measured {
         oid: m.oid,
         size: m.size,

@@ -2,10 +2,16 @@
 //!
 //! The graph drawn is DVC's: stages of `dvc.yaml`, legacy `.dvc` stages and
 //! data-source `.dvc` files (`dvc add`ed data feeding a stage) as nodes, or
-//! with `--outs` the outputs themselves.
+//! with `--outs` the outputs themselves. The ASCII drawing is DVC's too: a
+//! layered layout ([`sugiyama`]) drawn on a character grid ([`ascii`]).
+
+pub mod ascii;
+pub mod sugiyama;
+mod walk;
 
 use crate::graph::Graph;
 use crate::stage::Stage;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// A graph to draw: names and `(upstream, downstream)` edges by index.
@@ -13,7 +19,10 @@ use std::path::{Path, PathBuf};
 pub struct Dag {
     /// Node labels, in DVC's node order.
     pub nodes: Vec<String>,
-    /// Edges `(upstream, downstream)`.
+    /// Edges `(upstream, downstream)` in the order DVC's graph holds them:
+    /// grouped by downstream node in node order, then upstream nodes in the
+    /// order DVC adds them (dependency order). The ASCII layout depends on
+    /// this order.
     pub edges: Vec<(usize, usize)>,
 }
 
@@ -26,30 +35,35 @@ pub struct Source {
     pub outs: Vec<PathBuf>,
 }
 
-fn overlaps(a: &Path, b: &Path) -> bool {
-    a.starts_with(b) || b.starts_with(a)
-}
-
-/// Node order: `dvc.yaml` stages first, then `.dvc` files (legacy stages and
-/// data sources) by path.
-fn order(graph: &Graph, sources: &[Source]) -> Vec<Node> {
-    let mut nodes: Vec<Node> = (0..graph.stages.len())
+/// Node order: DVC's, the order its walk of the repository (at `root`)
+/// finds the metafiles in ([`walk::walk_order`]): `dvc.yaml`'s stages in
+/// file order where `dvc.yaml` comes, each `.dvc` file (legacy stage or data
+/// source) where it comes.
+fn order(graph: &Graph, sources: &[Source], root: &Path) -> Vec<Node> {
+    let yaml: Vec<Node> = (0..graph.stages.len())
         .filter(|&i| !graph.stages[i].is_legacy())
         .map(Node::Stage)
         .collect();
-    let mut files: Vec<(String, Node)> = (0..graph.stages.len())
-        .filter(|&i| graph.stages[i].is_legacy())
-        .map(|i| (graph.stages[i].name.clone(), Node::Stage(i)))
-        .chain(
-            sources
-                .iter()
-                .enumerate()
-                .map(|(k, s)| (s.name.clone(), Node::Source(k))),
-        )
-        .collect();
-    files.sort_by(|a, b| a.0.cmp(&b.0));
-    nodes.extend(files.into_iter().map(|(_, n)| n));
-    nodes
+    let mut files: Vec<(&str, Vec<Node>)> = Vec::new();
+    if !yaml.is_empty() {
+        files.push(("dvc.yaml", yaml));
+    }
+    files.extend(
+        (0..graph.stages.len())
+            .filter(|&i| graph.stages[i].is_legacy())
+            .map(|i| (graph.stages[i].name.as_str(), vec![Node::Stage(i)])),
+    );
+    files.extend(
+        sources
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (s.name.as_str(), vec![Node::Source(k)])),
+    );
+    let paths: Vec<&Path> = files.iter().map(|(name, _)| Path::new(*name)).collect();
+    walk::walk_order(root, &paths)
+        .into_iter()
+        .flat_map(|i| files[i].1.clone())
+        .collect()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -65,70 +79,140 @@ fn deps_of(graph: &Graph, n: Node) -> &[crate::stage::Dep] {
     }
 }
 
-/// The stage graph with data sources.
-pub fn stage_dag(graph: &Graph, sources: &[Source]) -> Dag {
-    let nodes = order(graph, sources);
+fn outs_of<'a>(graph: &'a Graph, sources: &'a [Source], n: Node) -> Vec<&'a Path> {
+    match n {
+        Node::Stage(i) => graph.stages[i]
+            .outs
+            .iter()
+            .map(|o| o.abs.as_path())
+            .collect(),
+        Node::Source(k) => sources[k].outs.iter().map(PathBuf::as_path).collect(),
+    }
+}
+
+/// Every output with the node owning it, in the order DVC's outputs trie
+/// yields them: depth first, siblings in the order first inserted (nodes in
+/// node order, each node's outputs in order).
+fn outs_in_trie_order<'a>(
+    graph: &'a Graph,
+    sources: &'a [Source],
+    nodes: &[Node],
+) -> Vec<(&'a Path, usize)> {
+    let mut outs: Vec<(Vec<usize>, &Path, usize)> = Vec::new();
+    let mut children: HashMap<PathBuf, usize> = HashMap::new();
+    let mut seen: HashMap<PathBuf, usize> = HashMap::new();
+    for (i, &n) in nodes.iter().enumerate() {
+        for path in outs_of(graph, sources, n) {
+            let mut key = Vec::new();
+            let mut prefix = PathBuf::new();
+            for c in path.components() {
+                let parent = prefix.clone();
+                prefix.push(c.as_os_str());
+                let at = *seen.entry(prefix.clone()).or_insert_with(|| {
+                    let count = children.entry(parent).or_insert(0);
+                    *count += 1;
+                    *count - 1
+                });
+                key.push(at);
+            }
+            outs.push((key, path, i));
+        }
+    }
+    outs.sort_by(|a, b| a.0.cmp(&b.0));
+    outs.into_iter().map(|(_, p, i)| (p, i)).collect()
+}
+
+/// Outputs overlapping dependency `dep`, as DVC finds them: an output the
+/// dependency is inside of (or equal to) first, then outputs inside the
+/// dependency in trie order.
+fn overlapping<'a>(
+    dep: &'a Path,
+    trie: &'a [(&'a Path, usize)],
+) -> impl Iterator<Item = usize> + 'a {
+    let above = trie
+        .iter()
+        .enumerate()
+        .filter(move |(_, (o, _))| dep.starts_with(o))
+        .map(|(k, _)| k);
+    let below = trie
+        .iter()
+        .enumerate()
+        .filter(move |(_, (o, _))| o.starts_with(dep) && *o != dep)
+        .map(|(k, _)| k);
+    above.chain(below)
+}
+
+fn push_once(list: &mut Vec<usize>, x: usize) {
+    if !list.contains(&x) {
+        list.push(x);
+    }
+}
+
+/// Edges from per-node upstream lists, grouped by downstream node.
+fn edges_from(upstream: &[Vec<usize>]) -> Vec<(usize, usize)> {
+    upstream
+        .iter()
+        .enumerate()
+        .flat_map(|(b, ups)| ups.iter().map(move |&a| (a, b)))
+        .collect()
+}
+
+/// The stage graph with data sources, for the repository at `root`.
+pub fn stage_dag(graph: &Graph, sources: &[Source], root: &Path) -> Dag {
+    let nodes = order(graph, sources, root);
     let label = |n: Node| match n {
         Node::Stage(i) => graph.stages[i].name.clone(),
         Node::Source(k) => sources[k].name.clone(),
     };
-    let outs_of = |n: Node| -> Vec<&Path> {
-        match n {
-            Node::Stage(i) => graph.stages[i]
-                .outs
-                .iter()
-                .map(|o| o.abs.as_path())
-                .collect(),
-            Node::Source(k) => sources[k].outs.iter().map(PathBuf::as_path).collect(),
-        }
-    };
-    let mut edges = Vec::new();
+    let trie = outs_in_trie_order(graph, sources, &nodes);
+    let mut upstream = vec![Vec::new(); nodes.len()];
     for (b, &nb) in nodes.iter().enumerate() {
-        for (a, &na) in nodes.iter().enumerate() {
-            if a != b
-                && deps_of(graph, nb)
-                    .iter()
-                    .any(|d| outs_of(na).iter().any(|o| overlaps(&d.abs, o)))
-            {
-                edges.push((a, b));
+        for d in deps_of(graph, nb) {
+            for k in overlapping(&d.abs, &trie) {
+                let a = trie[k].1;
+                if a != b {
+                    push_once(&mut upstream[b], a);
+                }
             }
         }
     }
-    edges.sort();
     Dag {
         nodes: nodes.into_iter().map(label).collect(),
-        edges,
+        edges: edges_from(&upstream),
     }
 }
 
 /// The outputs graph (`--outs`): an edge from an output to each output of a
-/// stage that depends on it. `show` renders a path.
-pub fn outs_dag(graph: &Graph, sources: &[Source], show: &dyn Fn(&Path) -> String) -> Dag {
-    let order = order(graph, sources);
-    let mut outs: Vec<(PathBuf, Option<&Stage>)> = Vec::new();
-    for n in &order {
-        match *n {
-            Node::Stage(i) => {
-                let s = &graph.stages[i];
-                outs.extend(s.outs.iter().map(|o| (o.abs.clone(), Some(s))));
+/// stage that depends on it, for the repository at `root`. `show` renders a
+/// path.
+pub fn outs_dag(
+    graph: &Graph,
+    sources: &[Source],
+    root: &Path,
+    show: &dyn Fn(&Path) -> String,
+) -> Dag {
+    let nodes = order(graph, sources, root);
+    let trie = outs_in_trie_order(graph, sources, &nodes);
+    let mut upstream = vec![Vec::new(); trie.len()];
+    for &n in &nodes {
+        let Node::Stage(i) = n else { continue };
+        let stage: &Stage = &graph.stages[i];
+        for d in &stage.deps {
+            for from in &stage.outs {
+                let Some(b) = trie.iter().position(|(p, _)| *p == from.abs.as_path()) else {
+                    continue;
+                };
+                for a in overlapping(&d.abs, &trie) {
+                    if a != b {
+                        push_once(&mut upstream[b], a);
+                    }
+                }
             }
-            Node::Source(k) => outs.extend(sources[k].outs.iter().map(|o| (o.clone(), None))),
         }
     }
-    let mut edges = Vec::new();
-    for (b, (_, sb)) in outs.iter().enumerate() {
-        let Some(sb) = sb else { continue };
-        for (a, (pa, _)) in outs.iter().enumerate() {
-            if a != b && sb.deps.iter().any(|d| overlaps(&d.abs, pa)) {
-                edges.push((a, b));
-            }
-        }
-    }
-    edges.sort();
-    edges.dedup();
     Dag {
-        nodes: outs.iter().map(|(p, _)| show(p)).collect(),
-        edges,
+        nodes: trie.iter().map(|(p, _)| show(p)).collect(),
+        edges: edges_from(&upstream),
     }
 }
 
@@ -228,7 +312,10 @@ impl Dag {
         for n in &self.nodes {
             s.push_str(&format!("\"{n}\";\n"));
         }
-        for &(a, b) in &self.edges {
+        // DVC writes the reversed graph: by upstream node, then downstream.
+        let mut edges = self.edges.clone();
+        edges.sort();
+        for &(a, b) in &edges {
             s.push_str(&format!(
                 "\"{}\" -> \"{}\";\n",
                 self.nodes[a], self.nodes[b]
@@ -270,42 +357,24 @@ impl Dag {
         }
     }
 
-    /// A simple ASCII rendering, one pipeline after another: one box per
-    /// node in dependency order, with the nodes each one feeds.
+    /// The ASCII drawing `dvc dag` prints: one layered drawing per
+    /// pipeline (connected component), separated by newlines, with no
+    /// newline at the end. Lines are padded with spaces to the drawing's
+    /// width, as DVC's are.
     pub fn ascii(&self) -> String {
-        let mut s = String::new();
+        let mut out = Vec::new();
         for comp in self.components() {
-            // Topological order within the component, ties by node order.
-            let mut done: Vec<usize> = Vec::new();
-            while done.len() < comp.len() {
-                let Some(&i) = comp.iter().find(|&&i| {
-                    !done.contains(&i)
-                        && self
-                            .edges
-                            .iter()
-                            .filter(|e| e.1 == i)
-                            .all(|e| done.contains(&e.0))
-                }) else {
-                    break;
-                };
-                done.push(i);
-            }
-            for &i in &done {
-                let name = &self.nodes[i];
-                let bar = format!("+{}+", "-".repeat(name.chars().count() + 2));
-                s.push_str(&format!("{bar}\n| {name} |\n{bar}\n"));
-                let down: Vec<&str> = self
-                    .edges
-                    .iter()
-                    .filter(|e| e.0 == i)
-                    .map(|e| self.nodes[e.1].as_str())
-                    .collect();
-                if !down.is_empty() {
-                    s.push_str(&format!("     *\n     *  ({})\n     *\n", down.join(", ")));
-                }
-            }
+            let local: HashMap<usize, usize> =
+                comp.iter().enumerate().map(|(k, &i)| (i, k)).collect();
+            let labels: Vec<String> = comp.iter().map(|&i| self.nodes[i].clone()).collect();
+            let edges: Vec<(usize, usize)> = self
+                .edges
+                .iter()
+                .filter_map(|(a, b)| Some((*local.get(a)?, *local.get(b)?)))
+                .collect();
+            out.push(ascii::draw(&labels, &edges));
         }
-        s
+        out.join("\n")
     }
 }
 
@@ -317,7 +386,7 @@ mod tests {
     fn dag(text: &str, sources: &[Source]) -> Dag {
         let root = Path::new("/r");
         let g = Graph::build(parse_stages(root, text).unwrap(), root).unwrap();
-        stage_dag(&g, sources)
+        stage_dag(&g, sources, root)
     }
 
     /// Expected texts from `dvc dag --dot` / `--mermaid` (DVC 3.67.1).

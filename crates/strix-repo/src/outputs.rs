@@ -6,7 +6,7 @@ use crate::repo::Repo;
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use strix_data::tree::{Save, Tree, hash_dir, hash_one};
+use strix_data::tree::{Save, Tree, hash_dir, hash_one, summarize_dir};
 use strix_data::{FileStat, HashKind, Layout, Manifest, Oid, Progress};
 use strix_dvcfile::Output;
 
@@ -47,6 +47,29 @@ pub fn measure(
     save: Save<'_>,
     progress: &dyn Progress,
 ) -> Result<Option<Measured>> {
+    measure_as(repo, abs, kind, Some(save), progress)
+}
+
+/// [`measure`] without saving and without the manifest (`tree` is `None`;
+/// a directory has `nfiles`): an unchanged directory's hash comes from the
+/// state database's record of its listing, as `status` needs.
+pub fn summarize(
+    repo: &Repo,
+    abs: &Path,
+    kind: HashKind,
+    progress: &dyn Progress,
+) -> Result<Option<Measured>> {
+    measure_as(repo, abs, kind, None, progress)
+}
+
+/// `save: None` summarizes directories (see [`summarize`]).
+fn measure_as(
+    repo: &Repo,
+    abs: &Path,
+    kind: HashKind,
+    save: Option<Save<'_>>,
+    progress: &dyn Progress,
+) -> Result<Option<Measured>> {
     let lmeta = match fs::symlink_metadata(abs) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -67,6 +90,17 @@ pub fn measure(
         source,
     };
     if meta.is_dir() {
+        let Some(save) = save else {
+            let sum = summarize_dir(abs, kind, repo.state(), progress).map_err(tree_err)?;
+            return Ok(Some(Measured {
+                oid: sum.oid,
+                size: sum.size,
+                nfiles: Some(sum.nfiles),
+                isexec: false,
+                is_symlink,
+                tree: None,
+            }));
+        };
         let tree = hash_dir(abs, kind, repo.state(), save, progress).map_err(tree_err)?;
         if let Save::ToCache(_) = save {
             repo.complete_dirs().insert(tree.oid());
@@ -81,7 +115,14 @@ pub fn measure(
         }))
     } else {
         let stat = FileStat::from_metadata(&meta);
-        let md5 = hash_one(abs, &stat, kind, repo.state(), save).map_err(tree_err)?;
+        let md5 = hash_one(
+            abs,
+            &stat,
+            kind,
+            repo.state(),
+            save.unwrap_or(Save::HashOnly),
+        )
+        .map_err(tree_err)?;
         Ok(Some(Measured {
             oid: Oid::file(md5),
             size: meta.len(),

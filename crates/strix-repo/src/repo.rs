@@ -91,7 +91,7 @@ impl Repo {
             .first()
             .is_some_and(|l| l.is_protected());
         let odb = Odb::new(settings.cache_dir.clone(), settings.shared_group).adopting(copies);
-        let state = StateDb::open(&root.join(".dvc/tmp/strix/state-v1"));
+        let state = StateDb::open(&root.join(".dvc/tmp/strix/state-v2"));
         let complete = CompleteDirs::open(&root.join(".dvc/tmp/strix/complete-v1"));
         Ok(Self {
             root,
@@ -196,6 +196,10 @@ impl Repo {
 
     /// Saves the state database; failures only cost a rehash next time.
     pub fn save_state(&mut self) {
+        if self.state.is_dirty() {
+            // The first format's file (FNV checksum, files only) is never read again.
+            let _ = std::fs::remove_file(self.root.join(".dvc/tmp/strix/state-v1"));
+        }
         let _ = self.state.save();
         let _ = self.complete.save();
     }

@@ -3,10 +3,9 @@
 
 use crate::error::Result;
 use crate::index::resolve_targets;
-use crate::outputs::{in_cache, kind_of, measure, recorded_oid};
+use crate::outputs::{in_cache, kind_of, recorded_oid, summarize};
 use crate::repo::Repo;
 use std::path::{Path, PathBuf};
-use strix_data::tree::Save;
 use strix_data::{Layout, Progress};
 
 /// The state of one output, as DVC names it.
@@ -53,7 +52,7 @@ pub fn status(
             let abs = f.out_path(repo, out)?;
             let kind = kind_of(out);
             let layout = Layout::for_kind(kind);
-            let st = match measure(repo, &abs, kind, Save::HashOnly, progress)? {
+            let st = match summarize(repo, &abs, kind, progress)? {
                 None => Some(OutStatus::Deleted),
                 Some(m) => match recorded_oid(out) {
                     None => Some(OutStatus::New),

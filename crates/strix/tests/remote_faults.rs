@@ -398,6 +398,22 @@ impl Target {
         }
     }
 
+    /// The objects once the server has finished the requests a killed client left in flight:
+    /// a PUT whose body was fully sent completes on the server after the client died, so the
+    /// listing is read until two reads 300 ms apart agree.
+    fn settled_objects(&self, env: &TestEnv, round: usize) -> BTreeSet<String> {
+        let mut last = self.objects(env, round);
+        for _ in 0..50 {
+            std::thread::sleep(Duration::from_millis(300));
+            let now = self.objects(env, round);
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+        panic!("the remote listing of round {round} never settled")
+    }
+
     fn setup(&self, env: &TestEnv) {
         if let Target::S3 { endpoint, .. } = self {
             add_remote(
@@ -445,7 +461,7 @@ fn killed_pushes(env: &TestEnv, target: &Target, rounds: usize) {
         let _ = child.kill();
         let status = child.wait().unwrap();
         let ctx = format!("seed {seed}, round {round}, push {status}");
-        let on_remote = target.objects(env, round);
+        let on_remote = target.settled_objects(env, round);
         assert!(on_remote.is_subset(&all), "{ctx}: foreign objects");
         if on_remote != all {
             interrupted += 1;

@@ -45,9 +45,9 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     }
     let show = |path: &std::path::Path| super::display_rel(&cwd, path);
     let dag = if a.outs {
-        outs_dag(&graph, &sources, &show)
+        outs_dag(&graph, &sources, repo.root(), &show)
     } else {
-        stage_dag(&graph, &sources)
+        stage_dag(&graph, &sources, repo.root())
     };
     let targets: Vec<usize> = match &a.target {
         None => Vec::new(),
@@ -86,13 +86,14 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         }
     };
     let dag = dag.filter(&targets, a.full);
-    let text = if a.dot {
-        dag.dot()
+    if a.dot {
+        // DVC's dot text ends with a newline and it prints one more.
+        p.out(dag.dot());
     } else if a.mermaid || a.md {
-        dag.mermaid(a.md)
+        p.out(dag.mermaid(a.md).trim_end_matches('\n'));
     } else {
-        dag.ascii()
-    };
-    p.out(text.trim_end_matches('\n'));
+        // DVC pages the drawing on a terminal; it can be wider than one.
+        p.page(&dag.ascii());
+    }
     Ok(0)
 }

@@ -1,6 +1,7 @@
 //! Terminal output: the printer, progress bars and error rendering.
 
 pub mod errors;
+pub mod pager;
 pub mod progress;
 
 use std::io::{IsTerminal, Write};
@@ -21,6 +22,27 @@ impl Printer {
             let mut o = std::io::stdout().lock();
             let _ = writeln!(o, "{}", line.as_ref());
         }
+    }
+
+    /// Text on stdout, through a pager when stdout is a terminal (as DVC
+    /// shows `dag`); directly when it is not or no pager could start.
+    pub fn page(&self, text: &str) {
+        if self.quiet {
+            return;
+        }
+        if std::io::stdout().is_terminal() {
+            let var = |k: &str| std::env::var(k).ok();
+            let cmd = pager::command(
+                var("DVC_PAGER").as_deref(),
+                var("PAGER").as_deref(),
+                std::env::var_os("LESS").is_some(),
+            );
+            match pager::show(&cmd, &format!("{text}\n")) {
+                Ok(()) => return,
+                Err(e) => self.warn(format!("{e}; printing without a pager")),
+            }
+        }
+        self.out(text);
     }
 
     /// A warning on stderr.
