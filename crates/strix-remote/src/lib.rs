@@ -18,6 +18,7 @@
 //! Library code never prints: progress goes through [`strix_data::Progress`].
 
 pub mod backend;
+pub mod landing;
 pub mod local;
 pub mod opendal_backend;
 pub mod transfer;

@@ -20,16 +20,15 @@
 
 use crate::backend::{Backend, BackendError};
 use crate::local::Staged;
-use md5::{Digest, Md5 as Md5Hasher};
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
-use std::io::{self, Read, Seek, Write};
+use std::io::{self, Read, Seek};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use strix_data::odb::OdbError;
-use strix_data::{FileStat, HashKind, Layout, Md5, Odb, Oid, Progress};
+use strix_data::{FileStat, Layout, Md5, Odb, Oid, Progress};
 use strix_fs::AtomicFile;
 
 /// Objects up to this size are copied from a local remote through memory.
@@ -586,39 +585,13 @@ impl<'a> Transfer<'a> {
     /// enough for a later hash to matter.
     pub fn download_one(&self, o: &ObjectRef) -> Result<Option<FileStat>, TransferError> {
         let dest = self.odb.path(&o.oid, o.layout);
-        let werr = |source| TransferError::Write {
-            path: dest.clone(),
-            source,
-        };
         let key = object_key(o);
         if o.layout == Layout::V3
             && let Some(local) = self.backend.as_local()
         {
             return self.copy_local(o, &key, &local.path(&key), &dest);
         }
-        fs::create_dir_all(dest.parent().expect("object has a parent")).map_err(werr)?;
-        let mut tmp = AtomicFile::create(&dest, 0o444, false).map_err(werr)?;
-        let mut hw = HashingWriter {
-            inner: tmp.file(),
-            hasher: Md5Hasher::new(),
-        };
-        self.backend.download(&key, &mut hw)?;
-        let mut actual = Md5(hw.hasher.finalize().into());
-        if o.layout == Layout::Legacy && !o.oid.is_dir && actual != o.oid.md5 {
-            // Legacy ids hash text files with CRLF turned into LF.
-            tmp.file().flush().map_err(werr)?;
-            let (m, _) = strix_data::hash::hash_file(tmp.temp_path(), HashKind::Md5Dos2Unix)
-                .map_err(werr)?;
-            actual = m;
-        }
-        if actual != o.oid.md5 {
-            // Dropping `tmp` removes the temporary file.
-            return Err(TransferError::Corrupted { oid: o.oid, actual });
-        }
-        // Renaming and the chmod keep inode, size and mtime.
-        let stat = FileStat::from_metadata(&tmp.file().metadata().map_err(werr)?);
-        tmp.commit().map_err(werr)?;
-        Ok(Some(stat))
+        crate::landing::download(self.backend, self.odb, o, &key, &dest)
     }
 
     /// [`Self::download_one`] from a remote in a local folder: a small
@@ -687,21 +660,5 @@ impl<'a> Transfer<'a> {
             return Err(TransferError::Corrupted { oid: o.oid, actual });
         }
         Ok(buf)
-    }
-}
-
-struct HashingWriter<'w> {
-    inner: &'w mut fs::File,
-    hasher: Md5Hasher,
-}
-
-impl Write for HashingWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }

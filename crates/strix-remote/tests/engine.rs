@@ -379,3 +379,182 @@ fn open_picks_local_and_refuses_other_schemes() {
     ));
     assert!(strix_remote::open("r", "rel/path").is_err());
 }
+
+/// A remote that serves byte ranges and breaks the connection once after
+/// `fail_after` bytes; it records the offset of every download.
+struct Flaky {
+    inner: LocalBackend,
+    fail_after: Mutex<Option<usize>>,
+    offsets: Mutex<Vec<u64>>,
+}
+
+impl Flaky {
+    fn new(inner: LocalBackend, fail_after: Option<usize>) -> Self {
+        Self {
+            inner,
+            fail_after: Mutex::new(fail_after),
+            offsets: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl Backend for Flaky {
+    fn url(&self) -> &str {
+        self.inner.url()
+    }
+    fn exists(&self, key: &str) -> Result<bool, BackendError> {
+        self.inner.exists(key)
+    }
+    fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+        self.inner.list(prefix)
+    }
+    fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError> {
+        self.inner.upload(src, key)
+    }
+    fn download(&self, key: &str, out: &mut dyn Write) -> Result<u64, BackendError> {
+        self.download_from(key, 0, out)
+    }
+    fn resumes(&self) -> bool {
+        true
+    }
+    fn download_from(
+        &self,
+        key: &str,
+        offset: u64,
+        out: &mut dyn Write,
+    ) -> Result<u64, BackendError> {
+        self.offsets.lock().unwrap().push(offset);
+        let data =
+            fs::read(self.inner.path(key)).map_err(|e| BackendError::io("download", key, e))?;
+        let io_err = |kind, text: &str| BackendError::Io {
+            op: "download",
+            key: key.to_string(),
+            source: std::io::Error::new(kind, text.to_string()),
+        };
+        if offset as usize > data.len() {
+            return Err(io_err(std::io::ErrorKind::Other, "range not satisfiable"));
+        }
+        let rest = &data[offset as usize..];
+        // Arrives in pieces, as from a network.
+        let mut sent = 0;
+        for piece in rest.chunks(64 << 10) {
+            let limit = *self.fail_after.lock().unwrap();
+            if let Some(limit) = limit
+                && sent + piece.len() > limit
+            {
+                out.write_all(&piece[..limit - sent]).unwrap();
+                *self.fail_after.lock().unwrap() = None;
+                return Err(io_err(
+                    std::io::ErrorKind::ConnectionReset,
+                    "connection reset by peer",
+                ));
+            }
+            out.write_all(piece)
+                .map_err(|e| BackendError::io("download", key, e))?;
+            sent += piece.len();
+        }
+        Ok(rest.len() as u64)
+    }
+    fn delete(&self, key: &str) -> Result<(), BackendError> {
+        self.inner.delete(key)
+    }
+}
+
+/// A fixture with one 3 MiB object on the remote, and an empty second cache.
+fn big_on_remote() -> (Fixture, Vec<u8>, ObjectRef, tempfile::TempDir, Odb) {
+    let f = fixture();
+    let data: Vec<u8> = (0..(3 << 20) + 5).map(|i| (i * 17 % 253) as u8).collect();
+    let big = put(&f.odb, &data);
+    Transfer::new(&f.remote, &f.odb, Some(1))
+        .push(&[big], &[], &NoProgress)
+        .unwrap();
+    let tmp2 = tempfile::tempdir().unwrap();
+    let odb2 = Odb::new(tmp2.path().join("cache"), false);
+    (f, data, big, tmp2, odb2)
+}
+
+#[test]
+fn an_interrupted_download_is_resumed_where_it_stopped() {
+    let (f, data, big, _tmp2, odb2) = big_on_remote();
+    let remote = Flaky::new(f.remote.clone(), Some(2 << 20));
+    let t = Transfer::new(&remote, &odb2, Some(1));
+    let fr = t.fetch(&[big], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 0);
+    assert_eq!(fr.failed.len(), 1, "{:?}", fr.failed);
+    // Nothing under the object's name; the part received is kept aside.
+    let dest = odb2.path(&big.oid, Layout::V3);
+    assert!(!dest.exists());
+    let partial = strix_remote::landing::partial_path(&dest);
+    assert!(partial.to_string_lossy().ends_with(".tmp"));
+    assert_eq!(fs::read(&partial).unwrap(), &data[..2 << 20]);
+
+    let fr = t.fetch(&[big], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 1, "{:?}", fr.failed);
+    assert_eq!(*remote.offsets.lock().unwrap(), vec![0, 2 << 20]);
+    assert_eq!(fs::read(&dest).unwrap(), data);
+    assert_eq!(mode(&dest), 0o444);
+    assert!(!partial.exists());
+    no_temporaries(odb2.root());
+}
+
+#[test]
+fn a_partial_download_that_is_not_a_prefix_is_thrown_away() {
+    let (f, data, big, _tmp2, odb2) = big_on_remote();
+    let dest = odb2.path(&big.oid, Layout::V3);
+    let partial = strix_remote::landing::partial_path(&dest);
+    fs::create_dir_all(partial.parent().unwrap()).unwrap();
+    let remote = Flaky::new(f.remote.clone(), None);
+    let t = Transfer::new(&remote, &odb2, Some(1));
+
+    // Wrong bytes: the resumed object does not hash right, so it is fetched again whole.
+    let mut wrong = data[..1 << 20].to_vec();
+    wrong[100] ^= 0xff;
+    fs::write(&partial, &wrong).unwrap();
+    let fr = t.fetch(&[big], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 1, "{:?}", fr.failed);
+    assert_eq!(*remote.offsets.lock().unwrap(), vec![1 << 20, 0]);
+    assert_eq!(fs::read(&dest).unwrap(), data);
+    assert!(!partial.exists());
+
+    // Longer than the object: the ranged read fails, and the object is fetched again whole.
+    make_writable(&dest);
+    fs::remove_file(&dest).unwrap();
+    remote.offsets.lock().unwrap().clear();
+    let mut longer = data.clone();
+    longer.extend_from_slice(b"more");
+    fs::write(&partial, &longer).unwrap();
+    let fr = t.fetch(&[big], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 1, "{:?}", fr.failed);
+    assert_eq!(
+        *remote.offsets.lock().unwrap(),
+        vec![data.len() as u64 + 4, 0]
+    );
+    assert_eq!(fs::read(&dest).unwrap(), data);
+    assert!(!partial.exists());
+    no_temporaries(odb2.root());
+}
+
+#[test]
+fn a_corrupted_object_leaves_no_partial_download() {
+    let (f, data, big, _tmp2, odb2) = big_on_remote();
+    let rp = f.remote.path(&object_key(&big));
+    fs::set_permissions(&rp, fs::Permissions::from_mode(0o644)).unwrap();
+    let mut bad = data.clone();
+    bad[3 << 20] ^= 1;
+    fs::write(&rp, &bad).unwrap();
+    let remote = Flaky::new(f.remote.clone(), None);
+    let t = Transfer::new(&remote, &odb2, Some(1));
+    let fr = t.fetch(&[big], &NoProgress).unwrap();
+    assert!(matches!(
+        &fr.failed[..],
+        [(_, TransferError::Corrupted { .. })]
+    ));
+    let dest = odb2.path(&big.oid, Layout::V3);
+    assert!(!dest.exists());
+    assert!(!strix_remote::landing::partial_path(&dest).exists());
+    no_temporaries(odb2.root());
+}
+
+fn make_writable(p: &Path) {
+    fs::set_permissions(p, fs::Permissions::from_mode(0o644)).unwrap();
+}
