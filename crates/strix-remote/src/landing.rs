@@ -266,7 +266,10 @@ pub fn copy_local(
     };
     let rerr = |e| TransferError::Backend(BackendError::io("download", key, e));
     let mut input = File::open(src).map_err(rerr)?;
-    let mut buf = Vec::new();
+    // Room for a typical object up front: `read_to_end` then reads it in
+    // one call (plus the one that sees the end) instead of growing a
+    // buffer from nothing in small steps.
+    let mut buf = Vec::with_capacity(64 << 10);
     (&mut input)
         .take(SMALL_LOCAL + 1)
         .read_to_end(&mut buf)

@@ -4,9 +4,11 @@
 //! ([`LocalBackend::stage`], [`LocalBackend::sync`],
 //! [`LocalBackend::publish`]): every object of a batch is written under a
 //! temporary name, one `syncfs` makes the whole batch durable, and only
-//! then do the objects get their final names. No object ever has its final
-//! name before its bytes are on disk, at the cost of one flush per batch
-//! instead of one per object.
+//! then do the objects get their final names (files of 8 MiB and more are
+//! flushed one by one instead: a whole-filesystem flush also waits for every
+//! other writer's data). No object ever has its final name before its bytes
+//! are on disk, at the cost of one flush per batch instead of one per
+//! object.
 
 use crate::backend::{Backend, BackendError};
 use std::fs::{self, File, OpenOptions};
@@ -61,7 +63,20 @@ pub struct Staged {
     temp: PathBuf,
     dest: PathBuf,
     key: String,
+    /// Already flushed on its own (a large file).
+    durable: bool,
 }
+
+impl Staged {
+    /// Whether the object was flushed on its own (large files are: a
+    /// whole-filesystem flush would wait for every other writer too).
+    pub fn is_durable(&self) -> bool {
+        self.durable
+    }
+}
+
+/// Staged files from this size on are flushed one by one.
+const FLUSH_ALONE: u64 = 8 << 20;
 
 impl Drop for Staged {
     fn drop(&mut self) {
@@ -101,21 +116,35 @@ impl LocalBackend {
             other => other,
         }
         .map_err(werr)?;
-        let staged = Staged {
+        let mut staged = Staged {
             temp,
             dest,
             key: key.to_string(),
+            durable: false,
         };
         if strix_fs::umask() & 0o444 != 0 {
             out.set_permissions(fs::Permissions::from_mode(0o444))
                 .map_err(werr)?;
         }
-        io::copy(&mut input, &mut out).map_err(werr)?;
+        // Small files: one flush per batch (see `sync`); large ones flush
+        // their own writes as they are copied.
+        let large = input
+            .metadata()
+            .map_err(|e| BackendError::io("read", &src.to_string_lossy(), e))?
+            .len()
+            >= FLUSH_ALONE;
+        if large {
+            strix_fs::copy_durable(&mut input, &mut out).map_err(werr)?;
+            staged.durable = true;
+        } else {
+            io::copy(&mut input, &mut out).map_err(werr)?;
+        }
         Ok(staged)
     }
 
     /// Makes everything staged so far durable: one `syncfs` of the
-    /// filesystem holding the remote.
+    /// filesystem holding the remote (needed only for objects that are
+    /// not [`Staged::is_durable`]).
     pub fn sync(&self) -> Result<(), BackendError> {
         strix_fs::syncfs(&self.root).map_err(|e| BackendError::io("upload", &self.url, e))
     }

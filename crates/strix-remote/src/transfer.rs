@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use strix_data::{FileStat, Layout, Md5, Odb, Oid, Progress};
 
 /// Uploads to a local folder are flushed once per this many objects.
-const STAGE_BATCH: usize = 4096;
+const STAGE_BATCH: usize = 2048;
 
 /// From this many objects on, [`Transfer::remote_has`] considers listing
 /// the remote instead of checking each object.
@@ -465,51 +465,57 @@ impl<'a> Transfer<'a> {
                     .sum()
             });
         };
-        let mut uploaded = 0;
-        for batch in objs.chunks(STAGE_BATCH) {
-            let staged: Vec<(ObjectRef, Staged)> = run.pool.install(|| {
-                batch
-                    .par_iter()
-                    .filter_map(|o| {
-                        if stopped() {
-                            return None;
+        // While one batch is flushed and named on its own thread, the pool
+        // stages the next one: the flush costs disk time, not CPU.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(ObjectRef, Staged)>>(1);
+        std::thread::scope(|scope| {
+            let namer = scope.spawn(|| {
+                let mut uploaded = 0;
+                for staged in rx {
+                    let flushed = staged.iter().all(|(_, s)| s.is_durable());
+                    if let Err(e) = if flushed { Ok(()) } else { local.sync() } {
+                        // Nothing of this batch gets a name; dropping
+                        // `staged` removes its temporaries.
+                        run.skipped.fetch_add(staged.len() - 1, Ordering::Relaxed);
+                        fail(&staged[0].0, TransferError::Backend(e));
+                        continue;
+                    }
+                    for (o, s) in staged {
+                        match local.publish(s) {
+                            Ok(()) => uploaded += 1,
+                            Err(e) => fail(&o, TransferError::Backend(e)),
                         }
-                        let r = local.stage(&self.odb.path(&o.oid, o.layout), &object_key(o));
-                        run.progress.inc(1);
-                        match r {
-                            Ok(s) => Some((*o, s)),
-                            Err(e) => {
-                                fail(o, upload_error(o, e));
-                                None
+                    }
+                }
+                uploaded
+            });
+            for batch in objs.chunks(STAGE_BATCH) {
+                let staged: Vec<(ObjectRef, Staged)> = run.pool.install(|| {
+                    batch
+                        .par_iter()
+                        .filter_map(|o| {
+                            if stopped() {
+                                return None;
                             }
-                        }
-                    })
-                    .collect()
-            });
-            if staged.is_empty() {
-                continue;
+                            let r = local.stage(&self.odb.path(&o.oid, o.layout), &object_key(o));
+                            run.progress.inc(1);
+                            match r {
+                                Ok(s) => Some((*o, s)),
+                                Err(e) => {
+                                    fail(o, upload_error(o, e));
+                                    None
+                                }
+                            }
+                        })
+                        .collect()
+                });
+                if !staged.is_empty() && tx.send(staged).is_err() {
+                    break;
+                }
             }
-            if let Err(e) = local.sync() {
-                // Nothing of this batch gets a name; dropping `staged`
-                // removes its temporaries.
-                run.skipped.fetch_add(staged.len() - 1, Ordering::Relaxed);
-                fail(&staged[0].0, TransferError::Backend(e));
-                continue;
-            }
-            uploaded += run.pool.install(|| {
-                staged
-                    .into_par_iter()
-                    .map(|(o, s)| match local.publish(s) {
-                        Ok(()) => 1,
-                        Err(e) => {
-                            fail(&o, TransferError::Backend(e));
-                            0
-                        }
-                    })
-                    .sum::<usize>()
-            });
-        }
-        uploaded
+            drop(tx);
+            namer.join().expect("the naming thread does not panic")
+        })
     }
 
     /// Downloads the objects of `objs` that the cache lacks. Objects the
