@@ -350,6 +350,10 @@ struct Compare<'a> {
     opts: &'a CheckoutOptions<'a>,
     /// One flag per manifest entry: present in the workspace.
     seen: &'a [AtomicBool],
+    /// The manifest entries under the directory being walked
+    /// (`entries[range]` all start with `prefix`).
+    range: std::ops::Range<usize>,
+    prefix_len: usize,
     wanted_symlink: bool,
     /// Manifest entries present with other content (index, current md5).
     changed: Vec<(usize, Md5)>,
@@ -364,8 +368,18 @@ impl Visit for Compare<'_> {
             changed: Vec::new(),
             extras: Vec::new(),
             error: None,
+            range: 0..self.entries.len(),
             ..*self
         }
+    }
+
+    fn enter(&mut self, prefix: &str) {
+        // Sorted relpaths: those starting with `prefix` are contiguous.
+        let p = prefix.as_bytes();
+        let lo = self.entries.partition_point(|e| e.relpath.as_bytes() < p);
+        let len = self.entries[lo..].partition_point(|e| e.relpath.as_bytes().starts_with(p));
+        self.range = lo..lo + len;
+        self.prefix_len = p.len();
     }
 
     fn file(&mut self, relpath: &str, stat: FileStat, is_symlink: bool, _: bool) {
@@ -380,11 +394,11 @@ impl Visit for Compare<'_> {
                 return;
             }
         };
-        match self
-            .entries
-            .binary_search_by(|e| e.relpath.as_bytes().cmp(relpath.as_bytes()))
-        {
-            Ok(i) => {
+        let name = &relpath.as_bytes()[self.prefix_len..];
+        let here = &self.entries[self.range.clone()];
+        match here.binary_search_by(|e| e.relpath.as_bytes()[self.prefix_len..].cmp(name)) {
+            Ok(k) => {
+                let i = self.range.start + k;
                 self.seen[i].store(true, Ordering::Relaxed);
                 // A symlink in the workspace is replaced by a copy, unless
                 // symlinks are what cache.type asks for.
@@ -439,6 +453,8 @@ pub fn checkout_dir(
         opts,
         seen: &seen,
         wanted_symlink: opts.link_types.first() == Some(&LinkType::Symlink),
+        range: 0..entries.len(),
+        prefix_len: 0,
         changed: Vec::new(),
         extras: Vec::new(),
         error: None,

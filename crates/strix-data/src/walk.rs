@@ -121,6 +121,10 @@ fn is_temp(name: &str) -> bool {
 pub trait Visit: Send + Sync + Sized {
     /// An empty visitor of the same kind, for another directory.
     fn fork(&self) -> Self;
+    /// Called on a fresh fork before the files of the directory whose
+    /// relative paths start with `prefix` ("" for the top, else ending in
+    /// "/"). Files of subdirectories go to other forks.
+    fn enter(&mut self, _prefix: &str) {}
     /// One regular file: its path relative to the walked directory, its stat
     /// (of the target, for a symlink), whether the entry is a symlink, and
     /// whether an exec bit is set.
@@ -177,6 +181,7 @@ fn walk_rec<V: Visit>(
         source,
     };
     let mut seen = proto.fork();
+    seen.enter(prefix);
     let mut subdirs: Vec<(PathBuf, String)> = Vec::new();
     // The relative path of the current entry, reusing one buffer.
     let mut rel = String::with_capacity(prefix.len() + 64);
