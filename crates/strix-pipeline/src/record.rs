@@ -31,6 +31,37 @@ pub(crate) struct Ctx<'a> {
     pub report: Report,
 }
 
+/// The outputs a run-cache entry records (`None` if it is malformed).
+fn entry_outs(entry: &Mapping) -> Option<Vec<(String, Measured)>> {
+    let mut outs = Vec::new();
+    for o in entry.get("outs").and_then(Value::as_seq).unwrap_or(&[]) {
+        let o = o.as_map()?;
+        let path = o.get("path").and_then(Value::as_str).unwrap_or("");
+        let oid = o.get("md5").and_then(Value::as_str)?.parse().ok()?;
+        let num = |k: &str| match o.get(k) {
+            Some(Value::Int(i)) => u64::try_from(*i).ok(),
+            _ => None,
+        };
+        let m = Measured {
+            oid,
+            size: num("size").unwrap_or(0),
+            nfiles: num("nfiles"),
+            isexec: o.get("isexec").and_then(Value::as_bool) == Some(true),
+        };
+        outs.push((path.to_owned(), m));
+    }
+    Some(outs)
+}
+
+/// A measured output as the `Output` checkout links.
+fn recorded_output(path: &str, m: &Measured) -> strix_dvcfile::Output {
+    let mut out = strix_dvcfile::Output::new(path);
+    out.md5 = Some(m.oid.to_string());
+    out.size = Some(m.size);
+    out.nfiles = m.nfiles;
+    out
+}
+
 impl Ctx<'_> {
     /// Hashes the deps; a missing one fails the stage with DVC's message.
     pub fn measure_deps(&self, stage: &Stage) -> Result<Vec<(String, Measured)>> {
@@ -117,37 +148,26 @@ impl Ctx<'_> {
         let Some(entry) = runcache::lookup(self.repo.odb().root(), &probe) else {
             return Ok(false);
         };
+        let Some(outs) = entry_outs(&entry).filter(|o| o.len() == stage.outs.len()) else {
+            return Ok(false);
+        };
         let layout = Layout::for_kind(HashKind::Md5);
-        let mut outs = Vec::new();
-        for o in entry.get("outs").and_then(Value::as_seq).unwrap_or(&[]) {
-            let Some(o) = o.as_map() else {
-                return Ok(false);
-            };
-            let path = o.get("path").and_then(Value::as_str).unwrap_or("");
-            let Some(oid) = o
-                .get("md5")
-                .and_then(Value::as_str)
-                .and_then(|s| s.parse().ok())
-            else {
-                return Ok(false);
-            };
-            if !strix_repo::outputs::in_cache(self.repo, &oid, layout, false).0 {
+        let cached =
+            |m: &Measured| strix_repo::outputs::in_cache(self.repo, &m.oid, layout, false).0;
+        if !outs.iter().all(|(_, m)| cached(m)) {
+            if !self.opts.pull || self.opts.dry {
                 return Ok(false);
             }
-            let num = |k: &str| match o.get(k) {
-                Some(Value::Int(i)) => u64::try_from(*i).ok(),
-                _ => None,
-            };
-            let m = Measured {
-                oid,
-                size: num("size").unwrap_or(0),
-                nfiles: num("nfiles"),
-                isexec: o.get("isexec").and_then(Value::as_bool) == Some(true),
-            };
-            outs.push((path.to_owned(), m));
-        }
-        if outs.len() != stage.outs.len() {
-            return Ok(false);
+            // `repro --pull`: the entry's objects may be on the remote.
+            let want: Vec<_> = outs
+                .iter()
+                .filter(|(_, m)| !cached(m))
+                .map(|(p, m)| (stage.wdir.join(p), recorded_output(p, m)))
+                .collect();
+            crate::pull::fetch_for_restore(self.repo, &want, self.rep);
+            if !outs.iter().all(|(_, m)| cached(m)) {
+                return Ok(false);
+            }
         }
         self.rep.line(&format!(
             "Stage '{}' is cached - skipping run, checking out outputs",
@@ -160,20 +180,40 @@ impl Ctx<'_> {
         for (path, m) in &outs {
             let abs = stage.wdir.join(path);
             remove_path(&abs).map_err(|e| msg(format!("failed to remove '{path}': {e}")))?;
-            let mut out = strix_dvcfile::Output::new(path.clone());
-            out.md5 = Some(m.oid.to_string());
-            out.size = Some(m.size);
-            out.nfiles = m.nfiles;
             strix_repo::checkout::link_output(
                 self.repo,
                 &abs,
-                &out,
+                &recorded_output(path, m),
                 strix_repo::checkout::LinkMode::Force,
                 &NoProgress,
             )?;
         }
+        // DVC saves the restored outputs, which adds them to .gitignore.
+        self.ignore_outs(stage)?;
         self.record(stage, &deps, &params, &outs)?;
         Ok(true)
+    }
+
+    /// Adds the cached outputs of `stage` to `.gitignore`, in the order
+    /// `dvc.yaml` lists them.
+    fn ignore_outs(&mut self, stage: &Stage) -> Result<()> {
+        for o in &stage.outs {
+            self.ignore_out(o)?;
+        }
+        Ok(())
+    }
+
+    /// Adds a cached output to `.gitignore` (DVC's `Output.ignore`).
+    fn ignore_out(&mut self, o: &crate::stage::Out) -> Result<()> {
+        if o.cache {
+            let is_dir = o.abs.is_dir();
+            self.report
+                .gitignores
+                .extend(strix_repo::add::ensure_gitignore(
+                    self.repo, &o.abs, is_dir,
+                )?);
+        }
+        Ok(())
     }
 
     /// Saves a legacy stage's file output into the old `xx/…` cache layout
@@ -221,14 +261,7 @@ impl Ctx<'_> {
                     )));
                 }
             }
-            if o.cache {
-                let is_dir = o.abs.is_dir();
-                self.report
-                    .gitignores
-                    .extend(strix_repo::add::ensure_gitignore(
-                        self.repo, &o.abs, is_dir,
-                    )?);
-            }
+            self.ignore_out(o)?;
         }
         if to_run_cache {
             // A run-cache failure only costs a rerun later.

@@ -285,6 +285,9 @@ pub fn repro(
     } else {
         resolve_targets_in(&graph, repo.root(), cwd, targets, opts.recursive)?
     };
+    if opts.pull && !opts.no_run_cache {
+        pull_run_cache(repo, rep);
+    }
     let order = plan(&graph, &wanted, opts);
     let jobs = opts.jobs.max(1);
     let mut ctx = Ctx {
@@ -439,6 +442,18 @@ pub fn repro(
         return Err(Error::Interrupted);
     }
     Ok(ctx.report)
+}
+
+/// `repro --pull` first fetches the run-cache from the default remote, as
+/// DVC does; a remote without one (or no remote) is a warning.
+fn pull_run_cache(repo: &Repo, rep: &dyn Reporter) {
+    use crate::runcache::remote;
+    let r = remote::open(repo, None)
+        .map_err(|e| e.to_string())
+        .and_then(|r| remote::fetch(repo, &r, None).map_err(|e| e.to_string()));
+    if let Err(e) = r {
+        rep.warn(&format!("Failed to pull run cache: {e}"));
+    }
 }
 
 fn mark_downstream(graph: &Graph, i: usize, force: &mut [bool]) {
