@@ -29,6 +29,42 @@ pub(crate) struct Ctx<'a> {
     pub rep: &'a dyn Reporter,
     pub lock: LockDoc,
     pub report: Report,
+    /// Where an entry goes in the files: stages (by name) in the order a
+    /// serial run records them. With `-j`, stages finish in any order; new
+    /// `dvc.lock` entries and `.gitignore` lines are put where a serial
+    /// run would have written them.
+    pub order: Written,
+}
+
+/// What this run added to `dvc.lock` and `.gitignore` files, with each
+/// stage's place in the serial order.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    /// Stage name → position in the serial order.
+    pos: std::collections::HashMap<String, usize>,
+    /// Stages this run added to `dvc.lock`.
+    lock: Vec<String>,
+    /// `.gitignore` lines this run added: (directory, output name, stage).
+    ignores: Vec<(std::path::PathBuf, String, String)>,
+}
+
+impl Written {
+    /// Nothing written yet; `serial` names the stages in serial order.
+    pub fn new<'a>(serial: impl IntoIterator<Item = &'a str>) -> Self {
+        Written {
+            pos: serial
+                .into_iter()
+                .enumerate()
+                .map(|(k, n)| (n.to_owned(), k))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn after(&self, stage: &str, other: &str) -> bool {
+        let p = |n: &str| self.pos.get(n).copied().unwrap_or(usize::MAX);
+        p(other) > p(stage)
+    }
 }
 
 /// The outputs a run-cache entry records (`None` if it is malformed).
@@ -91,7 +127,13 @@ impl Ctx<'_> {
         if !self.lock.exists {
             self.rep.line("Generating lock file 'dvc.lock'");
         }
-        if self.lock.set_stage(&stage.name, entry) || !self.lock.exists {
+        let order = &self.order;
+        let added = self.lock.stage(&stage.name).is_none();
+        let later = |n: &str| order.lock.iter().any(|l| l == n) && order.after(&stage.name, n);
+        if self.lock.set_stage_before(&stage.name, entry, later) || !self.lock.exists {
+            if added {
+                self.order.lock.push(stage.name.clone());
+            }
             self.lock.save()?;
             self.rep.line("Updating lock file 'dvc.lock'");
             self.report.lock_written = true;
@@ -198,21 +240,35 @@ impl Ctx<'_> {
     /// `dvc.yaml` lists them.
     fn ignore_outs(&mut self, stage: &Stage) -> Result<()> {
         for o in &stage.outs {
-            self.ignore_out(o)?;
+            self.ignore_out(stage, o)?;
         }
         Ok(())
     }
 
     /// Adds a cached output to `.gitignore` (DVC's `Output.ignore`).
-    fn ignore_out(&mut self, o: &crate::stage::Out) -> Result<()> {
-        if o.cache {
-            let is_dir = o.abs.is_dir();
-            self.report
-                .gitignores
-                .extend(strix_repo::add::ensure_gitignore(
-                    self.repo, &o.abs, is_dir,
-                )?);
+    fn ignore_out(&mut self, stage: &Stage, o: &crate::stage::Out) -> Result<()> {
+        if !o.cache {
+            return Ok(());
         }
+        let dir = o.abs.parent().unwrap_or(self.repo.root()).to_path_buf();
+        let name = o
+            .abs
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let before: Vec<String> = self
+            .order
+            .ignores
+            .iter()
+            .filter(|(d, _, s)| *d == dir && self.order.after(&stage.name, s))
+            .map(|(_, n, _)| n.clone())
+            .collect();
+        let is_dir = o.abs.is_dir();
+        let written = strix_repo::add::ensure_gitignore_before(self.repo, &o.abs, is_dir, &before)?;
+        if !written.is_empty() {
+            self.order.ignores.push((dir, name, stage.name.clone()));
+        }
+        self.report.gitignores.extend(written);
         Ok(())
     }
 
@@ -261,7 +317,7 @@ impl Ctx<'_> {
                     )));
                 }
             }
-            self.ignore_out(o)?;
+            self.ignore_out(stage, o)?;
         }
         if to_run_cache {
             // A run-cache failure only costs a rerun later.

@@ -7,7 +7,7 @@
 use crate::exec::{Pids, interrupted, run_commands, terminate_all};
 use crate::graph::Graph;
 use crate::lockfile::LockDoc;
-use crate::record::{Ctx, remove_path};
+use crate::record::{Ctx, Written, remove_path};
 use crate::stage::{Origin, Stage};
 use crate::status::{Change, Item, needs_run, params_for_lock, recorded_entry, stage_status};
 use crate::{Error, Reporter, Result, msg};
@@ -296,6 +296,7 @@ pub fn repro(
         rep,
         lock: LockDoc::load(repo.root())?,
         report: Report::default(),
+        order: Written::new(order.iter().map(|&i| graph.stages[i].name.as_str())),
     };
     let n = graph.stages.len();
     let mut state = vec![St::Pending; n];

@@ -649,3 +649,61 @@ fn bad_pipelines_are_reported() {
         stderr(&out)
     );
 }
+
+/// Stages that finish in the reverse of their serial order (`a` sleeps
+/// longest): `repro -j 4` still writes dvc.lock and the `.gitignore` files
+/// byte for byte as `-j 1` and DVC do. A stage added to `dvc.yaml`
+/// afterwards (`e`, defined before `c`) is appended to the existing lock.
+#[test]
+fn parallel_repro_writes_files_in_serial_order() {
+    if !have_dvc() {
+        return;
+    }
+    const SLOW: &str = "stages:\n  a:\n    cmd: sleep 1.2 && cp x.txt a.txt\n    deps: [x.txt]\n    outs: [a.txt]\n  b:\n    cmd: sleep 0.6 && cp x.txt sub/b.txt\n    deps: [x.txt]\n    outs: [sub/b.txt]\n  c:\n    cmd: cp x.txt c.txt && cp x.txt sub/c2.txt\n    deps: [x.txt]\n    outs: [c.txt, sub/c2.txt]\n  d:\n    cmd: cp c.txt sub/d.txt\n    deps: [c.txt]\n    outs: [sub/d.txt]\n";
+    let with_e = SLOW.replace(
+        "  c:\n",
+        "  e:\n    cmd: cp x.txt e.txt\n    deps: [x.txt]\n    outs: [e.txt]\n  c:\n",
+    );
+    let mut results = Vec::new();
+    for (t, jobs) in [
+        (Tool::Dvc, None),
+        (Tool::Strix, Some("1")),
+        (Tool::Strix, Some("4")),
+    ] {
+        let env = TestEnv::new();
+        init(&env);
+        env.write("x.txt", "x\n");
+        env.write(".gitignore", "*.log\n");
+        env.write("sub/keep", "");
+        let mut files = Vec::new();
+        for yaml in [SLOW, with_e.as_str()] {
+            env.write("dvc.yaml", yaml);
+            let mut args = vec!["repro"];
+            if let Some(j) = jobs {
+                args.extend(["-j", j]);
+            }
+            assert_success(&tool(&env, t, &args));
+            files.push(
+                ["dvc.lock", ".gitignore", "sub/.gitignore"]
+                    .map(|f| env.read_string(f))
+                    .join("\n---\n"),
+            );
+        }
+        results.push(files);
+    }
+    let names = |lock: &str| -> Vec<String> {
+        lock.lines()
+            .filter(|l| l.len() == 4 && l.starts_with("  ") && l.ends_with(':'))
+            .map(|l| l.trim().to_owned())
+            .collect()
+    };
+    assert_eq!(names(&results[0][0]), ["a:", "b:", "c:", "d:"]);
+    assert_eq!(names(&results[0][1]), ["a:", "b:", "c:", "d:", "e:"]);
+    assert!(
+        results[0][0].contains("---\n*.log\n/a.txt\n/c.txt\n\n---\n/b.txt\n/c2.txt\n/d.txt\n"),
+        "{}",
+        results[0][0]
+    );
+    assert_eq!(results[1], results[0], "-j 1 against DVC");
+    assert_eq!(results[2], results[0], "-j 4 against DVC");
+}
