@@ -65,8 +65,12 @@ impl Error {
 }
 
 /// The stages of the root `dvc.yaml` followed by the legacy `.dvc` stages.
+/// As DVC's index, this also resolves the top-level sections of
+/// `dvc.yaml` (after the stages), so a bad `${…}` there fails `status`,
+/// `repro` and `dag`, but not `stage list`.
 pub fn all_stages(repo: &strix_repo::Repo) -> Result<Vec<Stage>> {
     let mut stages = load_stages(repo.root())?;
+    stage::load_top_level(repo.root())?;
     stages.extend(legacy::load(repo)?);
     Ok(stages)
 }

@@ -124,13 +124,30 @@ pub fn dvc_yaml(root: &Path) -> PathBuf {
 /// Loads the stages of `<root>/dvc.yaml`, templates expanded; an absent
 /// file gives no stages.
 pub fn load_stages(root: &Path) -> Result<Vec<Stage>> {
-    let path = dvc_yaml(root);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(msg(format!("failed to read 'dvc.yaml': {e}"))),
-    };
-    parse_stages(root, &text)
+    match read_dvc_yaml(root)? {
+        Some(text) => parse_stages(root, &text),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// The text of `<root>/dvc.yaml`, `None` when there is none.
+fn read_dvc_yaml(root: &Path) -> Result<Option<String>> {
+    match std::fs::read_to_string(dvc_yaml(root)) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(msg(format!("failed to read 'dvc.yaml': {e}"))),
+    }
+}
+
+/// Validates `dvc.yaml` text as written and loads its global `vars`: the
+/// parsed document and its resolver.
+fn resolver<'a>(root: &'a Path, text: &'a str) -> Result<(Value, Resolver<'a>)> {
+    let name = "dvc.yaml";
+    Pipeline::parse(text, name).map_err(|e| msg(format!("'dvc.yaml' validation failed: {e}")))?;
+    let raw = yaml::parse(text, name).map_err(|e| msg(e.to_string()))?;
+    let resolver = Resolver::new(root, text, name, &raw, unpack_config(root))
+        .map_err(|e| msg(e.to_string()))?;
+    Ok((raw, resolver))
 }
 
 /// How `${dict}` unpacks in `cmd`: the `parsing` section of the merged
@@ -150,14 +167,21 @@ fn unpack_config(root: &Path) -> Unpack {
     }
 }
 
+/// The top-level `metrics`, `plots`, `params`, `artifacts` and `datasets`
+/// of `<root>/dvc.yaml`, interpolated (empty without the file).
+pub fn load_top_level(root: &Path) -> Result<crate::template::TopLevel> {
+    let Some(text) = read_dvc_yaml(root)? else {
+        return Ok(Default::default());
+    };
+    let (raw, resolver) = resolver(root, &text)?;
+    resolver.resolve_top(&raw).map_err(|e| msg(e.to_string()))
+}
+
 /// Parses `dvc.yaml` text of the repository at `root`: validates it as
 /// written, expands templates, then reads each (expanded) stage.
 pub fn parse_stages(root: &Path, text: &str) -> Result<Vec<Stage>> {
     let name = "dvc.yaml";
-    Pipeline::parse(text, name).map_err(|e| msg(format!("'dvc.yaml' validation failed: {e}")))?;
-    let raw = yaml::parse(text, name).map_err(|e| msg(e.to_string()))?;
-    let resolver = Resolver::new(root, text, name, &raw, unpack_config(root))
-        .map_err(|e| msg(e.to_string()))?;
+    let (raw, resolver) = resolver(root, text)?;
     let expanded = resolver.expand(&raw).map_err(|e| msg(e.to_string()))?;
     let mut out = Vec::new();
     for ex in expanded {

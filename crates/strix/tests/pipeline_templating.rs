@@ -366,3 +366,41 @@ fn missing_param_key_fails_and_writes_nothing() {
         stderr(&out)
     );
 }
+
+/// The top-level `params`, `metrics`, `plots`, `artifacts` and `datasets`
+/// are interpolated with the global vars as DVC does: valid references
+/// change nothing, a bad one fails `status`, `repro` and `dag` with DVC's
+/// message (and not `stage list`, which does not read them in DVC either).
+#[test]
+fn top_level_sections_are_interpolated_like_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    const TOP: &str = "vars:\n- dir: res\nparams:\n- ${dir}/p.yaml\nmetrics:\n- ${dir}/${opts.name}.json\nplots:\n- ${dir}/plot.csv:\n    x: ${opts.epochs}\nartifacts:\n  ${opts.tags[0]}-model:\n    path: ${dir}/m.pkl\nstages:\n  s:\n    cmd: echo ${seed} > s.txt\n    outs: [s.txt]\n";
+    let (dvc_lock, strix_lock, a, b) = locks(TOP, &[]);
+    assert_eq!(strix_lock, dvc_lock);
+    both_clean(&a);
+    both_clean(&b);
+    let bad = TOP.replace("${opts.name}.json", "${opts.nope}.json");
+    let want = "failed to parse 'metrics.0' in 'dvc.yaml': Could not find 'opts.nope'";
+    for env in [&a, &b] {
+        env.write("dvc.yaml", &bad);
+        for args in [&["status"][..], &["repro"], &["dag"]] {
+            for (tool, out) in [("dvc", env.dvc(args).unwrap()), ("strix", env.strix(args))] {
+                assert_failure(&out);
+                assert!(
+                    stderr(&out).contains(want),
+                    "{tool} {args:?}: {}",
+                    stderr(&out)
+                );
+            }
+        }
+        for (tool, out) in [
+            ("dvc", env.dvc(&["stage", "list"]).unwrap()),
+            ("strix", env.strix(&["stage", "list"])),
+        ] {
+            assert_success(&out);
+            assert_eq!(stdout(&out), "s  Outputs s.txt\n", "{tool}");
+        }
+    }
+}
