@@ -62,7 +62,7 @@ fn fetch(repo: &Repo, outs: &[(std::path::PathBuf, Output)]) -> Result<FetchSumm
 }
 
 /// Fetches `outs` and checks them out.
-fn fetch_and_link(repo: &Repo, outs: &[(std::path::PathBuf, Output)]) -> Result<()> {
+pub(crate) fn fetch_and_link(repo: &Repo, outs: &[(std::path::PathBuf, Output)]) -> Result<()> {
     if !fetch(repo, outs)?.missing.is_empty() {
         return Err(msg("some data is missing from the remote"));
     }

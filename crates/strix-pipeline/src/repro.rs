@@ -196,8 +196,17 @@ pub fn plan(graph: &Graph, targets: &[usize], opts: &Options) -> Vec<usize> {
 }
 
 /// Prints DVC's line for each unchanged `.dvc` file whose outputs feed the
-/// selected stages (they are data sources of the pipeline).
-fn data_sources(repo: &Repo, graph: &Graph, order: &[usize], rep: &dyn Reporter) -> Result<()> {
+/// selected stages (they are data sources of the pipeline). One whose data
+/// is only missing counts as unchanged with `--allow-missing`, and with
+/// `--pull` its data is pulled, as DVC does.
+fn data_sources(
+    repo: &Repo,
+    graph: &Graph,
+    order: &[usize],
+    opts: &Options,
+    rep: &dyn Reporter,
+) -> Result<()> {
+    use strix_repo::status::OutStatus;
     let files = strix_repo::index::load_all(repo)?;
     for f in &files {
         let feeds = f.file.outs.iter().any(|o| {
@@ -219,8 +228,25 @@ fn data_sources(repo: &Repo, graph: &Graph, order: &[usize], rep: &dyn Reporter)
             std::slice::from_ref(&f.path),
             &NoProgress,
         )?;
-        if st.is_empty() {
-            rep.line(&format!("'{}' didn't change, skipping", repo.rel(&f.path)));
+        let name = repo.rel(&f.path);
+        let only_missing = st
+            .iter()
+            .flat_map(|s| &s.outs)
+            .all(|(_, o)| matches!(o, OutStatus::Deleted | OutStatus::NotInCache));
+        if st.is_empty() || (opts.allow_missing && only_missing) {
+            rep.line(&format!("'{name}' didn't change, skipping"));
+        } else if opts.pull && only_missing && !opts.dry {
+            rep.line(&format!("Pulling data for stage: '{name}'"));
+            let outs: Vec<_> = f
+                .file
+                .outs
+                .iter()
+                .filter(|o| o.cache)
+                .filter_map(|o| Some((f.out_path(repo, o).ok()?, o.clone())))
+                .collect();
+            if crate::pull::fetch_and_link(repo, &outs).is_err() {
+                rep.line(&format!("Unable to pull data for stage: '{name}'"));
+            }
         }
     }
     Ok(())
@@ -314,7 +340,7 @@ pub fn repro(
     };
     let pids: Pids = Arc::new(Mutex::new(Vec::new()));
     let (tx, rx) = mpsc::channel::<(usize, std::result::Result<(), String>)>();
-    data_sources(repo, &graph, &order, rep)?;
+    data_sources(repo, &graph, &order, opts, rep)?;
     let mut running = 0usize;
     let mut stop = false;
     // DVC prints an empty line before a stage when the previous one was

@@ -279,3 +279,84 @@ fn pipeline_outputs_in_checkout_status_and_push_like_dvc() {
     assert_eq!(results[0].2, "1 file pushed\n");
     assert_eq!(results[0], results[1]);
 }
+
+/// A pipeline fed by a `.dvc`-tracked directory, whose three stages count
+/// their runs.
+const PULLED: &str = "stages:\n  prep:\n    cmd: echo prep >> ../counter && cat raw/a.txt raw/b.txt > prep.txt\n    deps: [raw]\n    outs: [prep.txt]\n  train:\n    cmd: echo train >> ../counter && mkdir -p model && cp prep.txt model/m.txt && echo lr >> model/m.txt\n    deps: [prep.txt]\n    params: [lr]\n    outs: [model]\n  eval:\n    cmd: echo eval >> ../counter && wc -l model/m.txt > metrics.txt\n    deps: [model]\n    outs: [metrics.txt]\n";
+
+/// Everything in a clone's workspace but Git's and DVC's own folders.
+fn workspace(dir: &Path) -> Vec<(String, String)> {
+    common::tree_listing_except(dir, &[".git", ".dvc"])
+        .into_iter()
+        .map(|(k, v)| (k, v.1))
+        .collect()
+}
+
+/// strix pushes a pipeline's data; in fresh clones `repro --pull` by
+/// strix and by DVC pull what the unchanged stages recorded instead of
+/// running them. Then, with a changed param and an empty cache, only the
+/// changed stage runs; its unchanged upstream and downstream are pulled.
+#[test]
+fn repro_pull_in_a_fresh_clone_matches_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    let env = TestEnv::new();
+    let repo = env.repo();
+    env.git(&["init", "-q"]);
+    env.strix_ok(&["init", "-q"]);
+    let url = remote(&env);
+    env.strix_ok(&["remote", "add", "-d", "s", url.to_str().unwrap()]);
+    env.write("raw/a.txt", "a\n");
+    env.write("raw/b.txt", "b\n");
+    env.strix_ok(&["add", "-q", "raw"]);
+    env.write("params.yaml", "lr: 1\n");
+    env.write("dvc.yaml", PULLED);
+    env.strix_ok(&["repro"]);
+    env.strix_ok(&["push"]);
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-qm", "pipeline"]);
+    let built = workspace(repo);
+    let mut results = Vec::new();
+    for t in [Tool::Dvc, Tool::Strix] {
+        let dir = env.root().join(format!("clone-{t:?}"));
+        env.git(&["clone", "-q", repo.to_str().unwrap(), dir.to_str().unwrap()]);
+        std::fs::write(env.root().join("counter"), "").unwrap();
+        let first = ok(&env, t, &dir, &["repro", "--pull"]);
+        let ran_first = std::fs::read_to_string(env.root().join("counter")).unwrap();
+        let ws = workspace(&dir);
+        // A changed param, no cache and no outputs: only `train` runs.
+        std::fs::write(dir.join("params.yaml"), "lr: 2\n").unwrap();
+        std::fs::remove_dir_all(dir.join(".dvc/cache")).unwrap();
+        for p in ["raw", "model"] {
+            std::fs::remove_dir_all(dir.join(p)).unwrap();
+        }
+        for p in ["prep.txt", "metrics.txt"] {
+            std::fs::remove_file(dir.join(p)).unwrap();
+        }
+        let second = ok(&env, t, &dir, &["repro", "--pull"])
+            .replace("strix config", "dvc config")
+            .replace("`strix push`", "`dvc push`");
+        let ran_second = std::fs::read_to_string(env.root().join("counter")).unwrap();
+        let lock = std::fs::read_to_string(dir.join("dvc.lock")).unwrap();
+        results.push((
+            first,
+            ran_first,
+            ws,
+            second,
+            ran_second,
+            workspace(&dir),
+            lock,
+        ));
+    }
+    let dvc = &results[0];
+    assert_eq!(
+        dvc.0,
+        "Pulling data for stage: 'raw.dvc'\nPulling data for stage: 'prep'\nPulling data for stage: 'train'\nPulling data for stage: 'eval'\nData and pipelines are up to date.\n"
+    );
+    assert_eq!(dvc.1, "", "nothing ran");
+    assert_eq!(dvc.2, built);
+    assert!(dvc.3.contains("Running stage 'train'"), "{}", dvc.3);
+    assert_eq!(dvc.4, "train\n");
+    assert_eq!(results[1], results[0]);
+}
