@@ -22,8 +22,9 @@
 //! strings get text (`true`/`false` for booleans). Lists and dicts may only be
 //! substituted whole into `foreach`/`matrix`, and dicts into `cmd`. Stage-level
 //! `vars` are loaded relative to the stage's `wdir`. Generated names are
-//! `<group>@<key>`; two definitions producing the same name are an error
-//! (DVC silently keeps one of them). The top-level `params`, `metrics`,
+//! `<group>@<key>`. Two definitions producing the same name are kept
+//! once when they resolve to the same body (as DVC does), and are an error
+//! otherwise (DVC silently keeps one of them, so the other never runs). The top-level `params`, `metrics`,
 //! `plots`, `artifacts` (names too) and `datasets` are interpolated with
 //! the global vars ([`Resolver::resolve_top`]).
 
@@ -86,9 +87,10 @@ pub enum TemplateError {
         /// Python type name.
         found: String,
     },
-    /// Two definitions produce the same stage name.
+    /// Two different definitions produce the same stage name (DVC would
+    /// silently drop one of them).
     #[error(
-        "{at}stage name '{name}' in '{file}' is defined more than once (by '{first}' and '{second}')"
+        "{at}stage name '{name}' in '{file}' is defined more than once, differently (by '{first}' and '{second}'): DVC would run only one of them"
     )]
     Duplicate {
         /// Position prefix.
@@ -235,6 +237,10 @@ impl<'a> Resolver<'a> {
             };
             for g in generated {
                 if let Some(i) = out.iter().position(|o| o.name == g.name) {
+                    if out[i].body == g.body {
+                        // DVC keeps one of them; both say the same.
+                        continue;
+                    }
                     return Err(TemplateError::Duplicate {
                         at: self.at(&base),
                         name: g.name,
@@ -443,18 +449,23 @@ impl<'a> Resolver<'a> {
         let mut out: Vec<Expanded> = Vec::new();
         for (key, item) in members {
             let name = format!("{group}@{key}");
-            if out.iter().any(|e| e.name == name) {
-                return Err(TemplateError::Duplicate {
-                    at: self.at(src),
-                    name,
-                    file: self.file.to_owned(),
-                    first: group.to_owned(),
-                    second: group.to_owned(),
-                });
-            }
             let mut ctx = self.ctx.clone();
             ctx.set_reserved(vars(&key, item));
-            out.push(self.stage(&ctx, &name, body, src)?);
+            let stage = self.stage(&ctx, &name, body, src)?;
+            match out.iter().find(|e| e.name == name) {
+                // Equal items (`[a, b, a]`, `[1, "1"]`): DVC keeps one.
+                Some(e) if e.body == stage.body => {}
+                Some(_) => {
+                    return Err(TemplateError::Duplicate {
+                        at: self.at(src),
+                        name,
+                        file: self.file.to_owned(),
+                        first: group.to_owned(),
+                        second: group.to_owned(),
+                    });
+                }
+                None => out.push(stage),
+            }
         }
         Ok(out)
     }

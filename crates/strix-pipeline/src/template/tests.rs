@@ -179,9 +179,25 @@ fn bad_input_errors() {
         e,
         "dvc.yaml:3:14: failed to resolve 'stages.s.foreach' in 'dvc.yaml': expected list/dictionary, got int"
     );
+    // Items giving the same name and the same stage are kept once, as in
+    // DVC (which keeps one of any duplicates).
+    let got = expand(
+        &files,
+        "stages:\n  s:\n    foreach: [1, '1', a, 1]\n    do:\n      cmd: echo ${item}\n  m:\n    matrix:\n      x: [1, '1']\n    cmd: echo ${item.x}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        got,
+        [
+            "s@1: {cmd: echo 1}",
+            "s@a: {cmd: echo a}",
+            "m@1: {cmd: echo 1}"
+        ]
+    );
+    // Different stages under one name: DVC would silently drop one.
     let e = expand(
         &files,
-        "stages:\n  s:\n    foreach: [1, '1']\n    do:\n      cmd: echo ${item}\n",
+        "stages:\n  s:\n    foreach: [1, '1']\n    do:\n      cmd: echo ${item}\n      outs: ['${item}']\n",
     )
     .unwrap_err();
     assert!(e.contains("stage name 's@1'"), "{e}");
@@ -192,7 +208,7 @@ fn bad_input_errors() {
     .unwrap_err();
     assert_eq!(
         e,
-        "dvc.yaml:5:5: stage name 's@1' in 'dvc.yaml' is defined more than once (by 's@1' and 's')"
+        "dvc.yaml:5:5: stage name 's@1' in 'dvc.yaml' is defined more than once, differently (by 's@1' and 's'): DVC would run only one of them"
     );
     let e = expand(
         &files,
