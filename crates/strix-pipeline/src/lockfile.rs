@@ -130,6 +130,11 @@ impl LockDoc {
         Ok(LockDoc { path, top, exists })
     }
 
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The entry of stage `name`.
     pub fn stage(&self, name: &str) -> Option<&Mapping> {
         self.top

@@ -129,11 +129,8 @@ pub fn pull_missing_deps(repo: &Repo, graph: &Graph, stage: &Stage) {
             }
         }
     }
-    let lock = crate::lockfile::LockDoc::load(repo.root()).ok();
     for up in &graph.stages {
-        let entry = lock
-            .as_ref()
-            .and_then(|l| crate::status::recorded_entry(up, l).ok().flatten());
+        let entry = crate::status::recorded(up).ok().flatten();
         for o in &up.outs {
             if missing.contains(&o.abs.as_path())
                 && let Some(rec) = recorded(entry.as_ref(), "outs", &o.path)

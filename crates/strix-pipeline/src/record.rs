@@ -25,9 +25,10 @@ pub(crate) fn remove_path(p: &Path) -> std::io::Result<()> {
 
 pub(crate) struct Ctx<'a> {
     pub repo: &'a Repo,
+    /// Where messages' paths start from.
+    pub cwd: &'a Path,
     pub opts: &'a Options,
     pub rep: &'a dyn Reporter,
-    pub lock: LockDoc,
     pub report: Report,
     /// Where an entry goes in the files: stages (by name) in the order a
     /// serial run records them. With `-j`, stages finish in any order; new
@@ -42,8 +43,8 @@ pub(crate) struct Ctx<'a> {
 pub(crate) struct Written {
     /// Stage name → position in the serial order.
     pos: std::collections::HashMap<String, usize>,
-    /// Stages this run added to `dvc.lock`.
-    lock: Vec<String>,
+    /// Entries this run added to `dvc.lock` files: (directory, key, stage).
+    lock: Vec<(std::path::PathBuf, String, String)>,
     /// `.gitignore` lines this run added: (directory, output name, stage).
     ignores: Vec<(std::path::PathBuf, String, String)>,
 }
@@ -120,23 +121,35 @@ impl Ctx<'_> {
     /// command may have changed the file while the lock was released), or
     /// for a legacy stage its `.dvc` file.
     fn write_lock(&mut self, stage: &Stage, entry: Value) -> Result<()> {
-        if stage.is_legacy() {
+        let Some(dir) = stage.lock_dir() else {
             return Ok(());
-        }
-        self.lock = LockDoc::load(self.repo.root())?;
-        if !self.lock.exists {
-            self.rep.line("Generating lock file 'dvc.lock'");
+        };
+        let mut lock = LockDoc::load(dir)?;
+        let label = crate::stage::relpath(lock.path(), self.cwd);
+        if !lock.exists {
+            self.rep.line(&format!("Generating lock file '{label}'"));
         }
         let order = &self.order;
-        let added = self.lock.stage(&stage.name).is_none();
-        let later = |n: &str| order.lock.iter().any(|l| l == n) && order.after(&stage.name, n);
-        if self.lock.set_stage_before(&stage.name, entry, later) || !self.lock.exists {
+        let added = lock.stage(&stage.key).is_none();
+        // New entries this run made in this file that a serial run writes
+        // after this one.
+        let later = |n: &str| {
+            order
+                .lock
+                .iter()
+                .any(|(d, k, s)| d == dir && k == n && order.after(&stage.name, s))
+        };
+        if lock.set_stage_before(&stage.key, entry, later) || !lock.exists {
             if added {
-                self.order.lock.push(stage.name.clone());
+                self.order
+                    .lock
+                    .push((dir.to_path_buf(), stage.key.clone(), stage.name.clone()));
             }
-            self.lock.save()?;
-            self.rep.line("Updating lock file 'dvc.lock'");
-            self.report.lock_written = true;
+            lock.save()?;
+            self.rep.line(&format!("Updating lock file '{label}'"));
+            if !self.report.locks.iter().any(|p| p == lock.path()) {
+                self.report.locks.push(lock.path().to_path_buf());
+            }
         }
         Ok(())
     }
@@ -168,11 +181,11 @@ impl Ctx<'_> {
         let params = params_for_lock(stage)?;
         let mut probe = stage_entry(stage, &deps, &params, &[]);
         if self.opts.dry
-            && let Some(recorded) = self.lock.stage(&stage.name)
+            && let Some(recorded) = crate::status::recorded(stage)?
         {
             // DVC does not hash the deps in a dry run: it looks the run-cache
             // up with the hashes dvc.lock records.
-            probe = Value::Map(recorded.clone());
+            probe = Value::Map(recorded);
         }
         let mut paths: Vec<&str> = stage.outs.iter().map(|o| o.path.as_str()).collect();
         paths.sort();

@@ -91,9 +91,7 @@ pub fn finish(
     p: &Printer,
 ) -> Result<i32, Failure> {
     let mut files = Vec::new();
-    if report.lock_written {
-        files.push(repo.root().join("dvc.lock"));
-    }
+    files.extend(report.locks.iter().cloned());
     files.extend(report.written.iter().cloned());
     files.extend(report.gitignores.iter().cloned());
     if !report.failures.is_empty() {

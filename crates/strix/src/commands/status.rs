@@ -34,7 +34,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let result = strix_repo::status::status(&repo, &cwd, &a.targets, &bars);
     // Pipeline stages (dvc.yaml), only when no targets are given.
     let pipeline = if a.targets.is_empty() {
-        strix_pipeline::status::pipeline_status(&repo)
+        strix_pipeline::status::pipeline_status(&repo, &cwd)
     } else {
         Ok(Default::default())
     };
