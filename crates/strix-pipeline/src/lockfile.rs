@@ -135,6 +135,33 @@ impl LockDoc {
         Ok(LockDoc { path, top, exists })
     }
 
+    /// [`Self::load`], reusing the document read earlier in this process
+    /// while the file keeps its inode, size and mtime (strix replaces it by
+    /// rename, so every rewrite is a new inode). `status` looks up one stage
+    /// at a time; without this a pipeline of n stages parsed its lock n times.
+    pub fn load_shared(root: &Path) -> Result<std::sync::Arc<Self>> {
+        use std::collections::HashMap;
+        use std::os::unix::fs::MetadataExt;
+        use std::sync::{Arc, Mutex, OnceLock};
+        type Seen = HashMap<PathBuf, ((u64, u64, i64, i64, u64), Arc<LockDoc>)>;
+        static CACHE: OnceLock<Mutex<Seen>> = OnceLock::new();
+        let path = root.join(LOCK_NAME);
+        let key = std::fs::metadata(&path)
+            .map(|m| (m.dev(), m.ino(), m.mtime(), m.mtime_nsec(), m.size()))
+            .unwrap_or_default();
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some((k, doc)) = cache.lock().ok().and_then(|c| c.get(&path).cloned())
+            && k == key
+        {
+            return Ok(doc);
+        }
+        let doc = Arc::new(Self::load(root)?);
+        if let Ok(mut c) = cache.lock() {
+            c.insert(path, (key, doc.clone()));
+        }
+        Ok(doc)
+    }
+
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path

@@ -172,7 +172,7 @@ pub fn recorded(stage: &Stage) -> Result<Option<Mapping>> {
     match &stage.origin {
         crate::stage::Origin::DvcYaml(file) => {
             let dir = file.parent().unwrap_or(Path::new("."));
-            Ok(LockDoc::load(dir)?.stage(&stage.key).cloned())
+            Ok(LockDoc::load_shared(dir)?.stage(&stage.key).cloned())
         }
         crate::stage::Origin::Legacy(path) => {
             Ok(crate::legacy::read_doc(path, &stage.name)?.map(|(_, doc)| doc))
