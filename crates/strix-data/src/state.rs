@@ -30,11 +30,13 @@
 
 use crate::hash::HashKind;
 use crate::oid::Md5;
+use std::collections::HashMap;
 use std::fs;
 use std::io;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, RwLock};
 
 const MAGIC: &[u8; 12] = b"STRIXSTATE\x00\x02";
 const REC: usize = 56;
@@ -142,6 +144,10 @@ pub struct StateDb {
     bytes: Vec<u8>,
     count: usize,
     added: Mutex<Vec<Rec>>,
+    /// Records of [`StateDb::insert_verified`], which [`StateDb::get`]
+    /// sees at once (other new records only after a save and reload).
+    verified: RwLock<HashMap<(u64, u64, u64), Rec>>,
+    any_verified: AtomicBool,
     now_ns: i64,
 }
 
@@ -166,6 +172,8 @@ impl StateDb {
             bytes,
             count,
             added: Mutex::new(Vec::new()),
+            verified: RwLock::new(HashMap::new()),
+            any_verified: AtomicBool::new(false),
             now_ns,
         }
     }
@@ -237,8 +245,18 @@ impl StateDb {
 
     /// The recorded hash of a file, if its stat still matches.
     pub fn get(&self, st: &FileStat, kind: HashKind) -> Option<Md5> {
-        let r = self.find((st.dev, st.ino, kind_code(kind)))?;
-        (r.mtime_ns == st.mtime_ns && r.size == st.size).then_some(r.md5)
+        let key = (st.dev, st.ino, kind_code(kind));
+        let matches = |r: &Rec| r.mtime_ns == st.mtime_ns && r.size == st.size;
+        if let Some(r) = self.find(key)
+            && matches(&r)
+        {
+            return Some(r.md5);
+        }
+        if !self.any_verified.load(Ordering::Acquire) {
+            return None;
+        }
+        let verified = self.verified.read().expect("state lock");
+        verified.get(&key).filter(|r| matches(r)).map(|r| r.md5)
     }
 
     /// The recorded `.dir` hash of the directory `dir` if its listing still
@@ -295,6 +313,24 @@ impl StateDb {
             size: st.size,
             md5,
         });
+    }
+
+    /// [`StateDb::insert_trusted`] for a cache object this process has
+    /// just written and verified (a download): [`StateDb::get`] knows it
+    /// at once, so a checkout in the same run does not hash it again.
+    pub fn insert_verified(&self, st: &FileStat, kind: HashKind, md5: Md5) {
+        self.insert_trusted(st, kind, md5);
+        let rec = Rec {
+            key: (st.dev, st.ino, kind_code(kind)),
+            mtime_ns: st.mtime_ns,
+            size: st.size,
+            md5,
+        };
+        self.verified
+            .write()
+            .expect("state lock")
+            .insert(rec.key, rec);
+        self.any_verified.store(true, Ordering::Release);
     }
 
     /// Whether anything was recorded since loading.
@@ -426,6 +462,19 @@ mod tests {
         assert_eq!(StateDb::open(&p).len(), 1);
         fs::write(&p, b"garbage").unwrap();
         assert!(StateDb::open(&p).is_empty());
+    }
+
+    #[test]
+    fn verified_records_are_seen_before_a_save() {
+        let db = StateDb::in_memory();
+        db.insert_trusted(&st(1, 1000), HashKind::Md5, Md5([1; 16]));
+        assert_eq!(db.get(&st(1, 1000), HashKind::Md5), None);
+        db.insert_verified(&st(2, 1000), HashKind::Md5, Md5([2; 16]));
+        assert_eq!(db.get(&st(2, 1000), HashKind::Md5), Some(Md5([2; 16])));
+        // Only for the same stat and kind.
+        assert_eq!(db.get(&st(2, 1001), HashKind::Md5), None);
+        assert_eq!(db.get(&st(2, 1000), HashKind::Md5Dos2Unix), None);
+        assert!(db.is_dirty());
     }
 
     #[test]

@@ -64,8 +64,43 @@ pub trait Backend: Send + Sync {
     /// A missing object is [`BackendError::NotFound`].
     fn download(&self, key: &str, out: &mut dyn Write) -> Result<u64, BackendError>;
 
+    /// Whether [`Backend::download_from`] can start past the beginning of
+    /// an object (the remote serves byte ranges): interrupted downloads are
+    /// then resumed.
+    fn resumes(&self) -> bool {
+        false
+    }
+
+    /// Streams the object `key` from byte `offset` on into `out`; returns
+    /// the number of bytes. Only remotes that [`Backend::resumes`] take an
+    /// offset other than 0.
+    fn download_from(
+        &self,
+        key: &str,
+        offset: u64,
+        out: &mut dyn Write,
+    ) -> Result<u64, BackendError> {
+        if offset == 0 {
+            return self.download(key, out);
+        }
+        Err(BackendError::Io {
+            op: "download",
+            key: key.to_string(),
+            source: io::Error::new(
+                io::ErrorKind::Unsupported,
+                "this remote cannot resume downloads",
+            ),
+        })
+    }
+
     /// Deletes `key`; a missing key is not an error.
     fn delete(&self, key: &str) -> Result<(), BackendError>;
+
+    /// The remote as a local folder, if it is one: transfers then copy
+    /// files directly and batch their flushes.
+    fn as_local(&self) -> Option<&crate::LocalBackend> {
+        None
+    }
 
     /// How many transfers to run at once when the user does not say.
     fn default_jobs(&self) -> usize {

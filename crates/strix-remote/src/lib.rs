@@ -18,13 +18,14 @@
 //! Library code never prints: progress goes through [`strix_data::Progress`].
 
 pub mod backend;
+pub mod landing;
 pub mod local;
 pub mod opendal_backend;
 pub mod transfer;
 
 pub use crate::opendal_backend::{OpendalBackend, Service};
 pub use backend::{Backend, BackendError, OpenError, open, open_with_options};
-pub use local::LocalBackend;
+pub use local::{LocalBackend, Staged};
 pub use transfer::{
     DirObject, FetchReport, ObjectRef, PushReport, Transfer, TransferError, object_key,
 };

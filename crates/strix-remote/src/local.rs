@@ -1,8 +1,17 @@
 //! A remote in a local folder (or a mounted network filesystem).
+//!
+//! Besides the [`Backend`] primitives, uploads can be batched
+//! ([`LocalBackend::stage`], [`LocalBackend::sync`],
+//! [`LocalBackend::publish`]): every object of a batch is written under a
+//! temporary name, one `syncfs` makes the whole batch durable, and only
+//! then do the objects get their final names. No object ever has its final
+//! name before its bytes are on disk, at the cost of one flush per batch
+//! instead of one per object.
 
 use crate::backend::{Backend, BackendError};
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use strix_fs::AtomicFile;
 
@@ -41,6 +50,83 @@ impl LocalBackend {
         let mut p = self.root.clone();
         p.extend(key.split('/').filter(|s| !s.is_empty()));
         p
+    }
+}
+
+/// An object written under a temporary name by [`LocalBackend::stage`]:
+/// neither durable nor visible yet. Dropping it without
+/// [`LocalBackend::publish`] removes the temporary file.
+#[derive(Debug)]
+pub struct Staged {
+    temp: PathBuf,
+    dest: PathBuf,
+    key: String,
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.temp.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.temp);
+        }
+    }
+}
+
+impl LocalBackend {
+    /// Writes the local file `src` next to `key`'s final place under a
+    /// temporary name, mode 0444, without flushing it. A missing `src` is
+    /// a `read` error of kind `NotFound`.
+    pub fn stage(&self, src: &Path, key: &str) -> Result<Staged, BackendError> {
+        let dest = self.path(key);
+        let werr = |e| BackendError::io("upload", key, e);
+        let mut input = File::open(src).map_err(|e| BackendError::Io {
+            op: "read",
+            key: src.to_string_lossy().into_owned(),
+            source: e,
+        })?;
+        let dir = dest.parent().expect("a key has a parent");
+        let temp = strix_fs::temp_path_in(dir);
+        let create = || {
+            OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o444)
+                .open(&temp)
+        };
+        // The directory exists for all but the first object in it.
+        let mut out = match create() {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                fs::create_dir_all(dir).map_err(werr)?;
+                create()
+            }
+            other => other,
+        }
+        .map_err(werr)?;
+        let staged = Staged {
+            temp,
+            dest,
+            key: key.to_string(),
+        };
+        if strix_fs::umask() & 0o444 != 0 {
+            out.set_permissions(fs::Permissions::from_mode(0o444))
+                .map_err(werr)?;
+        }
+        io::copy(&mut input, &mut out).map_err(werr)?;
+        Ok(staged)
+    }
+
+    /// Makes everything staged so far durable: one `syncfs` of the
+    /// filesystem holding the remote.
+    pub fn sync(&self) -> Result<(), BackendError> {
+        strix_fs::syncfs(&self.root).map_err(|e| BackendError::io("upload", &self.url, e))
+    }
+
+    /// Gives a staged object its final name (replacing an existing one).
+    /// Only after [`LocalBackend::sync`].
+    pub fn publish(&self, mut staged: Staged) -> Result<(), BackendError> {
+        fs::rename(&staged.temp, &staged.dest)
+            .map_err(|e| BackendError::io("upload", &staged.key, e))?;
+        staged.temp = PathBuf::new();
+        Ok(())
     }
 }
 
@@ -121,6 +207,10 @@ impl Backend for LocalBackend {
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(BackendError::io("delete", key, e)),
         }
+    }
+
+    fn as_local(&self) -> Option<&LocalBackend> {
+        Some(self)
     }
 
     fn default_jobs(&self) -> usize {

@@ -3,9 +3,12 @@
 //! * [`Transfer::remote_has`] asks which objects the remote holds: one
 //!   existence check per object, in parallel, or for many objects a listing
 //!   of the directories they live in when that takes fewer requests.
+//!   [`Transfer::remote_has_tree`] does the same for directories, asking
+//!   about a directory's files only when its `.dir` is not on the remote.
 //! * [`Transfer::push`] uploads what the remote lacks; a `.dir` object is
 //!   uploaded only after every one of its files is on the remote, so a
-//!   `.dir` on a remote implies a complete directory (spec 11.2).
+//!   `.dir` on a remote implies a complete directory (spec 11.2), which is
+//!   what DVC assumes too when it asks a remote what it has.
 //! * [`Transfer::fetch`] downloads what the cache lacks. Each object is
 //!   written to a temporary file next to its final place, hashed as it is
 //!   written, and renamed (mode 0444) only when the hash matches its id.
@@ -16,16 +19,23 @@
 //! and failed object by object. A rerun picks up where this one stopped.
 
 use crate::backend::{Backend, BackendError};
-use md5::{Digest, Md5 as Md5Hasher};
+use crate::local::Staged;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
 use std::fs;
-use std::io::{self, Write};
-use std::path::PathBuf;
+use std::io::{self, Read, Seek};
+use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
-use strix_data::{HashKind, Layout, Md5, Odb, Oid, Progress};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use strix_data::odb::OdbError;
+use strix_data::{FileStat, Layout, Md5, Odb, Oid, Progress};
 use strix_fs::AtomicFile;
+
+/// Objects up to this size are copied from a local remote through memory.
+const SMALL_OBJECT: u64 = 4 << 20;
+
+/// Uploads to a local folder are flushed once per this many objects.
+const STAGE_BATCH: usize = 4096;
 
 /// From this many objects on, [`Transfer::remote_has`] considers listing
 /// the remote instead of checking each object.
@@ -162,6 +172,32 @@ pub struct FetchReport {
     pub failed: Vec<(ObjectRef, TransferError)>,
     /// Objects not tried because the remote failed first.
     pub skipped: usize,
+    /// The DVC 3 objects downloaded, with the stat of their cache file
+    /// when they were verified (for the state database: a checkout right
+    /// after need not hash them again).
+    pub verified: Vec<(ObjectRef, FileStat)>,
+}
+
+/// An upload error, with a source missing from the cache told apart.
+fn upload_error(o: &ObjectRef, e: BackendError) -> TransferError {
+    match e {
+        BackendError::Io {
+            op: "read", source, ..
+        } if source.kind() == io::ErrorKind::NotFound => TransferError::NotInCache { oid: o.oid },
+        e => TransferError::Backend(e),
+    }
+}
+
+/// The outcome of one download: the verified file's stat, if worth keeping.
+type Downloaded = Result<Option<FileStat>, TransferError>;
+
+/// The shared state of one parallel transfer.
+struct Run<'a> {
+    pool: &'a rayon::ThreadPool,
+    progress: &'a dyn Progress,
+    failed: Mutex<Vec<(ObjectRef, TransferError)>>,
+    stop: AtomicBool,
+    skipped: AtomicUsize,
 }
 
 /// The transfer engine between one cache and one remote.
@@ -192,6 +228,32 @@ impl<'a> Transfer<'a> {
             .map_err(TransferError::Pool)
     }
 
+    /// Which of `files`, `dirs` and their members exist on the remote. The
+    /// `.dir` objects are asked about first: a `.dir` on the remote implies
+    /// all its files are there (it is uploaded last), so the members of
+    /// those are not queried, as in DVC. The rest is asked about with
+    /// [`Self::remote_has`].
+    pub fn remote_has_tree(
+        &self,
+        files: &[ObjectRef],
+        dirs: &[DirObject],
+        progress: &dyn Progress,
+    ) -> Result<HashSet<ObjectRef>, TransferError> {
+        let dir_objs: Vec<ObjectRef> = dirs.iter().map(|d| d.obj).collect();
+        let mut found = self.remote_has(&dir_objs, progress)?;
+        let mut rest: Vec<ObjectRef> = files.to_vec();
+        for d in dirs {
+            if found.contains(&d.obj) {
+                found.extend(d.members.iter().copied());
+            } else {
+                rest.extend(d.members.iter().copied());
+            }
+        }
+        rest.retain(|o| !found.contains(o));
+        found.extend(self.remote_has(&rest, progress)?);
+        Ok(found)
+    }
+
     /// Which of `objs` exist on the remote.
     pub fn remote_has(
         &self,
@@ -202,6 +264,9 @@ impl<'a> Transfer<'a> {
             let mut seen = HashSet::new();
             objs.iter().copied().filter(|o| seen.insert(*o)).collect()
         };
+        if unique.is_empty() {
+            return Ok(HashSet::new());
+        }
         if unique.len() >= LIST_MIN_OBJECTS
             && let Some(found) = self.remote_has_by_listing(&unique, progress)?
         {
@@ -299,7 +364,7 @@ impl<'a> Transfer<'a> {
             all.extend(d.members.iter().copied());
             all.push(d.obj);
         }
-        let on_remote = self.remote_has(&all, progress)?;
+        let on_remote = self.remote_has_tree(files, dirs, progress)?;
         let mut seen = HashSet::new();
         let to_send: Vec<ObjectRef> = all
             .iter()
@@ -319,80 +384,138 @@ impl<'a> Transfer<'a> {
         }
         progress.start("Pushing", Some(total as u64));
         let pool = self.pool()?;
-        let failed = Mutex::new(Vec::new());
-        let stop = AtomicBool::new(false);
-        let skipped = std::sync::atomic::AtomicUsize::new(0);
-        let uploaded: usize = pool.install(|| {
-            to_send
-                .par_iter()
-                .map(|o| {
-                    if stop.load(Ordering::Relaxed) {
-                        skipped.fetch_add(1, Ordering::Relaxed);
-                        return 0;
-                    }
-                    let r = self.upload_one(o);
-                    progress.inc(1);
-                    match r {
-                        Ok(()) => 1,
-                        Err(e) => {
-                            if e.is_remote_failure() {
-                                stop.store(true, Ordering::Relaxed);
-                            }
-                            failed.lock().expect("lock").push((*o, e));
-                            0
-                        }
-                    }
-                })
-                .sum()
-        });
-        report.uploaded = uploaded;
-        let mut failed = failed.into_inner().expect("lock");
-        if stop.load(Ordering::Relaxed) {
+        let run = Run {
+            pool: &pool,
+            progress,
+            failed: Mutex::new(Vec::new()),
+            stop: AtomicBool::new(false),
+            skipped: AtomicUsize::new(0),
+        };
+        report.uploaded = self.upload_all(&to_send, &run);
+        if run.stop.load(Ordering::Relaxed) {
             // No `.dir` goes up after the remote failed.
-            report.skipped = skipped.into_inner() + dirs_to_send.len();
+            report.skipped = run.skipped.into_inner() + dirs_to_send.len();
+            let mut failed = run.failed.into_inner().expect("lock");
             failed.sort_by_key(|(o, _)| *o);
             report.failed = failed;
             progress.finish();
             return Ok(report);
         }
-        let failed_set: HashSet<ObjectRef> = failed.iter().map(|(o, _)| *o).collect();
-        let dir_results: Vec<(ObjectRef, Result<(), TransferError>)> = pool.install(|| {
-            dirs_to_send
-                .par_iter()
-                .map(|d| {
-                    let bad = d.members.iter().filter(|m| failed_set.contains(m)).count();
-                    let r = if bad > 0 {
-                        Err(TransferError::DirIncomplete {
-                            oid: d.obj.oid,
-                            failed: bad,
-                        })
-                    } else {
-                        self.upload_one(&d.obj)
-                    };
-                    progress.inc(1);
-                    (d.obj, r)
-                })
-                .collect()
-        });
-        for (o, r) in dir_results {
-            match r {
-                Ok(()) => report.uploaded += 1,
-                Err(e) => failed.push((o, e)),
+        let failed_set: HashSet<ObjectRef> = run
+            .failed
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(o, _)| *o)
+            .collect();
+        let mut ready = Vec::new();
+        for d in dirs_to_send {
+            let bad = d.members.iter().filter(|m| failed_set.contains(m)).count();
+            if bad > 0 {
+                let e = TransferError::DirIncomplete {
+                    oid: d.obj.oid,
+                    failed: bad,
+                };
+                run.failed.lock().expect("lock").push((d.obj, e));
+                progress.inc(1);
+            } else {
+                ready.push(d.obj);
             }
         }
+        report.uploaded += self.upload_all(&ready, &run);
+        report.skipped = run.skipped.into_inner();
+        let mut failed = run.failed.into_inner().expect("lock");
         failed.sort_by_key(|(o, _)| *o);
         report.failed = failed;
         progress.finish();
         Ok(report)
     }
 
-    fn upload_one(&self, o: &ObjectRef) -> Result<(), TransferError> {
-        let src = self.odb.path(&o.oid, o.layout);
-        if fs::symlink_metadata(&src).is_err() {
-            return Err(TransferError::NotInCache { oid: o.oid });
+    /// Uploads `objs` in parallel; returns how many went up. Failures go
+    /// to `run.failed`; a failing remote stops the rest (counted as
+    /// skipped). A local-folder remote gets its uploads in batches (see
+    /// [`crate::local`]): staged, flushed once, then named.
+    fn upload_all(&self, objs: &[ObjectRef], run: &Run<'_>) -> usize {
+        let fail = |o: &ObjectRef, e: TransferError| {
+            if e.is_remote_failure() {
+                run.stop.store(true, Ordering::Relaxed);
+            }
+            run.failed.lock().expect("lock").push((*o, e));
+        };
+        let stopped = || {
+            let s = run.stop.load(Ordering::Relaxed);
+            if s {
+                run.skipped.fetch_add(1, Ordering::Relaxed);
+            }
+            s
+        };
+        let Some(local) = self.backend.as_local() else {
+            return run.pool.install(|| {
+                objs.par_iter()
+                    .map(|o| {
+                        if stopped() {
+                            return 0;
+                        }
+                        let r = self
+                            .backend
+                            .upload(&self.odb.path(&o.oid, o.layout), &object_key(o));
+                        run.progress.inc(1);
+                        match r {
+                            Ok(()) => 1,
+                            Err(e) => {
+                                fail(o, upload_error(o, e));
+                                0
+                            }
+                        }
+                    })
+                    .sum()
+            });
+        };
+        let mut uploaded = 0;
+        for batch in objs.chunks(STAGE_BATCH) {
+            let staged: Vec<(ObjectRef, Staged)> = run.pool.install(|| {
+                batch
+                    .par_iter()
+                    .filter_map(|o| {
+                        if stopped() {
+                            return None;
+                        }
+                        let r = local.stage(&self.odb.path(&o.oid, o.layout), &object_key(o));
+                        run.progress.inc(1);
+                        match r {
+                            Ok(s) => Some((*o, s)),
+                            Err(e) => {
+                                fail(o, upload_error(o, e));
+                                None
+                            }
+                        }
+                    })
+                    .collect()
+            });
+            if staged.is_empty() {
+                continue;
+            }
+            if let Err(e) = local.sync() {
+                // Nothing of this batch gets a name; dropping `staged`
+                // removes its temporaries.
+                run.skipped.fetch_add(staged.len() - 1, Ordering::Relaxed);
+                fail(&staged[0].0, TransferError::Backend(e));
+                continue;
+            }
+            uploaded += run.pool.install(|| {
+                staged
+                    .into_par_iter()
+                    .map(|(o, s)| match local.publish(s) {
+                        Ok(()) => 1,
+                        Err(e) => {
+                            fail(&o, TransferError::Backend(e));
+                            0
+                        }
+                    })
+                    .sum::<usize>()
+            });
         }
-        self.backend.upload(&src, &object_key(o))?;
-        Ok(())
+        uploaded
     }
 
     /// Downloads the objects of `objs` that the cache lacks. Objects the
@@ -415,23 +538,22 @@ impl<'a> Transfer<'a> {
         }
         progress.start("Fetching", Some(wanted.len() as u64));
         let stop = AtomicBool::new(false);
-        let results: Vec<(ObjectRef, Option<Result<(), TransferError>>)> =
-            self.pool()?.install(|| {
-                wanted
-                    .par_iter()
-                    .map(|o| {
-                        if stop.load(Ordering::Relaxed) {
-                            return (*o, None);
-                        }
-                        let r = self.download_one(o);
-                        if r.as_ref().is_err_and(TransferError::is_remote_failure) {
-                            stop.store(true, Ordering::Relaxed);
-                        }
-                        progress.inc(1);
-                        (*o, Some(r))
-                    })
-                    .collect()
-            });
+        let results: Vec<(ObjectRef, Option<Downloaded>)> = self.pool()?.install(|| {
+            wanted
+                .par_iter()
+                .map(|o| {
+                    if stop.load(Ordering::Relaxed) {
+                        return (*o, None);
+                    }
+                    let r = self.download_one(o);
+                    if r.as_ref().is_err_and(TransferError::is_remote_failure) {
+                        stop.store(true, Ordering::Relaxed);
+                    }
+                    progress.inc(1);
+                    (*o, Some(r))
+                })
+                .collect()
+        });
         progress.finish();
         for (o, r) in results {
             let Some(r) = r else {
@@ -439,7 +561,14 @@ impl<'a> Transfer<'a> {
                 continue;
             };
             match r {
-                Ok(()) => report.downloaded += 1,
+                Ok(stat) => {
+                    report.downloaded += 1;
+                    if let Some(stat) = stat
+                        && o.layout == Layout::V3
+                    {
+                        report.verified.push((o, stat));
+                    }
+                }
                 Err(TransferError::Backend(BackendError::NotFound { .. })) => {
                     report.missing.push(o)
                 }
@@ -452,33 +581,73 @@ impl<'a> Transfer<'a> {
     }
 
     /// Downloads one object into the cache, verifying it before it gets its
-    /// final name.
-    pub fn download_one(&self, o: &ObjectRef) -> Result<(), TransferError> {
+    /// final name. Returns the stat of the verified file when it is large
+    /// enough for a later hash to matter.
+    pub fn download_one(&self, o: &ObjectRef) -> Result<Option<FileStat>, TransferError> {
         let dest = self.odb.path(&o.oid, o.layout);
+        let key = object_key(o);
+        if o.layout == Layout::V3
+            && let Some(local) = self.backend.as_local()
+        {
+            return self.copy_local(o, &key, &local.path(&key), &dest);
+        }
+        crate::landing::download(self.backend, self.odb, o, &key, &dest)
+    }
+
+    /// [`Self::download_one`] from a remote in a local folder: a small
+    /// object is read whole, hashed and written as a new cache object (no
+    /// temporary name); a large one is copied with hashing and writing on
+    /// two threads. Either way the bytes hashed are the bytes written.
+    fn copy_local(
+        &self,
+        o: &ObjectRef,
+        key: &str,
+        src: &Path,
+        dest: &Path,
+    ) -> Result<Option<FileStat>, TransferError> {
         let werr = |source| TransferError::Write {
-            path: dest.clone(),
+            path: dest.to_path_buf(),
             source,
         };
-        fs::create_dir_all(dest.parent().expect("object has a parent")).map_err(werr)?;
-        let mut tmp = AtomicFile::create(&dest, 0o444, false).map_err(werr)?;
-        let mut hw = HashingWriter {
-            inner: tmp.file(),
-            hasher: Md5Hasher::new(),
-        };
-        self.backend.download(&object_key(o), &mut hw)?;
-        let mut actual = Md5(hw.hasher.finalize().into());
-        if o.layout == Layout::Legacy && !o.oid.is_dir && actual != o.oid.md5 {
-            // Legacy ids hash text files with CRLF turned into LF.
-            tmp.file().flush().map_err(werr)?;
-            let (m, _) = strix_data::hash::hash_file(tmp.temp_path(), HashKind::Md5Dos2Unix)
-                .map_err(werr)?;
-            actual = m;
+        let rerr = |e| TransferError::Backend(BackendError::io("download", key, e));
+        let mut input = fs::File::open(src).map_err(rerr)?;
+        let mut buf = Vec::new();
+        (&mut input)
+            .take(SMALL_OBJECT + 1)
+            .read_to_end(&mut buf)
+            .map_err(rerr)?;
+        if buf.len() as u64 <= SMALL_OBJECT {
+            let actual = strix_data::hash::md5_bytes(&buf);
+            if actual != o.oid.md5 {
+                return Err(TransferError::Corrupted { oid: o.oid, actual });
+            }
+            return match self.odb.put_bytes(&o.oid, o.layout, &buf) {
+                Ok(()) => Ok(None),
+                Err(OdbError::Write { source, .. }) => Err(werr(source)),
+                Err(e) => Err(werr(io::Error::other(e))),
+            };
         }
+        drop(buf);
+        input.seek(io::SeekFrom::Start(0)).map_err(rerr)?;
+        fs::create_dir_all(dest.parent().expect("object has a parent")).map_err(werr)?;
+        let mut tmp = AtomicFile::create(dest, 0o444, false).map_err(werr)?;
+        let (actual, _) =
+            strix_data::hash::md5_copy(&mut input, tmp.file(), false).map_err(|e| {
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge
+                ) {
+                    werr(e)
+                } else {
+                    rerr(e)
+                }
+            })?;
         if actual != o.oid.md5 {
-            // Dropping `tmp` removes the temporary file.
             return Err(TransferError::Corrupted { oid: o.oid, actual });
         }
-        tmp.commit().map_err(werr)
+        let stat = FileStat::from_metadata(&tmp.file().metadata().map_err(werr)?);
+        tmp.commit().map_err(werr)?;
+        Ok(Some(stat))
     }
 
     /// Reads one object from the remote into memory, verified (for `.dir`
@@ -491,21 +660,5 @@ impl<'a> Transfer<'a> {
             return Err(TransferError::Corrupted { oid: o.oid, actual });
         }
         Ok(buf)
-    }
-}
-
-struct HashingWriter<'w> {
-    inner: &'w mut fs::File,
-    hasher: Md5Hasher,
-}
-
-impl Write for HashingWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
     }
 }

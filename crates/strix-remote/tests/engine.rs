@@ -200,7 +200,98 @@ fn corrupted_remote_object_is_refused() {
     ));
 }
 
-/// Records the order of uploads.
+#[test]
+fn large_objects_from_a_local_remote_are_verified() {
+    let f = fixture();
+    let data: Vec<u8> = (0..(5 << 20) + 3).map(|i| (i * 31 % 251) as u8).collect();
+    let big = put(&f.odb, &data);
+    let t = Transfer::new(&f.remote, &f.odb, Some(2));
+    t.push(&[big], &[], &NoProgress).unwrap();
+
+    let tmp2 = tempfile::tempdir().unwrap();
+    let odb2 = Odb::new(tmp2.path().join("cache"), false);
+    let t2 = Transfer::new(&f.remote, &odb2, Some(2));
+    let fr = t2.fetch(&[big], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 1);
+    let p = odb2.path(&big.oid, Layout::V3);
+    assert_eq!(fs::read(&p).unwrap(), data);
+    assert_eq!(mode(&p), 0o444);
+    // The stat reported for the state database is the object's.
+    assert_eq!(fr.verified.len(), 1);
+    assert_eq!(fr.verified[0].0, big);
+    assert_eq!(
+        fr.verified[0].1,
+        strix_data::FileStat::from_metadata(&fs::metadata(&p).unwrap())
+    );
+
+    // One byte changed on the remote: refused, nothing left in the cache.
+    let tmp3 = tempfile::tempdir().unwrap();
+    let odb3 = Odb::new(tmp3.path().join("cache"), false);
+    let rp = f.remote.path(&object_key(&big));
+    fs::set_permissions(&rp, fs::Permissions::from_mode(0o644)).unwrap();
+    let mut bad = data.clone();
+    bad[4 << 20] ^= 1;
+    fs::write(&rp, &bad).unwrap();
+    let t3 = Transfer::new(&f.remote, &odb3, Some(2));
+    let fr = t3.fetch(&[big], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 0);
+    assert!(
+        matches!(&fr.failed[..], [(o, TransferError::Corrupted { actual, .. })] if *o == big && *actual == md5_bytes(&bad)),
+        "{:?}",
+        fr.failed
+    );
+    assert!(fr.verified.is_empty());
+    assert!(!odb3.exists(&big.oid, Layout::V3));
+    no_temporaries(odb3.root());
+}
+
+#[test]
+fn a_dir_on_the_remote_vouches_for_its_files() {
+    let f = fixture();
+    let rec = Recording {
+        inner: f.remote.clone(),
+        log: Mutex::new(Vec::new()),
+    };
+    let t = Transfer::new(&rec, &f.odb, Some(2));
+    t.push(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    rec.log.lock().unwrap().clear();
+    // Only the `.dir` and the single file are asked about.
+    let has = t
+        .remote_has_tree(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    assert_eq!(has.len(), 4);
+    let mut asked = rec.log.lock().unwrap().clone();
+    asked.sort();
+    let mut want = vec![
+        format!("exists {}", object_key(&f.files[0])),
+        format!("exists {}", object_key(&f.dir.obj)),
+    ];
+    want.sort();
+    assert_eq!(asked, want);
+    // As in DVC, a file removed from the remote behind strix's back is not
+    // noticed while its `.dir` is there...
+    let b = f.dir.members[1];
+    fs::remove_file(f.remote.path(&object_key(&b))).unwrap();
+    let again = t
+        .push(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    assert_eq!(again.uploaded, 0);
+    // ...and once the `.dir` is gone too, the push sends both again.
+    fs::remove_file(f.remote.path(&object_key(&f.dir.obj))).unwrap();
+    let has = t
+        .remote_has_tree(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    assert!(!has.contains(&b) && !has.contains(&f.dir.obj));
+    assert!(has.contains(&f.dir.members[0]));
+    let again = t
+        .push(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
+        .unwrap();
+    assert_eq!(again.uploaded, 2);
+    assert!(f.remote.exists(&object_key(&b)).unwrap());
+}
+
+/// Records uploads, existence checks and listings, in order.
 struct Recording {
     inner: LocalBackend,
     log: Mutex<Vec<String>>,
@@ -211,9 +302,11 @@ impl Backend for Recording {
         self.inner.url()
     }
     fn exists(&self, key: &str) -> Result<bool, BackendError> {
+        self.log.lock().unwrap().push(format!("exists {key}"));
         self.inner.exists(key)
     }
     fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+        self.log.lock().unwrap().push(format!("list {prefix}"));
         self.inner.list(prefix)
     }
     fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError> {
@@ -241,7 +334,14 @@ fn dir_object_is_uploaded_last_and_only_when_complete() {
         .push(&f.files, std::slice::from_ref(&f.dir), &NoProgress)
         .unwrap();
     assert!(r.failed.is_empty());
-    let log = rec.log.lock().unwrap().clone();
+    let log: Vec<String> = rec
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| !l.starts_with("exists ") && !l.starts_with("list "))
+        .cloned()
+        .collect();
     assert_eq!(log.len(), 4);
     assert!(log.last().unwrap().ends_with(".dir"), "{log:?}");
 
@@ -278,4 +378,183 @@ fn open_picks_local_and_refuses_other_schemes() {
         Err(strix_remote::OpenError::UnsupportedScheme { .. })
     ));
     assert!(strix_remote::open("r", "rel/path").is_err());
+}
+
+/// A remote that serves byte ranges and breaks the connection once after
+/// `fail_after` bytes; it records the offset of every download.
+struct Flaky {
+    inner: LocalBackend,
+    fail_after: Mutex<Option<usize>>,
+    offsets: Mutex<Vec<u64>>,
+}
+
+impl Flaky {
+    fn new(inner: LocalBackend, fail_after: Option<usize>) -> Self {
+        Self {
+            inner,
+            fail_after: Mutex::new(fail_after),
+            offsets: Mutex::new(Vec::new()),
+        }
+    }
+}
+
+impl Backend for Flaky {
+    fn url(&self) -> &str {
+        self.inner.url()
+    }
+    fn exists(&self, key: &str) -> Result<bool, BackendError> {
+        self.inner.exists(key)
+    }
+    fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+        self.inner.list(prefix)
+    }
+    fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError> {
+        self.inner.upload(src, key)
+    }
+    fn download(&self, key: &str, out: &mut dyn Write) -> Result<u64, BackendError> {
+        self.download_from(key, 0, out)
+    }
+    fn resumes(&self) -> bool {
+        true
+    }
+    fn download_from(
+        &self,
+        key: &str,
+        offset: u64,
+        out: &mut dyn Write,
+    ) -> Result<u64, BackendError> {
+        self.offsets.lock().unwrap().push(offset);
+        let data =
+            fs::read(self.inner.path(key)).map_err(|e| BackendError::io("download", key, e))?;
+        let io_err = |kind, text: &str| BackendError::Io {
+            op: "download",
+            key: key.to_string(),
+            source: std::io::Error::new(kind, text.to_string()),
+        };
+        if offset as usize > data.len() {
+            return Err(io_err(std::io::ErrorKind::Other, "range not satisfiable"));
+        }
+        let rest = &data[offset as usize..];
+        // Arrives in pieces, as from a network.
+        let mut sent = 0;
+        for piece in rest.chunks(64 << 10) {
+            let limit = *self.fail_after.lock().unwrap();
+            if let Some(limit) = limit
+                && sent + piece.len() > limit
+            {
+                out.write_all(&piece[..limit - sent]).unwrap();
+                *self.fail_after.lock().unwrap() = None;
+                return Err(io_err(
+                    std::io::ErrorKind::ConnectionReset,
+                    "connection reset by peer",
+                ));
+            }
+            out.write_all(piece)
+                .map_err(|e| BackendError::io("download", key, e))?;
+            sent += piece.len();
+        }
+        Ok(rest.len() as u64)
+    }
+    fn delete(&self, key: &str) -> Result<(), BackendError> {
+        self.inner.delete(key)
+    }
+}
+
+/// A fixture with one 3 MiB object on the remote, and an empty second cache.
+fn big_on_remote() -> (Fixture, Vec<u8>, ObjectRef, tempfile::TempDir, Odb) {
+    let f = fixture();
+    let data: Vec<u8> = (0..(3 << 20) + 5).map(|i| (i * 17 % 253) as u8).collect();
+    let big = put(&f.odb, &data);
+    Transfer::new(&f.remote, &f.odb, Some(1))
+        .push(&[big], &[], &NoProgress)
+        .unwrap();
+    let tmp2 = tempfile::tempdir().unwrap();
+    let odb2 = Odb::new(tmp2.path().join("cache"), false);
+    (f, data, big, tmp2, odb2)
+}
+
+#[test]
+fn an_interrupted_download_is_resumed_where_it_stopped() {
+    let (f, data, big, _tmp2, odb2) = big_on_remote();
+    let remote = Flaky::new(f.remote.clone(), Some(2 << 20));
+    let t = Transfer::new(&remote, &odb2, Some(1));
+    let fr = t.fetch(&[big], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 0);
+    assert_eq!(fr.failed.len(), 1, "{:?}", fr.failed);
+    // Nothing under the object's name; the part received is kept aside.
+    let dest = odb2.path(&big.oid, Layout::V3);
+    assert!(!dest.exists());
+    let partial = strix_remote::landing::partial_path(&dest);
+    assert!(partial.to_string_lossy().ends_with(".tmp"));
+    assert_eq!(fs::read(&partial).unwrap(), &data[..2 << 20]);
+
+    let fr = t.fetch(&[big], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 1, "{:?}", fr.failed);
+    assert_eq!(*remote.offsets.lock().unwrap(), vec![0, 2 << 20]);
+    assert_eq!(fs::read(&dest).unwrap(), data);
+    assert_eq!(mode(&dest), 0o444);
+    assert!(!partial.exists());
+    no_temporaries(odb2.root());
+}
+
+#[test]
+fn a_partial_download_that_is_not_a_prefix_is_thrown_away() {
+    let (f, data, big, _tmp2, odb2) = big_on_remote();
+    let dest = odb2.path(&big.oid, Layout::V3);
+    let partial = strix_remote::landing::partial_path(&dest);
+    fs::create_dir_all(partial.parent().unwrap()).unwrap();
+    let remote = Flaky::new(f.remote.clone(), None);
+    let t = Transfer::new(&remote, &odb2, Some(1));
+
+    // Wrong bytes: the resumed object does not hash right, so it is fetched again whole.
+    let mut wrong = data[..1 << 20].to_vec();
+    wrong[100] ^= 0xff;
+    fs::write(&partial, &wrong).unwrap();
+    let fr = t.fetch(&[big], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 1, "{:?}", fr.failed);
+    assert_eq!(*remote.offsets.lock().unwrap(), vec![1 << 20, 0]);
+    assert_eq!(fs::read(&dest).unwrap(), data);
+    assert!(!partial.exists());
+
+    // Longer than the object: the ranged read fails, and the object is fetched again whole.
+    make_writable(&dest);
+    fs::remove_file(&dest).unwrap();
+    remote.offsets.lock().unwrap().clear();
+    let mut longer = data.clone();
+    longer.extend_from_slice(b"more");
+    fs::write(&partial, &longer).unwrap();
+    let fr = t.fetch(&[big], &NoProgress).unwrap();
+    assert_eq!(fr.downloaded, 1, "{:?}", fr.failed);
+    assert_eq!(
+        *remote.offsets.lock().unwrap(),
+        vec![data.len() as u64 + 4, 0]
+    );
+    assert_eq!(fs::read(&dest).unwrap(), data);
+    assert!(!partial.exists());
+    no_temporaries(odb2.root());
+}
+
+#[test]
+fn a_corrupted_object_leaves_no_partial_download() {
+    let (f, data, big, _tmp2, odb2) = big_on_remote();
+    let rp = f.remote.path(&object_key(&big));
+    fs::set_permissions(&rp, fs::Permissions::from_mode(0o644)).unwrap();
+    let mut bad = data.clone();
+    bad[3 << 20] ^= 1;
+    fs::write(&rp, &bad).unwrap();
+    let remote = Flaky::new(f.remote.clone(), None);
+    let t = Transfer::new(&remote, &odb2, Some(1));
+    let fr = t.fetch(&[big], &NoProgress).unwrap();
+    assert!(matches!(
+        &fr.failed[..],
+        [(_, TransferError::Corrupted { .. })]
+    ));
+    let dest = odb2.path(&big.oid, Layout::V3);
+    assert!(!dest.exists());
+    assert!(!strix_remote::landing::partial_path(&dest).exists());
+    no_temporaries(odb2.root());
+}
+
+fn make_writable(p: &Path) {
+    fs::set_permissions(p, fs::Permissions::from_mode(0o644)).unwrap();
 }

@@ -427,6 +427,10 @@ pub fn fetch_outs(
                       summary: &mut FetchSummary| {
         summary.fetched += report.downloaded;
         failed.skipped += report.skipped;
+        for (obj, stat) in &report.verified {
+            repo.state()
+                .insert_verified(stat, strix_data::HashKind::Md5, obj.oid.md5);
+        }
         for m in report.missing {
             summary.missing.push(Missing {
                 path: owner(&m),
@@ -605,14 +609,21 @@ pub fn cloud_status_outs(
     // (output index, member relpath, object)
     let mut items: Vec<(usize, Option<String>, ObjectRef)> = Vec::new();
     let mut missing_dirs = Vec::new();
+    let mut files = Vec::new();
+    let mut dirs = Vec::new();
     for (i, o) in outs.iter().enumerate() {
         if !o.obj.oid.is_dir {
             items.push((i, None, o.obj));
+            files.push(o.obj);
             continue;
         }
         match repo.odb().read_manifest(&o.obj.oid, o.obj.layout) {
             Ok(m) => {
                 items.push((i, None, o.obj));
+                dirs.push(DirObject {
+                    obj: o.obj,
+                    members: members(&m, o.obj.layout),
+                });
                 for e in m.entries() {
                     items.push((
                         i,
@@ -630,8 +641,7 @@ pub fn cloud_status_outs(
             }),
         }
     }
-    let objs: Vec<ObjectRef> = items.iter().map(|(_, _, o)| *o).collect();
-    let on_remote = t.remote_has(&objs, progress).map_err(qerr)?;
+    let on_remote = t.remote_has_tree(&files, &dirs, progress).map_err(qerr)?;
     let mut entries = Vec::new();
     for (i, member, obj) in items {
         let local = repo.odb().exists(&obj.oid, obj.layout);

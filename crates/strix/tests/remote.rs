@@ -153,6 +153,54 @@ fn status_cloud_agrees_with_dvc() {
     assert_eq!(s["model.bin"], "deleted");
 }
 
+/// A `.dir` on the remote stands for all its files (DVC uploads it last, and so does strix):
+/// with a file of the directory removed from the remote behind both tools' backs, DVC and strix
+/// still call the cache and the remote in sync, and neither push sends anything. Without the
+/// `.dir`, both see the missing file again.
+#[test]
+fn a_dir_on_the_remote_stands_for_its_files_as_in_dvc() {
+    let env = TestEnv::new();
+    if !has_dvc(&env) {
+        return;
+    }
+    setup(&env);
+    env.strix_ok(&["push"]);
+    let remote = env.root().join("remote/files/md5");
+    let object = |content: &[u8]| {
+        let md5 = common::md5_hex(content);
+        remote.join(&md5[..2]).join(&md5[2..])
+    };
+    fs::remove_file(object(b"bravo\n")).unwrap();
+    let s = cloud_json(&env.strix(&["status", "-c", "--json"]));
+    let d = cloud_json(&env.dvc(&["status", "-c", "--json"]).unwrap());
+    assert_eq!(s, d);
+    assert_eq!(s, serde_json::json!({}));
+    assert_eq!(env.strix_ok(&["push"]), "Everything is up to date.\n");
+    assert_eq!(
+        dvc_ok(&env, env.repo(), &["push"]),
+        "Everything is up to date.\n"
+    );
+    // The `.dir` gone too: both notice the file.
+    let dir_md5 = fs::read_to_string(env.repo().join("data.dvc"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("- md5: ").map(str::to_string))
+        .expect("data.dvc records an md5");
+    let dir_md5 = dir_md5.trim_end_matches(".dir");
+    fs::remove_file(
+        remote
+            .join(&dir_md5[..2])
+            .join(format!("{}.dir", &dir_md5[2..])),
+    )
+    .unwrap();
+    let s = cloud_json(&env.strix(&["status", "-c", "--json"]));
+    let d = cloud_json(&env.dvc(&["status", "-c", "--json"]).unwrap());
+    assert_eq!(s, d);
+    assert_eq!(s["data/sub/b.txt"], "new");
+    assert_eq!(env.strix_ok(&["push"]), "2 files pushed\n");
+    assert!(object(b"bravo\n").exists());
+}
+
 #[test]
 fn remote_layout_is_identical_to_dvcs() {
     let env = TestEnv::new();

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TestEnv, assert_failure, assert_success, stderr, stdout, strix_bin};
+use common::{TestEnv, assert_failure, assert_success, md5_hex, stderr, stdout, strix_bin};
 use remote_common::{
     Server, add_remote, add_remote_in, clone_as, commit, create_bucket, free_port, make_writable,
     server_var, start_moto, start_wsgidav, strix_ok_in, unique, verify_objects, workspace,
@@ -569,6 +569,67 @@ fn s3_remote_survives_killed_pulls() {
     let env = TestEnv::new();
     many_files_repo(&env, 120, 3 << 20);
     killed_pulls(&env, &target, S3_ROUNDS);
+}
+
+/// A pull killed in the middle of a large download keeps the part it has received beside the
+/// object (never under the object's name); the next pull continues from there, verifies the
+/// whole object and leaves no partial file.
+#[test]
+fn s3_killed_pull_keeps_and_resumes_a_large_download() {
+    let Some(target) = s3_target() else { return };
+    let env = TestEnv::new();
+    let size = 160 << 20;
+    many_files_repo(&env, 0, size);
+    let data = std::fs::read(env.repo().join("data/big.bin")).unwrap();
+    target.setup(&env);
+    env.strix_ok(&["push"]);
+    let all = cache_ids(env.repo());
+    let big = all
+        .iter()
+        .find(|id| *id == &md5_hex(&data))
+        .expect("the big object is cached")
+        .clone();
+    let c = clone_as(&env, "clone");
+    let dest = c
+        .join(".dvc/cache/files/md5")
+        .join(&big[..2])
+        .join(&big[2..]);
+    let partial = dest.with_file_name(format!("{}.partial.tmp", &big[2..]));
+    let mut child = spawn_strix(&env, &c, &["pull"]);
+    // Kill once some of it (past what is held in memory) has arrived.
+    let start = Instant::now();
+    loop {
+        let have = std::fs::metadata(&partial).map_or(0, |m| m.len());
+        if have >= 4 << 20 {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the pull ended before it could be killed"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(120),
+            "no partial download appeared at {}",
+            partial.display()
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let _ = child.kill();
+    child.wait().unwrap();
+    assert!(!dest.exists(), "a killed download has its final name");
+    let kept = std::fs::read(&partial).unwrap();
+    assert!(kept.len() >= 4 << 20 && kept.len() < size, "{}", kept.len());
+    assert!(
+        data.starts_with(&kept),
+        "the partial file is not a prefix of the object"
+    );
+    assert!(cache_ids(&c).is_subset(&all));
+
+    let out = env.strix_in(&c, &["pull"]);
+    assert_success(&out);
+    assert_eq!(workspace(&c), workspace(env.repo()));
+    assert_eq!(cache_ids(&c), all);
+    assert!(!partial.exists());
 }
 
 // ---------------------------------------------------------------------------------------------
