@@ -253,6 +253,66 @@ pub fn md5_copy<R: Read>(
     })
 }
 
+/// Copies the file `input` to `out` inside the kernel (`copy_file_range`
+/// where the filesystem has it), while a second thread reads back and
+/// hashes what has landed in `out`: the hash is that of the bytes `out`
+/// holds, whatever happens to `input` meanwhile. Costs about one hash of
+/// the file on two cores, and no copy through user memory on the writing
+/// side. `out` must be open for reading and writing, and empty.
+pub fn md5_copy_file(input: &File, out: &File) -> io::Result<(Md5, u64)> {
+    use std::os::unix::fs::FileExt;
+    use std::sync::mpsc;
+    const STEP: u64 = 16 << 20;
+    let (done_tx, done_rx) = mpsc::sync_channel::<u64>(4);
+    std::thread::scope(|s| {
+        let copier = s.spawn(move || -> io::Result<u64> {
+            let (mut r, mut w) = (input, out);
+            let mut total = 0u64;
+            loop {
+                let n = io::copy(&mut Read::by_ref(&mut r).take(STEP), &mut w)?;
+                if n == 0 {
+                    return Ok(total);
+                }
+                total += n;
+                if done_tx.send(total).is_err() {
+                    // The hasher failed; its error is reported below.
+                    return Ok(total);
+                }
+            }
+        });
+        let hashed = BUF.with(|buf| -> io::Result<(Md5, u64)> {
+            let mut buf = buf.borrow_mut();
+            let mut h = Hasher::new();
+            let mut pos = 0u64;
+            for end in done_rx {
+                while pos < end {
+                    let want = buf.len().min((end - pos) as usize);
+                    let n = out.read_at(&mut buf[..want], pos)?;
+                    if n == 0 {
+                        return Err(io::Error::new(
+                            io::ErrorKind::UnexpectedEof,
+                            "the copy is shorter than what was written",
+                        ));
+                    }
+                    h.update(&buf[..n]);
+                    pos += n as u64;
+                }
+            }
+            Ok((Md5(h.finalize().into()), pos))
+        });
+        let copied = copier
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("copy thread panicked")))?;
+        let (md5, n) = hashed?;
+        if n != copied {
+            return Err(io::Error::other(
+                "the copy and its hash disagree on the size",
+            ));
+        }
+        Ok((md5, n))
+    })
+}
+
 #[cfg(target_os = "linux")]
 fn start_writeback(f: &std::fs::File, offset: u64, len: u64) {
     use std::os::fd::AsRawFd;
@@ -273,6 +333,37 @@ fn start_writeback(_f: &std::fs::File, _offset: u64, _len: u64) {}
 #[cfg(test)]
 mod copy_tests {
     use super::*;
+
+    #[test]
+    fn kernel_copy_hashes_what_it_wrote() {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("src");
+        let data: Vec<u8> = (0..(33 << 20) + 7).map(|i| (i * 11 % 251) as u8).collect();
+        std::fs::write(&src, &data).unwrap();
+        let dst = d.path().join("dst");
+        let out = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&dst)
+            .unwrap();
+        let (m, n) = md5_copy_file(&File::open(&src).unwrap(), &out).unwrap();
+        drop(out);
+        assert_eq!(n as usize, data.len());
+        assert_eq!(m, md5_bytes(&data));
+        assert_eq!(std::fs::read(&dst).unwrap(), data);
+        // An empty file.
+        let empty = d.path().join("empty");
+        std::fs::write(&empty, b"").unwrap();
+        let out = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(d.path().join("dst2"))
+            .unwrap();
+        let (m, n) = md5_copy_file(&File::open(&empty).unwrap(), &out).unwrap();
+        assert_eq!((m, n), (md5_bytes(b""), 0));
+    }
 
     #[test]
     fn pipelined_copy_matches_serial_hash() {

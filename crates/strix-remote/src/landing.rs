@@ -14,6 +14,10 @@
 //!   file of its own).
 //! * Otherwise a temporary file, removed unless the object is complete.
 //!
+//! From a remote in a local folder ([`copy_local`]) nothing is resumed:
+//! small objects are read whole, large ones copied by the kernel while the
+//! copy is read back and hashed.
+//!
 //! Names ending in `.tmp` are never objects (for strix and DVC), and the
 //! cache's cleanup removes such files once they are an hour old.
 
@@ -243,6 +247,91 @@ fn worth_resuming(e: &BackendError) -> bool {
     ))
 }
 
+/// Objects up to this size are copied from a local remote through memory.
+const SMALL_LOCAL: u64 = 4 << 20;
+
+/// [`download`] from a remote in a local folder, the object being the file
+/// `src`. The bytes hashed are the bytes of the cache file (or buffer)
+/// that becomes the object.
+pub fn copy_local(
+    odb: &Odb,
+    o: &ObjectRef,
+    key: &str,
+    src: &Path,
+    dest: &Path,
+) -> Result<Option<FileStat>, TransferError> {
+    let werr = |source| TransferError::Write {
+        path: dest.to_path_buf(),
+        source,
+    };
+    let rerr = |e| TransferError::Backend(BackendError::io("download", key, e));
+    let mut input = File::open(src).map_err(rerr)?;
+    let mut buf = Vec::new();
+    (&mut input)
+        .take(SMALL_LOCAL + 1)
+        .read_to_end(&mut buf)
+        .map_err(rerr)?;
+    let hasher = Md5Hasher::new();
+    if buf.len() as u64 <= SMALL_LOCAL {
+        let landing = Landing {
+            hasher: hasher.chain_update(&buf),
+            sink: Sink::Memory(buf),
+            dest,
+            resumable: false,
+        };
+        return verify_and_finish(landing, o, odb);
+    }
+    drop(buf);
+    input.seek(io::SeekFrom::Start(0)).map_err(rerr)?;
+    let (file, path, partial) = open_sink_file(dest, false).map_err(werr)?;
+    let mut landing = Landing {
+        sink: Sink::File {
+            file,
+            path,
+            partial,
+        },
+        hasher,
+        dest,
+        resumable: false,
+    };
+    let Sink::File { file, .. } = &landing.sink else {
+        unreachable!("a file sink")
+    };
+    let (actual, _) = strix_data::hash::md5_copy_file(&input, file).map_err(|e| {
+        if matches!(
+            e.kind(),
+            io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge
+        ) {
+            werr(e)
+        } else {
+            rerr(e)
+        }
+    })?;
+    if actual != o.oid.md5 {
+        landing.discard();
+        return Err(TransferError::Corrupted { oid: o.oid, actual });
+    }
+    landing.finish(o, odb).map_err(werr)
+}
+
+/// Checks the hash of what landed and stores it as the object.
+fn verify_and_finish(
+    mut landing: Landing<'_>,
+    o: &ObjectRef,
+    odb: &Odb,
+) -> Result<Option<FileStat>, TransferError> {
+    let werr = |source| TransferError::Write {
+        path: landing.dest.to_path_buf(),
+        source,
+    };
+    let actual = landing.hash(o).map_err(werr)?;
+    if actual != o.oid.md5 {
+        landing.discard();
+        return Err(TransferError::Corrupted { oid: o.oid, actual });
+    }
+    landing.finish(o, odb).map_err(werr)
+}
+
 /// Downloads the object `o` (remote key `key`) into the cache at `dest`,
 /// verifying it before it gets its name; resumes a partial download left
 /// by an earlier attempt when the remote allows. The stat of the object
@@ -304,10 +393,5 @@ pub fn download(
         }
         return Err(e.into());
     }
-    let actual = landing.hash(o).map_err(werr)?;
-    if actual != o.oid.md5 {
-        landing.discard();
-        return Err(TransferError::Corrupted { oid: o.oid, actual });
-    }
-    landing.finish(o, odb).map_err(werr)
+    verify_and_finish(landing, o, odb)
 }

@@ -22,17 +22,11 @@ use crate::backend::{Backend, BackendError};
 use crate::local::Staged;
 use rayon::prelude::*;
 use std::collections::{BTreeMap, HashSet};
-use std::fs;
-use std::io::{self, Read, Seek};
-use std::path::{Path, PathBuf};
+use std::io;
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use strix_data::odb::OdbError;
 use strix_data::{FileStat, Layout, Md5, Odb, Oid, Progress};
-use strix_fs::AtomicFile;
-
-/// Objects up to this size are copied from a local remote through memory.
-const SMALL_OBJECT: u64 = 4 << 20;
 
 /// Uploads to a local folder are flushed once per this many objects.
 const STAGE_BATCH: usize = 4096;
@@ -589,65 +583,9 @@ impl<'a> Transfer<'a> {
         if o.layout == Layout::V3
             && let Some(local) = self.backend.as_local()
         {
-            return self.copy_local(o, &key, &local.path(&key), &dest);
+            return crate::landing::copy_local(self.odb, o, &key, &local.path(&key), &dest);
         }
         crate::landing::download(self.backend, self.odb, o, &key, &dest)
-    }
-
-    /// [`Self::download_one`] from a remote in a local folder: a small
-    /// object is read whole, hashed and written as a new cache object (no
-    /// temporary name); a large one is copied with hashing and writing on
-    /// two threads. Either way the bytes hashed are the bytes written.
-    fn copy_local(
-        &self,
-        o: &ObjectRef,
-        key: &str,
-        src: &Path,
-        dest: &Path,
-    ) -> Result<Option<FileStat>, TransferError> {
-        let werr = |source| TransferError::Write {
-            path: dest.to_path_buf(),
-            source,
-        };
-        let rerr = |e| TransferError::Backend(BackendError::io("download", key, e));
-        let mut input = fs::File::open(src).map_err(rerr)?;
-        let mut buf = Vec::new();
-        (&mut input)
-            .take(SMALL_OBJECT + 1)
-            .read_to_end(&mut buf)
-            .map_err(rerr)?;
-        if buf.len() as u64 <= SMALL_OBJECT {
-            let actual = strix_data::hash::md5_bytes(&buf);
-            if actual != o.oid.md5 {
-                return Err(TransferError::Corrupted { oid: o.oid, actual });
-            }
-            return match self.odb.put_bytes(&o.oid, o.layout, &buf) {
-                Ok(()) => Ok(None),
-                Err(OdbError::Write { source, .. }) => Err(werr(source)),
-                Err(e) => Err(werr(io::Error::other(e))),
-            };
-        }
-        drop(buf);
-        input.seek(io::SeekFrom::Start(0)).map_err(rerr)?;
-        fs::create_dir_all(dest.parent().expect("object has a parent")).map_err(werr)?;
-        let mut tmp = AtomicFile::create(dest, 0o444, false).map_err(werr)?;
-        let (actual, _) =
-            strix_data::hash::md5_copy(&mut input, tmp.file(), false).map_err(|e| {
-                if matches!(
-                    e.kind(),
-                    io::ErrorKind::StorageFull | io::ErrorKind::FileTooLarge
-                ) {
-                    werr(e)
-                } else {
-                    rerr(e)
-                }
-            })?;
-        if actual != o.oid.md5 {
-            return Err(TransferError::Corrupted { oid: o.oid, actual });
-        }
-        let stat = FileStat::from_metadata(&tmp.file().metadata().map_err(werr)?);
-        tmp.commit().map_err(werr)?;
-        Ok(Some(stat))
     }
 
     /// Reads one object from the remote into memory, verified (for `.dir`
