@@ -13,7 +13,7 @@ use crate::odb::{Layout, Odb};
 use crate::oid::{Md5, Oid};
 use crate::progress::Progress;
 use crate::state::{FileStat, StateDb};
-use crate::walk::{WalkError, walk_dir};
+use crate::walk::{Visit, WalkError, walk_with};
 use rayon::prelude::*;
 use std::fs;
 use std::io;
@@ -342,6 +342,92 @@ fn record_placed(path: &Path, md5: Md5, opts: &CheckoutOptions<'_>) {
     }
 }
 
+/// What to do with one manifest entry.
+enum Todo {
+    Add,
+    Modify,
+}
+
+/// The walk's visitor for [`checkout_dir`]: ticks off manifest entries the
+/// workspace already holds unchanged and keeps only the differences.
+struct Compare<'a> {
+    dir: &'a Path,
+    entries: &'a [crate::manifest::Entry],
+    opts: &'a CheckoutOptions<'a>,
+    /// One flag per manifest entry: present in the workspace.
+    seen: &'a [AtomicBool],
+    /// The manifest entries under the directory being walked
+    /// (`entries[range]` all start with `prefix`).
+    range: std::ops::Range<usize>,
+    prefix_len: usize,
+    wanted_symlink: bool,
+    /// Manifest entries present with other content (index, current md5).
+    changed: Vec<(usize, Md5)>,
+    /// Workspace files the manifest does not list (relpath, current md5).
+    extras: Vec<(String, Md5)>,
+    error: Option<CheckoutError>,
+}
+
+impl Visit for Compare<'_> {
+    fn fork(&self) -> Self {
+        Self {
+            changed: Vec::new(),
+            extras: Vec::new(),
+            error: None,
+            range: 0..self.entries.len(),
+            ..*self
+        }
+    }
+
+    fn enter(&mut self, prefix: &str) {
+        // Sorted relpaths: those starting with `prefix` are contiguous.
+        let p = prefix.as_bytes();
+        let lo = self.entries.partition_point(|e| e.relpath.as_bytes() < p);
+        let len = self.entries[lo..].partition_point(|e| e.relpath.as_bytes().starts_with(p));
+        self.range = lo..lo + len;
+        self.prefix_len = p.len();
+    }
+
+    fn file(&mut self, relpath: &str, stat: FileStat, is_symlink: bool, _: bool) {
+        if self.error.is_some() {
+            return;
+        }
+        let path = self.dir.join(relpath);
+        let cur = match current_md5(&path, &stat, self.opts) {
+            Ok(c) => c,
+            Err(e) => {
+                self.error = Some(io_err(&path)(e));
+                return;
+            }
+        };
+        let name = &relpath.as_bytes()[self.prefix_len..];
+        let here = &self.entries[self.range.clone()];
+        match here.binary_search_by(|e| e.relpath.as_bytes()[self.prefix_len..].cmp(name)) {
+            Ok(k) => {
+                let i = self.range.start + k;
+                self.seen[i].store(true, Ordering::Relaxed);
+                // A symlink in the workspace is replaced by a copy, unless
+                // symlinks are what cache.type asks for.
+                let unchanged = cur == self.entries[i].md5
+                    && !self.opts.relink
+                    && (!is_symlink || self.wanted_symlink);
+                if !unchanged {
+                    self.changed.push((i, cur));
+                }
+            }
+            Err(_) => self.extras.push((relpath.to_owned(), cur)),
+        }
+    }
+
+    fn merge(&mut self, mut other: Self) {
+        self.changed.append(&mut other.changed);
+        self.extras.append(&mut other.extras);
+        if self.error.is_none() {
+            self.error = other.error;
+        }
+    }
+}
+
 /// Checks out a directory output so that it holds exactly `manifest`.
 pub fn checkout_dir(
     dir: &Path,
@@ -362,74 +448,47 @@ pub fn checkout_dir(
         }
         fs::remove_file(dir).map_err(io_err(dir))?;
     }
-    let existing = if dir.is_dir() {
-        walk_dir(dir, rayon::current_num_threads())?
-    } else {
-        Vec::new()
-    };
-    // Both lists sorted by relpath: one merge pass pairs them up without a
-    // hash map (a million entries stay cheap).
-    let mut existing = existing;
-    existing.par_sort_unstable_by(|a, b| a.relpath.as_bytes().cmp(b.relpath.as_bytes()));
+    // One parallel walk compares the workspace with the manifest as it
+    // goes: unchanged files are only ticked off, so memory holds the
+    // manifest and the differences, never the whole workspace listing.
     let entries = manifest.entries();
-    let mut pairs: Vec<(usize, Option<usize>)> = Vec::with_capacity(entries.len());
-    let mut extras_idx: Vec<usize> = Vec::new();
-    {
-        let (mut i, mut j) = (0, 0);
-        while i < entries.len() || j < existing.len() {
-            let ord = match (entries.get(i), existing.get(j)) {
-                (Some(e), Some(f)) => e.relpath.as_bytes().cmp(f.relpath.as_bytes()),
-                (Some(_), None) => std::cmp::Ordering::Less,
-                (None, _) => std::cmp::Ordering::Greater,
-            };
-            match ord {
-                std::cmp::Ordering::Less => {
-                    pairs.push((i, None));
-                    i += 1;
-                }
-                std::cmp::Ordering::Equal => {
-                    pairs.push((i, Some(j)));
-                    i += 1;
-                    j += 1;
-                }
-                std::cmp::Ordering::Greater => {
-                    extras_idx.push(j);
-                    j += 1;
-                }
-            }
-        }
+    let seen: Vec<AtomicBool> = entries.iter().map(|_| AtomicBool::new(false)).collect();
+    let compare = Compare {
+        dir,
+        entries,
+        opts,
+        seen: &seen,
+        wanted_symlink: opts.link_types.first() == Some(&LinkType::Symlink),
+        range: 0..entries.len(),
+        prefix_len: 0,
+        changed: Vec::new(),
+        extras: Vec::new(),
+        error: None,
+    };
+    let found = if dir.is_dir() {
+        walk_with(dir, &compare)?
+    } else {
+        compare.fork()
+    };
+    if let Some(e) = found.error {
+        return Err(e);
     }
-
-    // Classify every manifest entry.
-    enum Todo {
-        Add,
-        Modify,
-    }
-    let wanted_symlink = opts.link_types.first() == Some(&LinkType::Symlink);
-    // Only entries with work are kept: at a million files the plan stays small.
-    let plan: Vec<(usize, Option<Todo>, Option<Md5>)> = pairs
-        .par_iter()
-        .filter_map(|&(i, cur_idx)| {
-            let e = &entries[i];
-            match cur_idx {
-                None => Some(Ok((i, Some(Todo::Add), None))),
-                Some(j) => {
-                    let f = &existing[j];
-                    let path = f.path(dir);
-                    let cur = match current_md5(&path, &f.stat, opts) {
-                        Ok(c) => c,
-                        Err(e) => return Some(Err(io_err(&path)(e))),
-                    };
-                    // A symlink in the workspace is replaced by a copy, unless
-                    // symlinks are what cache.type asks for.
-                    let unchanged =
-                        cur == e.md5 && !opts.relink && (!f.is_symlink || wanted_symlink);
-                    (!unchanged).then_some(Ok((i, Some(Todo::Modify), Some(cur))))
-                }
-            }
-        })
-        .collect::<Result<_, CheckoutError>>()?;
-    drop(pairs);
+    let Compare {
+        changed, extras, ..
+    } = found;
+    // Entries first (to add, or modified), then no more than the work.
+    let mut plan: Vec<(usize, Option<Todo>, Option<Md5>)> = seen
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !s.load(Ordering::Relaxed))
+        .map(|(i, _)| (i, Some(Todo::Add), None))
+        .collect();
+    drop(seen);
+    plan.extend(
+        changed
+            .into_iter()
+            .map(|(i, cur)| (i, Some(Todo::Modify), Some(cur))),
+    );
 
     // Files that would be overwritten or removed must be saved somewhere.
     let mut unsaved = Vec::new();
@@ -441,27 +500,16 @@ pub fn checkout_dir(
             }
         }
     }
-    let extras: Vec<&crate::walk::WalkedFile> = extras_idx.iter().map(|&j| &existing[j]).collect();
-    let extra_hashes: Vec<Md5> = extras
-        .par_iter()
-        .map(|f| {
-            let path = f.path(dir);
-            current_md5(&path, &f.stat, opts).map_err(io_err(&path))
-        })
-        .collect::<Result<_, _>>()?;
-    for (f, m) in extras.iter().zip(&extra_hashes) {
+    for (rel, m) in &extras {
         if !opts.force && !opts.odb.exists(&Oid::file(*m), opts.layout) {
-            unsaved.push(f.path(dir));
+            unsaved.push(dir.join(rel));
         }
     }
     if !unsaved.is_empty() {
         unsaved.sort();
         return Err(CheckoutError::Unsaved(unsaved));
     }
-    // Keep only what the rest needs: the workspace listing can be large.
-    let extras: Vec<String> = extras.iter().map(|f| f.relpath.clone()).collect();
-    drop(extra_hashes);
-    drop(existing);
+    let extras: Vec<String> = extras.into_iter().map(|(rel, _)| rel).collect();
 
     let work: Vec<(usize, bool, bool)> = plan
         .iter()

@@ -12,6 +12,7 @@ use crate::walk::{Visit, WalkError, WalkedFile, walk_dir, walk_with};
 use rayon::prelude::*;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What to do with the bytes while hashing.
 #[derive(Clone, Copy)]
@@ -67,6 +68,19 @@ pub fn hash_one(
     state: &StateDb,
     save: Save<'_>,
 ) -> Result<Md5, TreeError> {
+    hash_one_noting(path, stat, kind, state, save, &AtomicBool::new(false))
+}
+
+/// [`hash_one`], setting `replaced` when the workspace file was replaced by
+/// a copy (its inode adopted into the cache).
+fn hash_one_noting(
+    path: &Path,
+    stat: &FileStat,
+    kind: HashKind,
+    state: &StateDb,
+    save: Save<'_>,
+    replaced: &AtomicBool,
+) -> Result<Md5, TreeError> {
     let known = state.get(stat, kind);
     let md5 = match save {
         Save::ToCache(odb) => {
@@ -81,6 +95,7 @@ pub fn hash_one(
                 // state small keeps status fast on millions of files.
                 let stored = odb.put_file(path, known, Layout::V3)?;
                 if let Some(copy) = stored.replaced {
+                    replaced.store(true, Ordering::Relaxed);
                     // The workspace now holds a copy we wrote ourselves.
                     state.insert_trusted(&copy, kind, stored.md5);
                     return Ok(stored.md5);
@@ -117,6 +132,26 @@ pub fn hash_files(
     save: Save<'_>,
     progress: &dyn Progress,
 ) -> Result<(Vec<Entry>, u64, Vec<String>), TreeError> {
+    hash_files_noting(
+        dir,
+        files,
+        kind,
+        state,
+        save,
+        progress,
+        &AtomicBool::new(false),
+    )
+}
+
+fn hash_files_noting(
+    dir: &Path,
+    files: Vec<WalkedFile>,
+    kind: HashKind,
+    state: &StateDb,
+    save: Save<'_>,
+    progress: &dyn Progress,
+    replaced: &AtomicBool,
+) -> Result<(Vec<Entry>, u64, Vec<String>), TreeError> {
     progress.start("Computing hashes", Some(files.len() as u64));
     let size = files.iter().map(|f| f.stat.size).sum();
     let symlinks = files
@@ -141,7 +176,7 @@ pub fn hash_files(
             if first_error.lock().map(|g| g.is_some()).unwrap_or(true) {
                 return;
             }
-            match hash_one(&dir.join(&e.relpath), st, kind, state, save) {
+            match hash_one_noting(&dir.join(&e.relpath), st, kind, state, save, replaced) {
                 Ok(md5) => e.md5 = md5,
                 Err(err) => {
                     if let Ok(mut g) = first_error.lock()
@@ -170,18 +205,40 @@ pub fn hash_dir(
     save: Save<'_>,
     progress: &dyn Progress,
 ) -> Result<Tree, TreeError> {
-    let threads = rayon::current_num_threads();
-    let files = walk_dir(dir, threads)?;
-    let (entries, size, symlinks) = hash_files(dir, files, kind, state, save, progress)?;
+    let dir_stat = dir_stat(dir)?;
+    let files = walk_dir(dir, rayon::current_num_threads())?;
+    let mut seen = Fingerprinted::default();
+    for f in &files {
+        seen.file(&f.relpath, f.stat, f.is_symlink, f.is_exec);
+    }
+    let replaced = AtomicBool::new(false);
+    let (entries, size, symlinks) =
+        hash_files_noting(dir, files, kind, state, save, progress, &replaced)?;
     let manifest = Manifest::from_entries(entries);
     if let Save::ToCache(odb) = save {
         odb.put_bytes(&manifest.oid(), Layout::V3, &manifest.to_bytes())?;
+    }
+    // The listing is known for `status`, unless files were replaced by
+    // copies (new inodes: the listing is no longer what is on disk).
+    if !replaced.load(Ordering::Relaxed) {
+        state.insert_dir(&dir_stat, kind, &seen.fp, manifest.oid().md5);
     }
     Ok(Tree {
         manifest,
         size,
         symlinks,
     })
+}
+
+fn dir_stat(dir: &Path) -> Result<FileStat, TreeError> {
+    std::fs::metadata(dir)
+        .map(|m| FileStat::from_metadata(&m))
+        .map_err(|source| {
+            TreeError::Walk(WalkError::Io {
+                path: dir.to_path_buf(),
+                source,
+            })
+        })
 }
 
 /// What `status` needs of a directory: its `.dir` hash, size and count.
@@ -203,17 +260,10 @@ pub fn summarize_dir(
     state: &StateDb,
     progress: &dyn Progress,
 ) -> Result<DirSummary, TreeError> {
-    let dir_stat = std::fs::metadata(dir)
-        .map(|m| FileStat::from_metadata(&m))
-        .map_err(|source| {
-            TreeError::Walk(WalkError::Io {
-                path: dir.to_path_buf(),
-                source,
-            })
-        })?;
+    let dir_stat = dir_stat(dir)?;
     // First a walk that keeps nothing but the fingerprint (flat memory for
     // any number of files).
-    let seen: Fingerprinted = walk_with(dir)?;
+    let seen = walk_with(dir, &Fingerprinted::default())?;
     if let Some(md5) = state.get_dir(&dir_stat, kind, &seen.fp) {
         return Ok(DirSummary {
             oid: Oid::dir(md5),
@@ -221,20 +271,12 @@ pub fn summarize_dir(
             nfiles: seen.nfiles,
         });
     }
-    // Unknown listing: list again and hash. The record is made from this
-    // second listing, the one actually hashed.
-    let files = walk_dir(dir, rayon::current_num_threads())?;
-    let mut seen = Fingerprinted::default();
-    for f in &files {
-        seen.file(&f.relpath, f.stat, f.is_symlink, f.is_exec);
-    }
-    let (entries, _, _) = hash_files(dir, files, kind, state, Save::HashOnly, progress)?;
-    let oid = Manifest::from_entries(entries).oid();
-    state.insert_dir(&dir_stat, kind, &seen.fp, oid.md5);
+    // Unknown listing: list again, hash, and record the listing hashed.
+    let tree = hash_dir(dir, kind, state, Save::HashOnly, progress)?;
     Ok(DirSummary {
-        oid,
-        size: seen.size,
-        nfiles: seen.nfiles,
+        oid: tree.oid(),
+        size: tree.size,
+        nfiles: tree.nfiles() as u64,
     })
 }
 
@@ -247,6 +289,10 @@ struct Fingerprinted {
 }
 
 impl Visit for Fingerprinted {
+    fn fork(&self) -> Self {
+        Self::default()
+    }
+
     fn file(&mut self, relpath: &str, stat: FileStat, _: bool, _: bool) {
         self.fp.add(relpath, &stat);
         self.size += stat.size;
@@ -418,5 +464,36 @@ mod tests {
         let got = summarize_dir(&data, HashKind::Md5, &state, &NoProgress).unwrap();
         assert_eq!(got.oid, full(&data).oid());
         assert!(!state.is_dirty());
+    }
+
+    #[test]
+    fn saving_records_the_listing_for_status() {
+        let d = tempfile::tempdir().unwrap();
+        let data = d.path().join("data");
+        fs::create_dir_all(&data).unwrap();
+        fs::write(data.join("a"), b"aaa").unwrap();
+        age(&data);
+        let odb = Odb::new(d.path().join("cache"), false);
+        let path = d.path().join("state");
+        let mut state = StateDb::open(&path);
+        let t = hash_dir(
+            &data,
+            HashKind::Md5,
+            &state,
+            Save::ToCache(&odb),
+            &NoProgress,
+        )
+        .unwrap();
+        state.save().unwrap();
+        let state = StateDb::open(&path);
+        let dir_stat = FileStat::from_metadata(&fs::metadata(&data).unwrap());
+        let mut fp = DirFingerprint::default();
+        for f in walk_dir(&data, 1).unwrap() {
+            fp.add(&f.relpath, &f.stat);
+        }
+        assert_eq!(
+            state.get_dir(&dir_stat, HashKind::Md5, &fp),
+            Some(t.oid().md5)
+        );
     }
 }

@@ -118,7 +118,13 @@ fn is_temp(name: &str) -> bool {
 /// What a walk does with each file it finds. A walk runs one visitor per
 /// directory (in parallel) and merges them, so a visitor must not depend on
 /// the order files arrive in.
-pub trait Visit: Default + Send {
+pub trait Visit: Send + Sync + Sized {
+    /// An empty visitor of the same kind, for another directory.
+    fn fork(&self) -> Self;
+    /// Called on a fresh fork before the files of the directory whose
+    /// relative paths start with `prefix` ("" for the top, else ending in
+    /// "/"). Files of subdirectories go to other forks.
+    fn enter(&mut self, _prefix: &str) {}
     /// One regular file: its path relative to the walked directory, its stat
     /// (of the target, for a symlink), whether the entry is a symlink, and
     /// whether an exec bit is set.
@@ -128,6 +134,10 @@ pub trait Visit: Default + Send {
 }
 
 impl Visit for Vec<WalkedFile> {
+    fn fork(&self) -> Self {
+        Vec::new()
+    }
+
     fn file(&mut self, relpath: &str, stat: FileStat, is_symlink: bool, is_exec: bool) {
         self.push(WalkedFile {
             relpath: relpath.to_owned(),
@@ -149,22 +159,29 @@ impl Visit for Vec<WalkedFile> {
 /// result is in no particular order. Directories are read in parallel and
 /// each entry is stat'ed relative to its directory (no full path lookups).
 pub fn walk_dir(dir: &Path, _threads: usize) -> Result<Vec<WalkedFile>, WalkError> {
-    walk_with(dir)
+    walk_with(dir, &Vec::new())
 }
 
-/// Walks `dir` as [`walk_dir`] does, handing each file to a visitor instead
-/// of collecting them.
-pub fn walk_with<V: Visit>(dir: &Path) -> Result<V, WalkError> {
+/// Walks `dir` as [`walk_dir`] does, handing each file to a visitor (forked
+/// from `proto` for each directory) instead of collecting them.
+pub fn walk_with<V: Visit>(dir: &Path, proto: &V) -> Result<V, WalkError> {
     let rules = Rules::for_dir(dir)?;
-    walk_rec(dir, dir, "", &rules)
+    walk_rec(dir, dir, "", &rules, proto)
 }
 
-fn walk_rec<V: Visit>(top: &Path, abs: &Path, prefix: &str, rules: &Rules) -> Result<V, WalkError> {
+fn walk_rec<V: Visit>(
+    top: &Path,
+    abs: &Path,
+    prefix: &str,
+    rules: &Rules,
+    proto: &V,
+) -> Result<V, WalkError> {
     let io_err = |source| WalkError::Io {
         path: abs.to_path_buf(),
         source,
     };
-    let mut seen = V::default();
+    let mut seen = proto.fork();
+    seen.enter(prefix);
     let mut subdirs: Vec<(PathBuf, String)> = Vec::new();
     // The relative path of the current entry, reusing one buffer.
     let mut rel = String::with_capacity(prefix.len() + 64);
@@ -224,11 +241,14 @@ fn walk_rec<V: Visit>(top: &Path, abs: &Path, prefix: &str, rules: &Rules) -> Re
     }
     let nested = subdirs
         .par_iter()
-        .map(|(p, pre)| walk_rec::<V>(top, p, pre, rules))
-        .try_reduce(V::default, |mut a, b| {
-            a.merge(b);
-            Ok(a)
-        })?;
+        .map(|(p, pre)| walk_rec(top, p, pre, rules, proto))
+        .try_reduce(
+            || proto.fork(),
+            |mut a, b| {
+                a.merge(b);
+                Ok(a)
+            },
+        )?;
     seen.merge(nested);
     Ok(seen)
 }

@@ -70,21 +70,51 @@ pub fn entry_for(name: &str) -> String {
 /// identical existing line means nothing is written. Returns whether the
 /// file changed. The write is atomic.
 pub fn add_entry(dir: &Path, name: &str) -> Result<bool, GitignoreError> {
+    add_entry_before(dir, name, &[])
+}
+
+/// [`add_entry`], but the line goes just before the first line that is the
+/// entry of one of `before` (appended when there is none). Parallel runs
+/// use it to write lines in the order a serial run would.
+pub fn add_entry_before(dir: &Path, name: &str, before: &[String]) -> Result<bool, GitignoreError> {
     check_name(name)?;
     let path = dir.join(".gitignore");
     let entry = entry_for(name);
     let mut content = read_if_exists(&path)?.unwrap_or_default();
+    let bare = |line: &[u8]| -> Vec<u8> {
+        let line = line.strip_suffix(b"\n").unwrap_or(line);
+        line.strip_suffix(b"\r").unwrap_or(line).to_vec()
+    };
     if content
         .split(|&b| b == b'\n')
-        .any(|line| line.strip_suffix(b"\r").unwrap_or(line) == entry.as_bytes())
+        .any(|line| bare(line) == entry.as_bytes())
     {
         return Ok(false);
     }
-    if !content.is_empty() && !content.ends_with(b"\n") {
-        content.push(b'\n');
+    let later: Vec<String> = before.iter().map(|n| entry_for(n)).collect();
+    let mut at = None;
+    let mut offset = 0;
+    for line in content.split_inclusive(|&b| b == b'\n') {
+        if later.iter().any(|l| bare(line) == l.as_bytes()) {
+            at = Some(offset);
+            break;
+        }
+        offset += line.len();
     }
-    content.extend_from_slice(entry.as_bytes());
-    content.push(b'\n');
+    match at {
+        Some(i) => {
+            let mut line = entry.into_bytes();
+            line.push(b'\n');
+            content.splice(i..i, line);
+        }
+        None => {
+            if !content.is_empty() && !content.ends_with(b"\n") {
+                content.push(b'\n');
+            }
+            content.extend_from_slice(entry.as_bytes());
+            content.push(b'\n');
+        }
+    }
     strix_fs::atomic_write(&path, &content)
         .map_err(|source| GitignoreError::Write { path, source })?;
     Ok(true)
@@ -168,6 +198,27 @@ mod tests {
         assert!(add_entry(dir, "b[1]").unwrap());
         assert_eq!(read(dir), "/a.txt\n/b\\[1\\]\n");
         assert!(!add_entry(dir, "b[1]").unwrap());
+    }
+
+    #[test]
+    fn add_before_inserts_ahead_of_later_entries() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        std::fs::write(dir.join(".gitignore"), "*.log\n/c.txt\n/d*\n").unwrap();
+        let later = ["x".to_string(), "d*".to_string(), "c.txt".to_string()];
+        assert!(add_entry_before(dir, "a", &later).unwrap());
+        assert_eq!(read(dir), "*.log\n/a\n/c.txt\n/d*\n");
+        // No later entry in the file: appended (a missing newline first).
+        std::fs::write(dir.join(".gitignore"), "/c.txt").unwrap();
+        assert!(add_entry_before(dir, "b", &["x".to_string()]).unwrap());
+        assert_eq!(read(dir), "/c.txt\n/b\n");
+        // An existing entry is left where it is.
+        assert!(!add_entry_before(dir, "b", &["c.txt".to_string()]).unwrap());
+        assert_eq!(read(dir), "/c.txt\n/b\n");
+        // The escaped form is what is compared.
+        std::fs::write(dir.join(".gitignore"), "/d\\*\n").unwrap();
+        assert!(add_entry_before(dir, "e", &["d*".to_string()]).unwrap());
+        assert_eq!(read(dir), "/e\n/d\\*\n");
     }
 
     #[test]

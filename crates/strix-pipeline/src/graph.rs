@@ -3,7 +3,7 @@
 
 use crate::stage::Stage;
 use crate::{Result, msg};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 /// A validated, acyclic stage graph.
@@ -15,8 +15,15 @@ pub struct Graph {
     pub upstream: Vec<BTreeSet<usize>>,
 }
 
-fn overlaps(a: &Path, b: &Path) -> bool {
-    a.starts_with(b) || b.starts_with(a)
+/// Entries of `seen` strictly inside the directory `dir`.
+fn inside<'a>(
+    seen: &'a BTreeMap<&'a Path, usize>,
+    dir: &'a Path,
+) -> impl Iterator<Item = usize> + 'a {
+    use std::ops::Bound::{Excluded, Unbounded};
+    seen.range::<Path, _>((Excluded(dir), Unbounded))
+        .take_while(move |(p, _)| p.starts_with(dir))
+        .map(|(_, &n)| n)
 }
 
 impl Graph {
@@ -34,22 +41,29 @@ impl Graph {
             .enumerate()
             .flat_map(|(i, s)| s.outs.iter().map(move |o| (i, o.abs.as_path())))
             .collect();
-        for (n, (i, a)) in all_outs.iter().enumerate() {
-            for (j, b) in &all_outs[n + 1..] {
-                if a == b {
-                    let (si, sj) = (&stages[*i], &stages[*j]);
-                    return Err(msg(format!(
+        // Outputs seen so far, by path: an overlap is an earlier output
+        // equal to, above or below the current one (paths compared by
+        // component through ancestors and a range, not pair by pair).
+        let mut seen: BTreeMap<&Path, usize> = BTreeMap::new();
+        for (n, &(j, b)) in all_outs.iter().enumerate() {
+            let earlier = b
+                .ancestors()
+                .find_map(|p| seen.get(p).copied())
+                .or_else(|| inside(&seen, b).next());
+            if let Some(m) = earlier {
+                let (i, a) = all_outs[m];
+                let (si, sj) = (&stages[i], &stages[j]);
+                return Err(msg(if a == b {
+                    format!(
                         "output '{}' is specified in:\n\t- {} ({})\n\t- {} ({})\nUse `strix remove` with any of the above targets to stop tracking the overlapping output.",
                         rel(a),
                         si.name,
                         si.at,
                         sj.name,
                         sj.at
-                    )));
-                }
-                if overlaps(a, b) {
-                    let (si, sj) = (&stages[*i], &stages[*j]);
-                    return Err(msg(format!(
+                    )
+                } else {
+                    format!(
                         "Paths for outs:\n'{}'('{}', {})\n'{}'('{}', {})\noverlap. To avoid unpredictable behaviour, rerun command with non overlapping outs paths.",
                         rel(a),
                         si.name,
@@ -57,23 +71,28 @@ impl Graph {
                         rel(b),
                         sj.name,
                         sj.at
-                    )));
-                }
+                    )
+                }));
             }
+            seen.insert(b, n);
         }
         let mut upstream = vec![BTreeSet::new(); stages.len()];
         for (j, s) in stages.iter().enumerate() {
             for d in &s.deps {
-                for (i, o) in &all_outs {
-                    if overlaps(&d.abs, o) {
-                        if *i == j {
-                            return Err(msg(format!(
-                                "{}: '{}' is specified as an output and as a dependency of stage '{}'",
-                                s.at, d.path, s.name
-                            )));
-                        }
-                        upstream[j].insert(*i);
+                let producers = d
+                    .abs
+                    .ancestors()
+                    .filter_map(|p| seen.get(p).copied())
+                    .chain(inside(&seen, &d.abs));
+                for m in producers {
+                    let i = all_outs[m].0;
+                    if i == j {
+                        return Err(msg(format!(
+                            "{}: '{}' is specified as an output and as a dependency of stage '{}'",
+                            s.at, d.path, s.name
+                        )));
                     }
+                    upstream[j].insert(i);
                 }
             }
         }

@@ -142,6 +142,7 @@ pub fn stage_of(repo: &Repo, path: &Path, doc: &Mapping) -> Result<Stage> {
         always_changed: flag(doc, "always_changed"),
         desc: doc.get("desc").and_then(Value::as_str).map(str::to_owned),
         at: name.clone(),
+        key: name.clone(),
         name,
         origin: Origin::Legacy(path.to_path_buf()),
     })

@@ -64,9 +64,13 @@ impl Error {
     }
 }
 
-/// The stages of the root `dvc.yaml` followed by the legacy `.dvc` stages.
-pub fn all_stages(repo: &strix_repo::Repo) -> Result<Vec<Stage>> {
-    let mut stages = load_stages(repo.root())?;
+/// The stages of every `dvc.yaml` (the root one first) followed by the
+/// legacy `.dvc` stages. As DVC's index, this also resolves the top-level
+/// sections of each `dvc.yaml` (after its stages), so a bad `${…}` there
+/// fails `status`, `repro` and `dag`, but not `stage list`.
+/// Stage names are relative to `cwd`, as DVC's.
+pub fn all_stages(repo: &strix_repo::Repo, cwd: &std::path::Path) -> Result<Vec<Stage>> {
+    let mut stages = stage::load_all_pipelines(repo, cwd)?;
     stages.extend(legacy::load(repo)?);
     Ok(stages)
 }

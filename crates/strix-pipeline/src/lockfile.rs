@@ -135,6 +135,38 @@ impl LockDoc {
         Ok(LockDoc { path, top, exists })
     }
 
+    /// [`Self::load`], reusing the document read earlier in this process
+    /// while the file keeps its inode, size and mtime (strix replaces it by
+    /// rename, so every rewrite is a new inode). `status` looks up one stage
+    /// at a time; without this a pipeline of n stages parsed its lock n times.
+    pub fn load_shared(root: &Path) -> Result<std::sync::Arc<Self>> {
+        use std::collections::HashMap;
+        use std::os::unix::fs::MetadataExt;
+        use std::sync::{Arc, Mutex, OnceLock};
+        type Seen = HashMap<PathBuf, ((u64, u64, i64, i64, u64), Arc<LockDoc>)>;
+        static CACHE: OnceLock<Mutex<Seen>> = OnceLock::new();
+        let path = root.join(LOCK_NAME);
+        let key = std::fs::metadata(&path)
+            .map(|m| (m.dev(), m.ino(), m.mtime(), m.mtime_nsec(), m.size()))
+            .unwrap_or_default();
+        let cache = CACHE.get_or_init(Default::default);
+        if let Some((k, doc)) = cache.lock().ok().and_then(|c| c.get(&path).cloned())
+            && k == key
+        {
+            return Ok(doc);
+        }
+        let doc = Arc::new(Self::load(root)?);
+        if let Ok(mut c) = cache.lock() {
+            c.insert(path, (key, doc.clone()));
+        }
+        Ok(doc)
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
     /// The entry of stage `name`.
     pub fn stage(&self, name: &str) -> Option<&Mapping> {
         self.top
@@ -144,8 +176,21 @@ impl LockDoc {
             .and_then(Value::as_map)
     }
 
-    /// Sets the entry of stage `name`; returns whether anything changed.
+    /// Sets the entry of stage `name`; returns whether anything changed. A
+    /// new stage is appended.
     pub fn set_stage(&mut self, name: &str, entry: Value) -> bool {
+        self.set_stage_before(name, entry, |_| false)
+    }
+
+    /// [`LockDoc::set_stage`], but a new stage goes before the first stage
+    /// for which `before` holds (appended when none does). An existing
+    /// stage keeps its place.
+    pub fn set_stage_before(
+        &mut self,
+        name: &str,
+        entry: Value,
+        before: impl Fn(&str) -> bool,
+    ) -> bool {
         if self.stage(name).map(|m| Value::Map(m.clone())).as_ref() == Some(&entry) {
             return false;
         }
@@ -157,11 +202,28 @@ impl LockDoc {
             }
             self.top = t;
         }
-        let mut stages = match self.top.get("stages") {
+        let old = match self.top.get("stages") {
             Some(Value::Map(m)) => m.clone(),
             _ => Mapping::new(),
         };
-        stages.insert(name, entry);
+        let stages = if old.contains_key(name) {
+            let mut m = old;
+            m.insert(name, entry);
+            m
+        } else {
+            let mut m = Mapping::new();
+            let mut entry = Some(entry);
+            for (k, v) in old.iter() {
+                if entry.is_some() && k.as_str().is_some_and(&before) {
+                    m.insert(name, entry.take().unwrap_or(Value::Null));
+                }
+                m.insert(k.clone(), v.clone());
+            }
+            if let Some(e) = entry {
+                m.insert(name, e);
+            }
+            m
+        };
         self.top.insert("stages", stages);
         true
     }
@@ -258,7 +320,27 @@ mod tests {
         assert!(doc.set_stage("train", e2.clone()));
         assert_eq!(doc.to_text(), vector("dvc.lock"));
         // Replacing in place keeps the order and reports no change.
-        assert!(!doc.set_stage("prepare", e1));
+        assert!(!doc.set_stage("prepare", e1.clone()));
+        // A new stage goes before the first one `before` picks.
+        let names = |d: &LockDoc| -> Vec<String> {
+            d.top
+                .get("stages")
+                .and_then(Value::as_map)
+                .map(|m| {
+                    m.iter()
+                        .filter_map(|(k, _)| k.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        assert!(doc.set_stage_before("mid", e1.clone(), |n| n == "train"));
+        assert_eq!(names(&doc), ["prepare", "mid", "train"]);
+        assert!(doc.set_stage_before("last", e1.clone(), |_| false));
+        assert!(doc.set_stage_before("first", e1.clone(), |_| true));
+        assert_eq!(names(&doc), ["first", "prepare", "mid", "train", "last"]);
+        // An existing stage stays where it is whatever `before` says.
+        assert!(doc.set_stage_before("last", e2.clone(), |_| true));
+        assert_eq!(names(&doc), ["first", "prepare", "mid", "train", "last"]);
         // Run-cache file bytes too.
         assert_eq!(
             yaml::to_string_wrapped(&e2),

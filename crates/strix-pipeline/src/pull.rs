@@ -3,7 +3,7 @@
 
 use crate::graph::Graph;
 use crate::stage::Stage;
-use crate::{Result, msg};
+use crate::{Reporter, Result, msg};
 use std::path::Path;
 use strix_data::{Layout, NoProgress, Oid};
 use strix_dvcfile::yaml::Mapping;
@@ -11,7 +11,7 @@ use strix_dvcfile::{Output, yaml::Value};
 use strix_remote::ObjectRef;
 use strix_repo::Repo;
 use strix_repo::checkout::{LinkMode, link_output};
-use strix_repo::transfer::{UsedOut, fetch_outs};
+use strix_repo::transfer::{FetchSummary, UsedOut, fetch_outs};
 
 /// The recorded entry (`md5`, `size`, `nfiles`) of `path` in `list`.
 fn recorded(entry: Option<&Mapping>, list: &str, path: &str) -> Option<Output> {
@@ -35,8 +35,9 @@ fn recorded(entry: Option<&Mapping>, list: &str, path: &str) -> Option<Output> {
     Some(out)
 }
 
-/// Fetches `outs` (absolute path, recorded output) and checks them out.
-fn fetch_and_link(repo: &Repo, outs: &[(std::path::PathBuf, Output)]) -> Result<()> {
+/// Fetches the objects of `outs` (absolute path, recorded output) from
+/// the default remote.
+fn fetch(repo: &Repo, outs: &[(std::path::PathBuf, Output)]) -> Result<FetchSummary> {
     let used: Vec<UsedOut> = outs
         .iter()
         .filter_map(|(abs, o)| {
@@ -55,17 +56,40 @@ fn fetch_and_link(repo: &Repo, outs: &[(std::path::PathBuf, Output)]) -> Result<
         })
         .collect();
     if used.is_empty() {
-        return Ok(());
+        return Ok(FetchSummary::default());
     }
-    let summary = fetch_outs(repo, used, None, None, &NoProgress)
-        .map_err(|e| msg(format!("failed to pull: {e}")))?;
-    if !summary.missing.is_empty() {
+    fetch_outs(repo, used, None, None, &NoProgress).map_err(|e| msg(format!("failed to pull: {e}")))
+}
+
+/// Fetches `outs` and checks them out.
+pub(crate) fn fetch_and_link(repo: &Repo, outs: &[(std::path::PathBuf, Output)]) -> Result<()> {
+    if !fetch(repo, outs)?.missing.is_empty() {
         return Err(msg("some data is missing from the remote"));
     }
     for (abs, o) in outs {
         link_output(repo, abs, o, LinkMode::Force, &NoProgress)?;
     }
     Ok(())
+}
+
+/// `repro --pull` restoring a stage from a run-cache entry: fetches the
+/// entry's objects (`outs`: absolute path, recorded output) from the
+/// default remote. Objects the remote lacks are warned about as DVC does
+/// (the stage then runs); other failures are warnings too.
+pub fn fetch_for_restore(repo: &Repo, outs: &[(std::path::PathBuf, Output)], rep: &dyn Reporter) {
+    match fetch(repo, outs) {
+        Ok(s) if !s.missing.is_empty() => {
+            let mut text = String::from(
+                "Some of the cache files do not exist neither locally nor on remote. Missing cache files:",
+            );
+            for m in &s.missing {
+                text.push_str(&format!("\nname: {}, md5: {}", repo.rel(&m.path), m.oid));
+            }
+            rep.warn(&text);
+        }
+        Ok(_) => {}
+        Err(e) => rep.warn(&e.to_string()),
+    }
 }
 
 /// Pulls the recorded outputs of an otherwise unchanged `stage`.
@@ -105,11 +129,8 @@ pub fn pull_missing_deps(repo: &Repo, graph: &Graph, stage: &Stage) {
             }
         }
     }
-    let lock = crate::lockfile::LockDoc::load(repo.root()).ok();
     for up in &graph.stages {
-        let entry = lock
-            .as_ref()
-            .and_then(|l| crate::status::recorded_entry(up, l).ok().flatten());
+        let entry = crate::status::recorded(up).ok().flatten();
         for o in &up.outs {
             if missing.contains(&o.abs.as_path())
                 && let Some(rec) = recorded(entry.as_ref(), "outs", &o.path)

@@ -25,10 +25,78 @@ pub(crate) fn remove_path(p: &Path) -> std::io::Result<()> {
 
 pub(crate) struct Ctx<'a> {
     pub repo: &'a Repo,
+    /// Where messages' paths start from.
+    pub cwd: &'a Path,
     pub opts: &'a Options,
     pub rep: &'a dyn Reporter,
-    pub lock: LockDoc,
     pub report: Report,
+    /// Where an entry goes in the files: stages (by name) in the order a
+    /// serial run records them. With `-j`, stages finish in any order; new
+    /// `dvc.lock` entries and `.gitignore` lines are put where a serial
+    /// run would have written them.
+    pub order: Written,
+}
+
+/// What this run added to `dvc.lock` and `.gitignore` files, with each
+/// stage's place in the serial order.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    /// Stage name → position in the serial order.
+    pos: std::collections::HashMap<String, usize>,
+    /// Entries this run added to `dvc.lock` files: (directory, key, stage).
+    lock: Vec<(std::path::PathBuf, String, String)>,
+    /// `.gitignore` lines this run added: (directory, output name, stage).
+    ignores: Vec<(std::path::PathBuf, String, String)>,
+}
+
+impl Written {
+    /// Nothing written yet; `serial` names the stages in serial order.
+    pub fn new<'a>(serial: impl IntoIterator<Item = &'a str>) -> Self {
+        Written {
+            pos: serial
+                .into_iter()
+                .enumerate()
+                .map(|(k, n)| (n.to_owned(), k))
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    fn after(&self, stage: &str, other: &str) -> bool {
+        let p = |n: &str| self.pos.get(n).copied().unwrap_or(usize::MAX);
+        p(other) > p(stage)
+    }
+}
+
+/// The outputs a run-cache entry records (`None` if it is malformed).
+fn entry_outs(entry: &Mapping) -> Option<Vec<(String, Measured)>> {
+    let mut outs = Vec::new();
+    for o in entry.get("outs").and_then(Value::as_seq).unwrap_or(&[]) {
+        let o = o.as_map()?;
+        let path = o.get("path").and_then(Value::as_str).unwrap_or("");
+        let oid = o.get("md5").and_then(Value::as_str)?.parse().ok()?;
+        let num = |k: &str| match o.get(k) {
+            Some(Value::Int(i)) => u64::try_from(*i).ok(),
+            _ => None,
+        };
+        let m = Measured {
+            oid,
+            size: num("size").unwrap_or(0),
+            nfiles: num("nfiles"),
+            isexec: o.get("isexec").and_then(Value::as_bool) == Some(true),
+        };
+        outs.push((path.to_owned(), m));
+    }
+    Some(outs)
+}
+
+/// A measured output as the `Output` checkout links.
+fn recorded_output(path: &str, m: &Measured) -> strix_dvcfile::Output {
+    let mut out = strix_dvcfile::Output::new(path);
+    out.md5 = Some(m.oid.to_string());
+    out.size = Some(m.size);
+    out.nfiles = m.nfiles;
+    out
 }
 
 impl Ctx<'_> {
@@ -53,17 +121,35 @@ impl Ctx<'_> {
     /// command may have changed the file while the lock was released), or
     /// for a legacy stage its `.dvc` file.
     fn write_lock(&mut self, stage: &Stage, entry: Value) -> Result<()> {
-        if stage.is_legacy() {
+        let Some(dir) = stage.lock_dir() else {
             return Ok(());
+        };
+        let mut lock = LockDoc::load(dir)?;
+        let label = crate::stage::relpath(lock.path(), self.cwd);
+        if !lock.exists {
+            self.rep.line(&format!("Generating lock file '{label}'"));
         }
-        self.lock = LockDoc::load(self.repo.root())?;
-        if !self.lock.exists {
-            self.rep.line("Generating lock file 'dvc.lock'");
-        }
-        if self.lock.set_stage(&stage.name, entry) || !self.lock.exists {
-            self.lock.save()?;
-            self.rep.line("Updating lock file 'dvc.lock'");
-            self.report.lock_written = true;
+        let order = &self.order;
+        let added = lock.stage(&stage.key).is_none();
+        // New entries this run made in this file that a serial run writes
+        // after this one.
+        let later = |n: &str| {
+            order
+                .lock
+                .iter()
+                .any(|(d, k, s)| d == dir && k == n && order.after(&stage.name, s))
+        };
+        if lock.set_stage_before(&stage.key, entry, later) || !lock.exists {
+            if added {
+                self.order
+                    .lock
+                    .push((dir.to_path_buf(), stage.key.clone(), stage.name.clone()));
+            }
+            lock.save()?;
+            self.rep.line(&format!("Updating lock file '{label}'"));
+            if !self.report.locks.iter().any(|p| p == lock.path()) {
+                self.report.locks.push(lock.path().to_path_buf());
+            }
         }
         Ok(())
     }
@@ -95,11 +181,11 @@ impl Ctx<'_> {
         let params = params_for_lock(stage)?;
         let mut probe = stage_entry(stage, &deps, &params, &[]);
         if self.opts.dry
-            && let Some(recorded) = self.lock.stage(&stage.name)
+            && let Some(recorded) = crate::status::recorded(stage)?
         {
             // DVC does not hash the deps in a dry run: it looks the run-cache
             // up with the hashes dvc.lock records.
-            probe = Value::Map(recorded.clone());
+            probe = Value::Map(recorded);
         }
         let mut paths: Vec<&str> = stage.outs.iter().map(|o| o.path.as_str()).collect();
         paths.sort();
@@ -117,37 +203,26 @@ impl Ctx<'_> {
         let Some(entry) = runcache::lookup(self.repo.odb().root(), &probe) else {
             return Ok(false);
         };
+        let Some(outs) = entry_outs(&entry).filter(|o| o.len() == stage.outs.len()) else {
+            return Ok(false);
+        };
         let layout = Layout::for_kind(HashKind::Md5);
-        let mut outs = Vec::new();
-        for o in entry.get("outs").and_then(Value::as_seq).unwrap_or(&[]) {
-            let Some(o) = o.as_map() else {
-                return Ok(false);
-            };
-            let path = o.get("path").and_then(Value::as_str).unwrap_or("");
-            let Some(oid) = o
-                .get("md5")
-                .and_then(Value::as_str)
-                .and_then(|s| s.parse().ok())
-            else {
-                return Ok(false);
-            };
-            if !strix_repo::outputs::in_cache(self.repo, &oid, layout, false).0 {
+        let cached =
+            |m: &Measured| strix_repo::outputs::in_cache(self.repo, &m.oid, layout, false).0;
+        if !outs.iter().all(|(_, m)| cached(m)) {
+            if !self.opts.pull || self.opts.dry {
                 return Ok(false);
             }
-            let num = |k: &str| match o.get(k) {
-                Some(Value::Int(i)) => u64::try_from(*i).ok(),
-                _ => None,
-            };
-            let m = Measured {
-                oid,
-                size: num("size").unwrap_or(0),
-                nfiles: num("nfiles"),
-                isexec: o.get("isexec").and_then(Value::as_bool) == Some(true),
-            };
-            outs.push((path.to_owned(), m));
-        }
-        if outs.len() != stage.outs.len() {
-            return Ok(false);
+            // `repro --pull`: the entry's objects may be on the remote.
+            let want: Vec<_> = outs
+                .iter()
+                .filter(|(_, m)| !cached(m))
+                .map(|(p, m)| (stage.wdir.join(p), recorded_output(p, m)))
+                .collect();
+            crate::pull::fetch_for_restore(self.repo, &want, self.rep);
+            if !outs.iter().all(|(_, m)| cached(m)) {
+                return Ok(false);
+            }
         }
         self.rep.line(&format!(
             "Stage '{}' is cached - skipping run, checking out outputs",
@@ -160,20 +235,54 @@ impl Ctx<'_> {
         for (path, m) in &outs {
             let abs = stage.wdir.join(path);
             remove_path(&abs).map_err(|e| msg(format!("failed to remove '{path}': {e}")))?;
-            let mut out = strix_dvcfile::Output::new(path.clone());
-            out.md5 = Some(m.oid.to_string());
-            out.size = Some(m.size);
-            out.nfiles = m.nfiles;
             strix_repo::checkout::link_output(
                 self.repo,
                 &abs,
-                &out,
+                &recorded_output(path, m),
                 strix_repo::checkout::LinkMode::Force,
                 &NoProgress,
             )?;
         }
+        // DVC saves the restored outputs, which adds them to .gitignore.
+        self.ignore_outs(stage)?;
         self.record(stage, &deps, &params, &outs)?;
         Ok(true)
+    }
+
+    /// Adds the cached outputs of `stage` to `.gitignore`, in the order
+    /// `dvc.yaml` lists them.
+    fn ignore_outs(&mut self, stage: &Stage) -> Result<()> {
+        for o in &stage.outs {
+            self.ignore_out(stage, o)?;
+        }
+        Ok(())
+    }
+
+    /// Adds a cached output to `.gitignore` (DVC's `Output.ignore`).
+    fn ignore_out(&mut self, stage: &Stage, o: &crate::stage::Out) -> Result<()> {
+        if !o.cache {
+            return Ok(());
+        }
+        let dir = o.abs.parent().unwrap_or(self.repo.root()).to_path_buf();
+        let name = o
+            .abs
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let before: Vec<String> = self
+            .order
+            .ignores
+            .iter()
+            .filter(|(d, _, s)| *d == dir && self.order.after(&stage.name, s))
+            .map(|(_, n, _)| n.clone())
+            .collect();
+        let is_dir = o.abs.is_dir();
+        let written = strix_repo::add::ensure_gitignore_before(self.repo, &o.abs, is_dir, &before)?;
+        if !written.is_empty() {
+            self.order.ignores.push((dir, name, stage.name.clone()));
+        }
+        self.report.gitignores.extend(written);
+        Ok(())
     }
 
     /// Saves a legacy stage's file output into the old `xx/…` cache layout
@@ -221,14 +330,7 @@ impl Ctx<'_> {
                     )));
                 }
             }
-            if o.cache {
-                let is_dir = o.abs.is_dir();
-                self.report
-                    .gitignores
-                    .extend(strix_repo::add::ensure_gitignore(
-                        self.repo, &o.abs, is_dir,
-                    )?);
-            }
+            self.ignore_out(stage, o)?;
         }
         if to_run_cache {
             // A run-cache failure only costs a rerun later.

@@ -6,10 +6,9 @@
 
 use crate::exec::{Pids, interrupted, run_commands, terminate_all};
 use crate::graph::Graph;
-use crate::lockfile::LockDoc;
-use crate::record::{Ctx, remove_path};
-use crate::stage::{Origin, Stage};
-use crate::status::{Change, Item, needs_run, params_for_lock, recorded_entry, stage_status};
+use crate::record::{Ctx, Written, remove_path};
+use crate::stage::Origin;
+use crate::status::{Change, Item, needs_run, params_for_lock, recorded, stage_status};
 use crate::{Error, Reporter, Result, msg};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -62,8 +61,8 @@ pub struct Options {
 pub struct Report {
     /// Stages that ran (or were restored).
     pub ran: Vec<String>,
-    /// Whether dvc.lock was written.
-    pub lock_written: bool,
+    /// The `dvc.lock` files written.
+    pub locks: Vec<PathBuf>,
     /// Legacy `.dvc` files written.
     pub written: Vec<PathBuf>,
     /// `.gitignore` files touched.
@@ -95,25 +94,21 @@ pub fn failure_message(failed: &[&str]) -> String {
 /// Relative paths are taken from `cwd`.
 pub fn resolve_targets_in(
     graph: &Graph,
-    root: &Path,
     cwd: &Path,
     targets: &[String],
     recursive: bool,
 ) -> Result<Vec<usize>> {
     let mut out = Vec::new();
     let abs_of = |t: &str| strix_repo::repo::normalize(&cwd.join(t));
-    let defined_in = |s: &Stage| match &s.origin {
-        Origin::DvcYaml => root.join("dvc.yaml"),
-        Origin::Legacy(p) => p.clone(),
-    };
     for t in targets {
         if recursive {
+            // DVC's `collect_inside_path`: the stages whose file is inside.
             let dir = abs_of(t);
             if !dir.is_dir() {
                 return Err(msg(format!("'{t}' is not a directory")));
             }
             out.extend(
-                (0..graph.stages.len()).filter(|&i| defined_in(&graph.stages[i]).starts_with(&dir)),
+                (0..graph.stages.len()).filter(|&i| graph.stages[i].file().starts_with(&dir)),
             );
             continue;
         }
@@ -131,7 +126,7 @@ pub fn resolve_targets_in(
         match (file_abs, name) {
             (Some(f), None) => {
                 let found: Vec<usize> = (0..graph.stages.len())
-                    .filter(|&i| defined_in(&graph.stages[i]) == f)
+                    .filter(|&i| graph.stages[i].file() == f)
                     .collect();
                 if found.is_empty() && f.extension().is_some_and(|e| e == "dvc") {
                     // A data-source `.dvc` file: nothing to run.
@@ -140,14 +135,26 @@ pub fn resolve_targets_in(
                 out.extend(found);
             }
             (f, Some(name)) => {
-                if f.as_ref().is_some_and(|f| *f != root.join("dvc.yaml")) {
-                    return Err(msg(format!("'{t}': strix reads only the root 'dvc.yaml'")));
-                }
-                match graph.find(name) {
-                    Some(i) if !graph.stages[i].is_legacy() => out.push(i),
-                    _ => {
+                // A bare name is a stage of the `dvc.yaml` in `cwd`.
+                let f = match f {
+                    Some(f) => f,
+                    None => {
+                        let f = cwd.join("dvc.yaml");
+                        if !f.exists() {
+                            return Err(msg("'dvc.yaml' does not exist"));
+                        }
+                        f
+                    }
+                };
+                let found = graph.stages.iter().position(|s| {
+                    matches!(&s.origin, Origin::DvcYaml(p) if *p == f) && s.key == name
+                });
+                match found {
+                    Some(i) => out.push(i),
+                    None => {
                         return Err(msg(format!(
-                            "Stage '{name}' not found inside 'dvc.yaml' file"
+                            "Stage '{name}' not found inside '{}' file",
+                            crate::stage::relpath(&f, cwd)
                         )));
                     }
                 }
@@ -196,8 +203,17 @@ pub fn plan(graph: &Graph, targets: &[usize], opts: &Options) -> Vec<usize> {
 }
 
 /// Prints DVC's line for each unchanged `.dvc` file whose outputs feed the
-/// selected stages (they are data sources of the pipeline).
-fn data_sources(repo: &Repo, graph: &Graph, order: &[usize], rep: &dyn Reporter) -> Result<()> {
+/// selected stages (they are data sources of the pipeline). One whose data
+/// is only missing counts as unchanged with `--allow-missing`, and with
+/// `--pull` its data is pulled, as DVC does.
+fn data_sources(
+    repo: &Repo,
+    graph: &Graph,
+    order: &[usize],
+    opts: &Options,
+    rep: &dyn Reporter,
+) -> Result<()> {
+    use strix_repo::status::OutStatus;
     let files = strix_repo::index::load_all(repo)?;
     for f in &files {
         let feeds = f.file.outs.iter().any(|o| {
@@ -219,8 +235,25 @@ fn data_sources(repo: &Repo, graph: &Graph, order: &[usize], rep: &dyn Reporter)
             std::slice::from_ref(&f.path),
             &NoProgress,
         )?;
-        if st.is_empty() {
-            rep.line(&format!("'{}' didn't change, skipping", repo.rel(&f.path)));
+        let name = repo.rel(&f.path);
+        let only_missing = st
+            .iter()
+            .flat_map(|s| &s.outs)
+            .all(|(_, o)| matches!(o, OutStatus::Deleted | OutStatus::NotInCache));
+        if st.is_empty() || (opts.allow_missing && only_missing) {
+            rep.line(&format!("'{name}' didn't change, skipping"));
+        } else if opts.pull && only_missing && !opts.dry {
+            rep.line(&format!("Pulling data for stage: '{name}'"));
+            let outs: Vec<_> = f
+                .file
+                .outs
+                .iter()
+                .filter(|o| o.cache)
+                .filter_map(|o| Some((f.out_path(repo, o).ok()?, o.clone())))
+                .collect();
+            if crate::pull::fetch_and_link(repo, &outs).is_err() {
+                rep.line(&format!("Unable to pull data for stage: '{name}'"));
+            }
         }
     }
     Ok(())
@@ -271,28 +304,33 @@ pub fn repro(
     rep: &dyn Reporter,
 ) -> Result<Report> {
     let mut session = Some(repo.lock()?);
-    let graph = Graph::build(crate::all_stages(repo)?, repo.root())?;
+    let graph = Graph::build(crate::all_stages(repo, cwd)?, repo.root())?;
     let wanted = if opts.all_pipelines {
         (0..graph.stages.len()).collect()
     } else if targets.is_empty() {
-        let yaml = crate::stage::dvc_yaml(repo.root());
+        // DVC's default target: the `dvc.yaml` of the current directory.
+        let yaml = cwd.join("dvc.yaml");
         if !yaml.exists() {
             return Err(msg(format!("'{}' does not exist", yaml.display())));
         }
         (0..graph.stages.len())
-            .filter(|&i| !graph.stages[i].is_legacy())
+            .filter(|&i| graph.stages[i].file() == yaml)
             .collect()
     } else {
-        resolve_targets_in(&graph, repo.root(), cwd, targets, opts.recursive)?
+        resolve_targets_in(&graph, cwd, targets, opts.recursive)?
     };
+    if opts.pull && !opts.no_run_cache {
+        pull_run_cache(repo, rep);
+    }
     let order = plan(&graph, &wanted, opts);
     let jobs = opts.jobs.max(1);
     let mut ctx = Ctx {
         repo,
+        cwd,
         opts,
         rep,
-        lock: LockDoc::load(repo.root())?,
         report: Report::default(),
+        order: Written::new(order.iter().map(|&i| graph.stages[i].name.as_str())),
     };
     let n = graph.stages.len();
     let mut state = vec![St::Pending; n];
@@ -310,7 +348,7 @@ pub fn repro(
     };
     let pids: Pids = Arc::new(Mutex::new(Vec::new()));
     let (tx, rx) = mpsc::channel::<(usize, std::result::Result<(), String>)>();
-    data_sources(repo, &graph, &order, rep)?;
+    data_sources(repo, &graph, &order, opts, rep)?;
     let mut running = 0usize;
     let mut stop = false;
     // DVC prints an empty line before a stage when the previous one was
@@ -441,6 +479,18 @@ pub fn repro(
     Ok(ctx.report)
 }
 
+/// `repro --pull` first fetches the run-cache from the default remote, as
+/// DVC does; a remote without one (or no remote) is a warning.
+fn pull_run_cache(repo: &Repo, rep: &dyn Reporter) {
+    use crate::runcache::remote;
+    let r = remote::open(repo, None)
+        .map_err(|e| e.to_string())
+        .and_then(|r| remote::fetch(repo, &r, None).map_err(|e| e.to_string()));
+    if let Err(e) = r {
+        rep.warn(&format!("Failed to pull run cache: {e}"));
+    }
+}
+
 fn mark_downstream(graph: &Graph, i: usize, force: &mut [bool]) {
     for j in graph.downstream(i) {
         if !graph.stages[j].frozen {
@@ -514,11 +564,11 @@ fn start_stage(ctx: &mut Ctx<'_>, graph: &Graph, i: usize, force: bool) -> Resul
             stage.name
         ));
     }
-    let recorded = recorded_entry(stage, &LockDoc::load(repo.root())?)?;
+    let recorded = recorded(stage)?;
     let items = stage_status(repo, stage, recorded.as_ref())?;
     if !force && !opts.run_always {
         let changed = if opts.allow_missing || opts.pull {
-            let upstream_changed = |p: &Path| upstream_records_other(ctx, graph, i, p);
+            let upstream_changed = |p: &Path| upstream_records_other(graph, i, p);
             let lenient = allow_missing(items.clone(), &upstream_changed);
             if !needs_run(stage, &lenient) {
                 if opts.allow_missing {
@@ -613,20 +663,18 @@ fn start_stage(ctx: &mut Ctx<'_>, graph: &Graph, i: usize, force: bool) -> Resul
 /// `--allow-missing`: whether an upstream stage's recorded output at `dep`
 /// differs from what `graph.stages[i]` recorded for it (then the missing dep
 /// still counts as modified).
-fn upstream_records_other(ctx: &Ctx<'_>, graph: &Graph, i: usize, dep: &Path) -> bool {
+fn upstream_records_other(graph: &Graph, i: usize, dep: &Path) -> bool {
     let stage = &graph.stages[i];
-    let lock = match LockDoc::load(ctx.repo.root()) {
-        Ok(l) => l,
-        Err(_) => return true,
+    let Ok(mine) = recorded(stage) else {
+        return true;
     };
-    let mine = recorded_entry(stage, &lock).ok().flatten();
     let Some(d) = stage.deps.iter().find(|d| d.abs == dep) else {
         return false;
     };
     let my_md5 = crate::lockfile::recorded_md5(mine.as_ref(), "deps", &d.path).map(str::to_owned);
     graph.upstream[i].iter().any(|&u| {
         let up = &graph.stages[u];
-        let theirs = recorded_entry(up, &lock).ok().flatten();
+        let theirs = recorded(up).ok().flatten();
         up.outs.iter().any(|o| {
             o.abs == dep
                 && crate::lockfile::recorded_md5(theirs.as_ref(), "outs", &o.path)

@@ -1,4 +1,12 @@
-//! Stages of the root `dvc.yaml`, with everything change detection needs.
+//! Stages of the repository's `dvc.yaml` files, with everything change
+//! detection needs.
+//!
+//! A `dvc.yaml` in a subdirectory works as the root one does, relative to
+//! its own directory: stages run there by default, `params.yaml` and
+//! `vars` files are looked up there, and they are recorded in the
+//! `dvc.lock` beside it. Stages are addressed as DVC does, by the path of
+//! their file from the current directory: `name` for the `dvc.yaml` there,
+//! `sub/dvc.yaml:name` or `../dvc.yaml:name` for others.
 
 use crate::template::Resolver;
 use crate::template::expr::Unpack;
@@ -45,11 +53,11 @@ pub struct Dep {
 }
 
 /// Where a stage is defined.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Origin {
-    /// A stage of the root `dvc.yaml`, recorded in `dvc.lock`.
-    #[default]
-    DvcYaml,
+    /// A stage of a `dvc.yaml` (absolute path), recorded in the `dvc.lock`
+    /// beside it.
+    DvcYaml(PathBuf),
     /// A legacy single-stage `.dvc` file with a `cmd` (DVC 1.x/2.x), which
     /// records its own hashes (see [`crate::legacy`]).
     Legacy(std::path::PathBuf),
@@ -58,8 +66,13 @@ pub enum Origin {
 /// A pipeline stage.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stage {
-    /// Name in `dvc.yaml`.
+    /// How DVC addresses it: its name for the `dvc.yaml` of the current
+    /// directory, `sub/dvc.yaml:name` for another one (paths from the
+    /// current directory), the file for a legacy stage. Unique in the
+    /// repository.
     pub name: String,
+    /// Its name inside its file (the `dvc.lock` key).
+    pub key: String,
     /// `cmd` (string or list).
     pub cmd: Value,
     /// Absolute working directory.
@@ -99,8 +112,23 @@ impl Stage {
     /// for legacy `.dvc` stages.
     pub fn hash_kind(&self) -> strix_data::HashKind {
         match self.origin {
-            Origin::DvcYaml => strix_data::HashKind::Md5,
+            Origin::DvcYaml(_) => strix_data::HashKind::Md5,
             Origin::Legacy(_) => strix_data::HashKind::Md5Dos2Unix,
+        }
+    }
+
+    /// The file that defines it (a `dvc.yaml` or a legacy `.dvc` file).
+    pub fn file(&self) -> &Path {
+        match &self.origin {
+            Origin::DvcYaml(p) | Origin::Legacy(p) => p,
+        }
+    }
+
+    /// The directory of its `dvc.lock` (`None` for a legacy stage).
+    pub fn lock_dir(&self) -> Option<&Path> {
+        match &self.origin {
+            Origin::DvcYaml(p) => p.parent(),
+            Origin::Legacy(_) => None,
         }
     }
 
@@ -124,13 +152,186 @@ pub fn dvc_yaml(root: &Path) -> PathBuf {
 /// Loads the stages of `<root>/dvc.yaml`, templates expanded; an absent
 /// file gives no stages.
 pub fn load_stages(root: &Path) -> Result<Vec<Stage>> {
-    let path = dvc_yaml(root);
-    let text = match std::fs::read_to_string(&path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(msg(format!("failed to read 'dvc.yaml': {e}"))),
-    };
-    parse_stages(root, &text)
+    match read_pipeline(&dvc_yaml(root), "dvc.yaml")? {
+        Some(text) => parse_stages(root, &text),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Loads the stages of every `dvc.yaml` of the repository at `root`, the
+/// root one first, each followed by its top-level sections' check (DVC
+/// resolves them whenever it loads a file).
+pub fn load_all_pipelines(repo: &strix_repo::Repo, cwd: &Path) -> Result<Vec<Stage>> {
+    let root = repo.root();
+    let mut out = Vec::new();
+    for path in strix_repo::index::find_pipeline_files(repo) {
+        let label = relpath(&path, cwd);
+        let Some(text) = read_pipeline(&path, &label)? else {
+            continue;
+        };
+        let file = PipelineFile::new(root, &path, label);
+        out.extend(file.stages(&text)?);
+        file.top_level(&text)?;
+    }
+    Ok(out)
+}
+
+/// The stages of one `dvc.yaml` of the repository (`path` absolute), without
+/// checking its top-level sections (`stage list` does not, in DVC either).
+pub fn load_pipeline(repo: &strix_repo::Repo, cwd: &Path, path: &Path) -> Result<Vec<Stage>> {
+    let label = relpath(path, cwd);
+    match read_pipeline(path, &label)? {
+        Some(text) => PipelineFile::new(repo.root(), path, label).stages(&text),
+        None => Err(msg(format!("'{}' does not exist", path.display()))),
+    }
+}
+
+/// `path` from `base` as Python's `os.path.relpath` gives it (both absolute
+/// and normalized), `/`-separated.
+pub fn relpath(path: &Path, base: &Path) -> String {
+    let p: Vec<_> = path.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = p.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".into(); b.len() - common];
+    parts.extend(
+        p[common..]
+            .iter()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned()),
+    );
+    if parts.is_empty() {
+        ".".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// The text of a `dvc.yaml`, `None` when there is none.
+fn read_pipeline(path: &Path, label: &str) -> Result<Option<String>> {
+    match std::fs::read_to_string(path) {
+        Ok(t) => Ok(Some(t)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(msg(format!("failed to read '{label}': {e}"))),
+    }
+}
+
+/// One `dvc.yaml` of the repository at `root`.
+struct PipelineFile<'a> {
+    /// The repository root.
+    root: &'a Path,
+    /// The absolute path of the file.
+    path: PathBuf,
+    /// Its directory: the default `wdir`, where `vars` and `params.yaml`
+    /// are looked up.
+    dir: PathBuf,
+    /// Its path from the current directory, for names and messages
+    /// (`dvc.yaml`, `sub/dvc.yaml`, `../dvc.yaml`).
+    label: String,
+}
+
+impl<'a> PipelineFile<'a> {
+    fn new(root: &'a Path, path: &Path, label: String) -> Self {
+        PipelineFile {
+            root,
+            path: path.to_path_buf(),
+            dir: path.parent().unwrap_or(root).to_path_buf(),
+            label,
+        }
+    }
+
+    /// Validates the text as written and loads its global `vars`: the
+    /// parsed document and its resolver.
+    fn resolver<'t>(&'t self, text: &'t str) -> Result<(Value, Resolver<'t>)> {
+        let name = self.label.as_str();
+        Pipeline::parse(text, name).map_err(|e| msg(format!("'{name}' validation failed: {e}")))?;
+        let raw = yaml::parse(text, name).map_err(|e| msg(e.to_string()))?;
+        let resolver = Resolver::new(&self.dir, text, name, &raw, unpack_config(self.root))
+            .map_err(|e| msg(e.to_string()))?;
+        Ok((raw, resolver))
+    }
+
+    /// The top-level sections, interpolated.
+    fn top_level(&self, text: &str) -> Result<crate::template::TopLevel> {
+        let (raw, resolver) = self.resolver(text)?;
+        resolver.resolve_top(&raw).map_err(|e| msg(e.to_string()))
+    }
+
+    /// Expands templates, then reads each (expanded) stage.
+    fn stages(&self, text: &str) -> Result<Vec<Stage>> {
+        let (name, root) = (self.label.as_str(), self.root);
+        let (raw, resolver) = self.resolver(text)?;
+        let expanded = resolver.expand(&raw).map_err(|e| msg(e.to_string()))?;
+        let mut out = Vec::new();
+        for ex in expanded {
+            let body = Value::Map(ex.body);
+            let def = parse_expanded(text, name, ex.name, &body, &ex.src)
+                .map_err(|e| msg(format!("'{name}' validation failed: {e}")))?;
+            let at = match yaml::locate(text, &ex.src[..2.min(ex.src.len())]) {
+                Some(loc) => format!("{name}:{}", loc.line),
+                None => name.to_owned(),
+            };
+            let wdir = match &def.wdir {
+                Some(w) => normalize(&self.dir.join(w)),
+                None => self.dir.clone(),
+            };
+            let inside = |p: &str| -> Result<PathBuf> {
+                let abs = normalize(&wdir.join(p));
+                if !abs.starts_with(root) {
+                    return Err(msg(format!(
+                        "{at}: path '{p}' of stage '{}' is outside the repository",
+                        def.name
+                    )));
+                }
+                Ok(abs)
+            };
+            let mut deps = Vec::new();
+            for d in &def.deps {
+                deps.push(Dep {
+                    path: d.clone(),
+                    abs: inside(d)?,
+                });
+            }
+            let mut outs = Vec::new();
+            for o in &def.outs {
+                outs.push(Out {
+                    path: o.path.clone(),
+                    abs: inside(&o.path)?,
+                    kind: o.kind,
+                    cache: o.cache,
+                    persist: o.persist,
+                });
+            }
+            let mut params = Vec::new();
+            let mut always_changed = false;
+            let mut desc = None;
+            if let Some(m) = body.as_map() {
+                if let Some(p) = m.get("params") {
+                    params = parse_params(p).map_err(|e| msg(format!("{at}: {e}")))?;
+                }
+                always_changed = m.get("always_changed").and_then(Value::as_bool) == Some(true);
+                desc = m.get("desc").and_then(Value::as_str).map(str::to_owned);
+            }
+            let addressing = if name == "dvc.yaml" {
+                def.name.clone()
+            } else {
+                format!("{name}:{}", def.name)
+            };
+            out.push(Stage {
+                name: addressing,
+                key: def.name.clone(),
+                cmd: def.cmd.clone().unwrap_or(Value::Null),
+                wdir,
+                deps,
+                params,
+                outs,
+                frozen: def.frozen,
+                always_changed,
+                desc,
+                at,
+                origin: Origin::DvcYaml(self.path.clone()),
+            });
+        }
+        Ok(out)
+    }
 }
 
 /// How `${dict}` unpacks in `cmd`: the `parsing` section of the merged
@@ -150,80 +351,20 @@ fn unpack_config(root: &Path) -> Unpack {
     }
 }
 
+/// The top-level `metrics`, `plots`, `params`, `artifacts` and `datasets`
+/// of `<root>/dvc.yaml`, interpolated (empty without the file).
+pub fn load_top_level(root: &Path) -> Result<crate::template::TopLevel> {
+    let path = dvc_yaml(root);
+    let Some(text) = read_pipeline(&path, "dvc.yaml")? else {
+        return Ok(Default::default());
+    };
+    PipelineFile::new(root, &path, "dvc.yaml".into()).top_level(&text)
+}
+
 /// Parses `dvc.yaml` text of the repository at `root`: validates it as
 /// written, expands templates, then reads each (expanded) stage.
 pub fn parse_stages(root: &Path, text: &str) -> Result<Vec<Stage>> {
-    let name = "dvc.yaml";
-    Pipeline::parse(text, name).map_err(|e| msg(format!("'dvc.yaml' validation failed: {e}")))?;
-    let raw = yaml::parse(text, name).map_err(|e| msg(e.to_string()))?;
-    let resolver = Resolver::new(root, text, name, &raw, unpack_config(root))
-        .map_err(|e| msg(e.to_string()))?;
-    let expanded = resolver.expand(&raw).map_err(|e| msg(e.to_string()))?;
-    let mut out = Vec::new();
-    for ex in expanded {
-        let body = Value::Map(ex.body);
-        let def = parse_expanded(text, name, ex.name, &body, &ex.src)
-            .map_err(|e| msg(format!("'dvc.yaml' validation failed: {e}")))?;
-        let at = match yaml::locate(text, &ex.src[..2.min(ex.src.len())]) {
-            Some(loc) => format!("{name}:{}", loc.line),
-            None => name.to_owned(),
-        };
-        let wdir = match &def.wdir {
-            Some(w) => normalize(&root.join(w)),
-            None => root.to_path_buf(),
-        };
-        let inside = |p: &str| -> Result<PathBuf> {
-            let abs = normalize(&wdir.join(p));
-            if !abs.starts_with(root) {
-                return Err(msg(format!(
-                    "{at}: path '{p}' of stage '{}' is outside the repository",
-                    def.name
-                )));
-            }
-            Ok(abs)
-        };
-        let mut deps = Vec::new();
-        for d in &def.deps {
-            deps.push(Dep {
-                path: d.clone(),
-                abs: inside(d)?,
-            });
-        }
-        let mut outs = Vec::new();
-        for o in &def.outs {
-            outs.push(Out {
-                path: o.path.clone(),
-                abs: inside(&o.path)?,
-                kind: o.kind,
-                cache: o.cache,
-                persist: o.persist,
-            });
-        }
-        let mut params = Vec::new();
-        let mut always_changed = false;
-        let mut desc = None;
-        if let Some(m) = body.as_map() {
-            if let Some(p) = m.get("params") {
-                params = parse_params(p).map_err(|e| msg(format!("{at}: {e}")))?;
-            }
-            always_changed = m.get("always_changed").and_then(Value::as_bool) == Some(true);
-            desc = m.get("desc").and_then(Value::as_str).map(str::to_owned);
-        }
-        out.push(Stage {
-            name: def.name.clone(),
-            cmd: def.cmd.clone().unwrap_or(Value::Null),
-            wdir,
-            deps,
-            params,
-            outs,
-            frozen: def.frozen,
-            always_changed,
-            desc,
-            at,
-            origin: Origin::DvcYaml,
-        });
-    }
-    Ok(out)
+    PipelineFile::new(root, &dvc_yaml(root), "dvc.yaml".into()).stages(text)
 }
 
 /// Parses a stage's `params` list: bare strings are keys of `params.yaml`,
@@ -279,4 +420,43 @@ pub fn parse_params(v: &Value) -> std::result::Result<Vec<ParamsDep>, String> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relpath_is_pythons() {
+        let p = |a: &str, b: &str| relpath(Path::new(a), Path::new(b));
+        assert_eq!(p("/r/dvc.yaml", "/r"), "dvc.yaml");
+        assert_eq!(p("/r/sub/dvc.yaml", "/r"), "sub/dvc.yaml");
+        assert_eq!(p("/r/dvc.yaml", "/r/sub/deep"), "../../dvc.yaml");
+        assert_eq!(p("/r/a/dvc.yaml", "/r/b"), "../a/dvc.yaml");
+        assert_eq!(p("/r", "/r"), ".");
+    }
+
+    /// A `dvc.yaml` in a subdirectory: stages named from the current
+    /// directory, run there, their params and vars looked up there.
+    #[test]
+    fn nested_file_stages_live_in_their_directory() {
+        let t = tempfile::tempdir().unwrap();
+        let root = t.path();
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("sub/params.yaml"), "out: o.txt\n").unwrap();
+        let text = "stages:\n  s:\n    cmd: x\n    deps: [../in.txt]\n    params: [out]\n    outs: ['${out}']\n";
+        let path = root.join("sub/dvc.yaml");
+        for (cwd, name) in [
+            (root.to_path_buf(), "sub/dvc.yaml:s"),
+            (root.join("sub"), "s"),
+        ] {
+            let file = PipelineFile::new(root, &path, relpath(&path, &cwd));
+            let s = file.stages(text).unwrap().remove(0);
+            assert_eq!((s.name.as_str(), s.key.as_str()), (name, "s"));
+            assert_eq!(s.wdir, root.join("sub"));
+            assert_eq!(s.deps[0].abs, root.join("in.txt"));
+            assert_eq!(s.outs[0].abs, root.join("sub/o.txt"));
+            assert_eq!(s.lock_dir(), Some(root.join("sub").as_path()));
+        }
+    }
 }

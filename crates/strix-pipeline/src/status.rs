@@ -165,11 +165,15 @@ pub fn stage_status(repo: &Repo, stage: &Stage, lock: Option<&Mapping>) -> Resul
     Ok(items)
 }
 
-/// What `stage`'s recorded state is compared with: its `dvc.lock` entry, or
-/// for a legacy stage its own `.dvc` file.
-pub fn recorded_entry(stage: &Stage, lock: &LockDoc) -> Result<Option<Mapping>> {
+/// What `stage`'s recorded state is compared with: its entry in the
+/// `dvc.lock` beside its `dvc.yaml`, or for a legacy stage its own `.dvc`
+/// file.
+pub fn recorded(stage: &Stage) -> Result<Option<Mapping>> {
     match &stage.origin {
-        crate::stage::Origin::DvcYaml => Ok(lock.stage(&stage.name).cloned()),
+        crate::stage::Origin::DvcYaml(file) => {
+            let dir = file.parent().unwrap_or(Path::new("."));
+            Ok(LockDoc::load_shared(dir)?.stage(&stage.key).cloned())
+        }
         crate::stage::Origin::Legacy(path) => {
             Ok(crate::legacy::read_doc(path, &stage.name)?.map(|(_, doc)| doc))
         }
@@ -192,7 +196,7 @@ pub fn frozen_warning(name: &str) -> String {
     )
 }
 
-/// The status of the whole pipeline of the root `dvc.yaml`.
+/// The status of every pipeline of the repository.
 #[derive(Debug, Default)]
 pub struct PipelineStatus {
     /// Changed stages only, upstream first.
@@ -203,10 +207,10 @@ pub struct PipelineStatus {
     pub frozen: Vec<String>,
 }
 
-/// Status of every stage of the root `dvc.yaml`.
-pub fn pipeline_status(repo: &Repo) -> Result<PipelineStatus> {
-    let graph = Graph::build(crate::all_stages(repo)?, repo.root())?;
-    let lock = LockDoc::load(repo.root())?;
+/// Status of every stage of every `dvc.yaml` (and legacy stage file).
+/// Names are relative to `cwd`.
+pub fn pipeline_status(repo: &Repo, cwd: &Path) -> Result<PipelineStatus> {
+    let graph = Graph::build(crate::all_stages(repo, cwd)?, repo.root())?;
     let mut result = PipelineStatus {
         total: graph.stages.len(),
         ..Default::default()
@@ -216,7 +220,7 @@ pub fn pipeline_status(repo: &Repo) -> Result<PipelineStatus> {
         if s.frozen {
             result.frozen.push(s.name.clone());
         }
-        let items = stage_status(repo, s, recorded_entry(s, &lock)?.as_ref())?;
+        let items = stage_status(repo, s, recorded(s)?.as_ref())?;
         if !items.is_empty() {
             result.changed.push(StageStatus {
                 name: s.name.clone(),

@@ -252,6 +252,11 @@ impl OpendalBackend {
                 }
                 set("bucket", parts.host.clone());
                 set("root", parts.root());
+                // Every PUT (and part) carries a CRC32C of its body: a body cut
+                // short (strix killed mid-upload) is refused by the server
+                // instead of being stored under the object's final name. (MD5
+                // is not accepted for multipart uploads.)
+                set("checksum_algorithm", "crc32c".to_string());
                 let endpoint = opts.get("endpointurl").or_else(|| env("AWS_ENDPOINT_URL"));
                 if let Some(e) = endpoint {
                     set("endpoint", e);

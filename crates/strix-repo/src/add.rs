@@ -256,6 +256,18 @@ fn add_one(
 /// Adds `/name` to the `.gitignore` beside `out`, unless Git already ignores
 /// it or there is no Git.
 pub fn ensure_gitignore(repo: &Repo, out: &Path, is_dir: bool) -> Result<Vec<PathBuf>> {
+    ensure_gitignore_before(repo, out, is_dir, &[])
+}
+
+/// [`ensure_gitignore`], writing the line before the lines of `before`
+/// (names in the same directory) when the file has them: `repro -j` keeps
+/// the order of a serial run this way.
+pub fn ensure_gitignore_before(
+    repo: &Repo,
+    out: &Path,
+    is_dir: bool,
+    before: &[String],
+) -> Result<Vec<PathBuf>> {
     let Some(git) = repo.git() else {
         return Ok(Vec::new());
     };
@@ -271,6 +283,7 @@ pub fn ensure_gitignore(repo: &Repo, out: &Path, is_dir: bool) -> Result<Vec<Pat
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    strix_git::gitignore::add_entry(dir, &name).map_err(crate::error::GitError::from)?;
+    strix_git::gitignore::add_entry_before(dir, &name, before)
+        .map_err(crate::error::GitError::from)?;
     Ok(vec![dir.join(".gitignore")])
 }

@@ -108,52 +108,87 @@ pub fn checkout(
                 continue;
             }
             let abs = f.out_path(repo, out)?;
-            let is_dir = recorded_oid(out).is_some_and(|o| o.is_dir);
-            match link_output(repo, &abs, out, mode, progress) {
-                Ok(OutChange::Unchanged) => {}
-                Ok(ch) => report.changes.push((abs, is_dir, ch)),
-                Err(RepoError::Checkout { source, .. }) => match *source {
-                    CheckoutError::Unsaved(v) => {
-                        return Err(RepoError::Checkout {
-                            path: abs,
-                            source: Box::new(CheckoutError::Unsaved(v)),
-                        });
-                    }
-                    CheckoutError::Partial { changes, failures } => {
-                        if !changes.is_empty() {
-                            report
-                                .changes
-                                .push((abs.clone(), is_dir, OutChange::Modified));
-                        }
-                        for fl in failures {
-                            report.failed.push((abs.clone(), fl));
-                        }
-                    }
-                    other => report.failed.push((abs, other)),
-                },
-                Err(RepoError::Manifest { path, source }) => {
-                    // Only a manifest that is not there is "missing"; a corrupted or
-                    // unsafe one must say so (it is never used either way).
-                    let failure = match source {
-                        ManifestReadError::Missing { oid, .. } => CheckoutError::Missing {
-                            oid,
-                            path: path.clone(),
-                        },
-                        ManifestReadError::Corrupted { oid, actual } => CheckoutError::Corrupted {
-                            oid,
-                            path: path.clone(),
-                            actual,
-                        },
-                        invalid @ ManifestReadError::Invalid { .. } => CheckoutError::Io {
-                            path: path.clone(),
-                            source: std::io::Error::new(std::io::ErrorKind::InvalidData, invalid),
-                        },
-                    };
-                    report.failed.push((path, failure));
-                }
-                Err(e) => return Err(e),
-            }
+            checkout_one(repo, &abs, out, mode, progress, &mut report)?;
+        }
+    }
+    // The pipeline stages' outputs that `dvc.lock` files record.
+    let rel_targets = crate::revisions::repo_rel_targets(repo, cwd, targets);
+    for o in lock_outs(repo)? {
+        if o.cache && crate::revisions::matches_target(&o, &rel_targets) {
+            let abs = repo.root().join(&o.path);
+            checkout_one(repo, &abs, &o.output(), mode, progress, &mut report)?;
         }
     }
     Ok(report)
+}
+
+/// The outputs the workspace's `dvc.lock` files record.
+fn lock_outs(repo: &Repo) -> Result<Vec<crate::revisions::RecordedOut>> {
+    use crate::revisions::RevError;
+    crate::revisions::lock_outs_in_workspace(repo).map_err(|e| match e {
+        RevError::Repo(e) => e,
+        RevError::Metafile { path, source } => RepoError::Lockfile { path, source },
+        other => RepoError::Lockfile {
+            path: "dvc.lock".into(),
+            source: Box::new(other),
+        },
+    })
+}
+
+/// Checks out one output into `report`; only an unsaved-data refusal and
+/// unexpected errors stop the checkout.
+fn checkout_one(
+    repo: &Repo,
+    abs: &Path,
+    out: &Output,
+    mode: LinkMode,
+    progress: &dyn Progress,
+    report: &mut CheckoutReport,
+) -> Result<()> {
+    let is_dir = recorded_oid(out).is_some_and(|o| o.is_dir);
+    match link_output(repo, abs, out, mode, progress) {
+        Ok(OutChange::Unchanged) => {}
+        Ok(ch) => report.changes.push((abs.to_path_buf(), is_dir, ch)),
+        Err(RepoError::Checkout { source, .. }) => match *source {
+            CheckoutError::Unsaved(v) => {
+                return Err(RepoError::Checkout {
+                    path: abs.to_path_buf(),
+                    source: Box::new(CheckoutError::Unsaved(v)),
+                });
+            }
+            CheckoutError::Partial { changes, failures } => {
+                if !changes.is_empty() {
+                    report
+                        .changes
+                        .push((abs.to_path_buf(), is_dir, OutChange::Modified));
+                }
+                for fl in failures {
+                    report.failed.push((abs.to_path_buf(), fl));
+                }
+            }
+            other => report.failed.push((abs.to_path_buf(), other)),
+        },
+        Err(RepoError::Manifest { path, source }) => {
+            // Only a manifest that is not there is "missing"; a corrupted or
+            // unsafe one must say so (it is never used either way).
+            let failure = match source {
+                ManifestReadError::Missing { oid, .. } => CheckoutError::Missing {
+                    oid,
+                    path: path.clone(),
+                },
+                ManifestReadError::Corrupted { oid, actual } => CheckoutError::Corrupted {
+                    oid,
+                    path: path.clone(),
+                    actual,
+                },
+                invalid @ ManifestReadError::Invalid { .. } => CheckoutError::Io {
+                    path: path.clone(),
+                    source: std::io::Error::new(std::io::ErrorKind::InvalidData, invalid),
+                },
+            };
+            report.failed.push((path, failure));
+        }
+        Err(e) => return Err(e),
+    }
+    Ok(())
 }

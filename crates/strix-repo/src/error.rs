@@ -53,6 +53,13 @@ pub enum RepoError {
         #[source]
         source: Box<strix_dvcfile::PipelineError>,
     },
+    /// A `dvc.lock` that cannot be read as one.
+    #[error("'{path}' is invalid")]
+    Lockfile {
+        path: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("failed to update '{}'", .path.display())]
     MetafileUpdate {
         path: PathBuf,

@@ -68,10 +68,27 @@ pub fn load_dvcfile(repo: &Repo, path: &Path) -> Result<DvcFileRef> {
 /// Every `.dvc` file in the repository (outside ignored paths and outside
 /// tracked directories), sorted by path.
 pub fn find_dvcfiles(repo: &Repo) -> Vec<PathBuf> {
+    let mut found = find_files(repo, |p| p.extension().is_some_and(|x| x == "dvc"));
+    found.sort();
+    found
+}
+
+/// Every `dvc.yaml` in the repository (outside ignored paths and outside
+/// tracked directories), a directory's own before its subdirectories'
+/// (DVC's top-down walk, with sorted names).
+pub fn find_pipeline_files(repo: &Repo) -> Vec<PathBuf> {
+    let mut found = find_files(repo, |p| p.file_name().is_some_and(|n| n == "dvc.yaml"));
+    found.sort_by(|a, b| a.parent().cmp(&b.parent()));
+    found
+}
+
+/// The files `want` picks, walking the repository without `.git`, `.dvc`,
+/// `.dvcignore`d paths and directories tracked by a `<dir>.dvc`.
+fn find_files(repo: &Repo, want: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     // A sequential walk: tracked directories are pruned, so what is left is
     // usually small, and the parallel walker's idle workers cost more
     // (they poll every millisecond) than the walk itself.
-    let mut found: Vec<PathBuf> = WalkBuilder::new(repo.root())
+    WalkBuilder::new(repo.root())
         .standard_filters(false)
         .hidden(false)
         .add_custom_ignore_filename(".dvcignore")
@@ -92,14 +109,9 @@ pub fn find_dvcfiles(repo: &Repo) -> Vec<PathBuf> {
         })
         .build()
         .filter_map(|entry| entry.ok())
-        .filter(|e| {
-            e.file_type().is_some_and(|t| t.is_file())
-                && e.path().extension().is_some_and(|x| x == "dvc")
-        })
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()) && want(e.path()))
         .map(|e| e.into_path())
-        .collect();
-    found.sort();
-    found
+        .collect()
 }
 
 /// Loads every `.dvc` file.
@@ -181,31 +193,35 @@ pub fn resolve_targets(repo: &Repo, cwd: &Path, targets: &[PathBuf]) -> Result<V
     Ok(out)
 }
 
-/// Outputs declared by pipeline stages in `dvc.yaml` files at the root of
-/// the repository: (absolute path, stage name, dvc.yaml path).
+/// Outputs declared by pipeline stages in the repository's `dvc.yaml` files
+/// (as written, templates not expanded): (absolute path, stage name,
+/// dvc.yaml path).
 pub fn pipeline_outputs(repo: &Repo) -> Result<Vec<(PathBuf, String, PathBuf)>> {
-    let path = repo.root().join("dvc.yaml");
-    let Ok(text) = fs::read_to_string(&path) else {
-        return Ok(Vec::new());
-    };
-    let pipeline = strix_dvcfile::Pipeline::parse(&text, "dvc.yaml").map_err(|source| {
-        RepoError::Pipeline {
-            path: path.clone(),
-            source: Box::new(source),
-        }
-    })?;
     let mut result = Vec::new();
-    for stage in &pipeline.stages {
-        let base = match &stage.wdir {
-            Some(w) => normalize(&repo.root().join(w)),
-            None => repo.root().to_path_buf(),
+    for path in find_pipeline_files(repo) {
+        let Ok(text) = fs::read_to_string(&path) else {
+            continue;
         };
-        for out in &stage.outs {
-            result.push((
-                normalize(&base.join(&out.path)),
-                stage.name.clone(),
-                path.clone(),
-            ));
+        let label = repo.rel(&path);
+        let pipeline = strix_dvcfile::Pipeline::parse(&text, &label).map_err(|source| {
+            RepoError::Pipeline {
+                path: path.clone(),
+                source: Box::new(source),
+            }
+        })?;
+        let dir = path.parent().unwrap_or(repo.root());
+        for stage in &pipeline.stages {
+            let base = match &stage.wdir {
+                Some(w) => normalize(&dir.join(w)),
+                None => dir.to_path_buf(),
+            };
+            for out in &stage.outs {
+                result.push((
+                    normalize(&base.join(&out.path)),
+                    stage.name.clone(),
+                    path.clone(),
+                ));
+            }
         }
     }
     Ok(result)

@@ -147,9 +147,24 @@ pub struct RecordedOut {
     pub cache: bool,
     /// `push:` (`.dvc` files only; stage outputs count as `true`).
     pub push: bool,
+    /// Whether the file has an exec bit recorded.
+    pub isexec: bool,
 }
 
 impl RecordedOut {
+    /// The output as a `.dvc`-style entry (what checkout links).
+    pub fn output(&self) -> strix_dvcfile::Output {
+        let mut o = strix_dvcfile::Output::new(self.path.clone());
+        o.md5 = Some(self.obj.oid.to_string());
+        if self.obj.layout == Layout::Legacy {
+            o.hash = None;
+        }
+        o.isexec = self.isexec;
+        o.cache = self.cache;
+        o.push = self.push;
+        o
+    }
+
     /// `path` at `rev`, for messages.
     pub fn describe(&self) -> String {
         match &self.rev {
@@ -189,6 +204,7 @@ fn dvc_outs(rev: Option<&str>, rel: &str, file: &DvcFile, out: &mut Vec<Recorded
             },
             cache: o.cache,
             push: o.push,
+            isexec: o.isexec,
         });
     }
 }
@@ -237,6 +253,7 @@ fn lock_outs(
                 },
                 cache,
                 push: true,
+                isexec: e.isexec,
             });
         }
     }
@@ -321,6 +338,14 @@ pub fn outs_in_workspace(repo: &Repo) -> Result<Vec<RecordedOut>, RevError> {
         let rel = repo.rel(&f.path);
         dvc_outs(None, &rel, &f.file, &mut out);
     }
+    out.extend(lock_outs_in_workspace(repo)?);
+    Ok(out)
+}
+
+/// The outputs recorded by the workspace's `dvc.lock` files (the pipeline
+/// stages' outputs).
+pub fn lock_outs_in_workspace(repo: &Repo) -> Result<Vec<RecordedOut>, RevError> {
+    let mut out = Vec::new();
     for lock_path in find_lockfiles(repo) {
         let rel = repo.rel(&lock_path);
         let text = std::fs::read_to_string(&lock_path).map_err(|source| RepoError::Read {
@@ -346,10 +371,25 @@ pub fn outs_in_scope(repo: &Repo, scope: &RevScope) -> Result<Vec<RecordedOut>, 
     Ok(out)
 }
 
+/// The user's targets as repo-relative paths (for [`matches_target`]).
+pub fn repo_rel_targets(repo: &Repo, cwd: &Path, targets: &[PathBuf]) -> Vec<String> {
+    targets
+        .iter()
+        .map(|t| {
+            let abs = normalize(&if t.is_absolute() {
+                t.clone()
+            } else {
+                cwd.join(t)
+            });
+            repo.rel(&abs)
+        })
+        .collect()
+}
+
 /// Whether a recorded output matches one of the user's targets (given as
 /// repo-relative paths): the output, a path inside it, a directory around
 /// it, or its metafile.
-fn matches_target(o: &RecordedOut, targets: &[String]) -> bool {
+pub fn matches_target(o: &RecordedOut, targets: &[String]) -> bool {
     if targets.is_empty() {
         return true;
     }
@@ -377,21 +417,8 @@ pub fn used_outs_in_scope(
 ) -> Result<Vec<UsedOut>, RevError> {
     let mut result = crate::transfer::used_outs(repo, cwd, targets, for_push)?;
     let mut seen: HashSet<ObjectRef> = result.iter().map(|o| o.obj).collect();
-    let rel_targets: Vec<String> = targets
-        .iter()
-        .map(|t| {
-            let abs = normalize(&if t.is_absolute() {
-                t.clone()
-            } else {
-                cwd.join(t)
-            });
-            repo.rel(&abs)
-        })
-        .collect();
-    let mut extra: Vec<RecordedOut> = outs_in_workspace(repo)?
-        .into_iter()
-        .filter(|o| o.metafile.ends_with("dvc.lock"))
-        .collect();
+    let rel_targets = repo_rel_targets(repo, cwd, targets);
+    let mut extra: Vec<RecordedOut> = lock_outs_in_workspace(repo)?;
     for rev in select(repo, scope)? {
         extra.extend(outs_at_rev(repo, &rev.sha)?);
     }
@@ -421,6 +448,7 @@ mod tests {
             obj: ObjectRef::v3(Oid::file(strix_data::Md5([0; 16]))),
             cache: true,
             push: true,
+            isexec: false,
         }
     }
 

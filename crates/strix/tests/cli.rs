@@ -908,3 +908,54 @@ fn version_and_doctor() {
     let out = env.strix_ok(&["--version"]);
     assert!(out.starts_with("strix "), "{out}");
 }
+
+/// Runs `strix ARGS` on a pseudo-terminal (util-linux `script`), returning everything the
+/// terminal showed (stdout and stderr together).
+fn strix_on_tty(env: &TestEnv, args: &str) -> String {
+    let cmd = format!("'{}' {args}", common::strix_bin().display());
+    let out = env
+        .command("script")
+        .args(["-q", "-e", "-c", &cmd, "/dev/null"])
+        .output()
+        .expect("run script(1)");
+    assert_success(&out);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn progress_bars_only_on_a_terminal_and_never_with_quiet() {
+    let env = repo();
+    let make = |dir: &str| {
+        for i in 0..3000 {
+            env.write(format!("{dir}/{}/f{i}", i % 30), format!("{dir} {i}"));
+        }
+    };
+    // On a terminal: a bar for hashing (add) and one for checking out.
+    make("shown");
+    let shown = strix_on_tty(&env, "add shown");
+    assert!(
+        shown.contains("Computing hashes"),
+        "no progress bar on a tty: {shown:?}"
+    );
+    assert!(shown.contains("files ("), "no counts in the bar: {shown:?}");
+    fs::rename(env.repo().join("shown"), env.root().join("shown-aside")).unwrap();
+    let restored = strix_on_tty(&env, "checkout shown.dvc");
+    assert!(
+        restored.contains("Checking out"),
+        "no checkout bar: {restored:?}"
+    );
+    // -q on a terminal: nothing at all.
+    make("quiet");
+    let quiet = strix_on_tty(&env, "-q add quiet");
+    assert!(quiet.trim().is_empty(), "-q printed: {quiet:?}");
+    // Not a terminal: the normal messages, but no bar on stderr.
+    make("piped");
+    let out = env.strix(&["add", "piped"]);
+    assert_success(&out);
+    let err = stderr(&out);
+    assert!(
+        !err.contains("Computing hashes") && !err.contains('\u{1b}'),
+        "bar off a tty: {err:?}"
+    );
+    assert!(env.repo().join("piped.dvc").is_file());
+}

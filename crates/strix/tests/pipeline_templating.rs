@@ -366,3 +366,85 @@ fn missing_param_key_fails_and_writes_nothing() {
         stderr(&out)
     );
 }
+
+/// The top-level `params`, `metrics`, `plots`, `artifacts` and `datasets`
+/// are interpolated with the global vars as DVC does: valid references
+/// change nothing, a bad one fails `status`, `repro` and `dag` with DVC's
+/// message (and not `stage list`, which does not read them in DVC either).
+#[test]
+fn top_level_sections_are_interpolated_like_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    const TOP: &str = "vars:\n- dir: res\nparams:\n- ${dir}/p.yaml\nmetrics:\n- ${dir}/${opts.name}.json\nplots:\n- ${dir}/plot.csv:\n    x: ${opts.epochs}\nartifacts:\n  ${opts.tags[0]}-model:\n    path: ${dir}/m.pkl\nstages:\n  s:\n    cmd: echo ${seed} > s.txt\n    outs: [s.txt]\n";
+    let (dvc_lock, strix_lock, a, b) = locks(TOP, &[]);
+    assert_eq!(strix_lock, dvc_lock);
+    both_clean(&a);
+    both_clean(&b);
+    let bad = TOP.replace("${opts.name}.json", "${opts.nope}.json");
+    let want = "failed to parse 'metrics.0' in 'dvc.yaml': Could not find 'opts.nope'";
+    for env in [&a, &b] {
+        env.write("dvc.yaml", &bad);
+        for args in [&["status"][..], &["repro"], &["dag"]] {
+            for (tool, out) in [("dvc", env.dvc(args).unwrap()), ("strix", env.strix(args))] {
+                assert_failure(&out);
+                assert!(
+                    stderr(&out).contains(want),
+                    "{tool} {args:?}: {}",
+                    stderr(&out)
+                );
+            }
+        }
+        for (tool, out) in [
+            ("dvc", env.dvc(&["stage", "list"]).unwrap()),
+            ("strix", env.strix(&["stage", "list"])),
+        ] {
+            assert_success(&out);
+            assert_eq!(stdout(&out), "s  Outputs s.txt\n", "{tool}");
+        }
+    }
+}
+
+/// Repeated foreach items and matrix values that give the same name and the
+/// same stage are one stage, as in DVC (same `dvc.lock`, each command run
+/// once). Two different definitions under one name are refused: DVC keeps
+/// only one of them and never runs the other (shown here).
+#[test]
+fn duplicate_generated_names_like_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    const DUP: &str = "stages:\n  build:\n    foreach: [a, b, a]\n    do:\n      cmd: echo ${item} >> ../log-${item}.txt && echo ${item} > o-${item}.txt\n      outs:\n      - o-${item}.txt\n  m:\n    matrix:\n      x: [1, '1']\n    cmd: echo ${item.x} >> ../log-m.txt && echo m > m.txt\n    outs: [m.txt]\n";
+    let (dvc_lock, strix_lock, a, b) = locks(DUP, &[]);
+    assert_eq!(strix_lock, dvc_lock);
+    for env in [&a, &b] {
+        for (log, want) in [
+            ("log-a.txt", "a\n"),
+            ("log-b.txt", "b\n"),
+            ("log-m.txt", "1\n"),
+        ] {
+            let got = std::fs::read_to_string(env.root().join(log)).unwrap();
+            assert_eq!(got, want, "{log}");
+        }
+        assert_eq!(
+            env.strix_ok(&["stage", "list"]),
+            stdout(&env.dvc(&["stage", "list"]).unwrap())
+        );
+    }
+    // An explicit `c@x` differing from the generated one. (With outputs,
+    // DVC fails on the output "specified twice" instead.)
+    let clash = "stages:\n  c:\n    foreach: [x]\n    do:\n      cmd: echo generated >> ../log-c.txt\n  c@x:\n    cmd: echo explicit >> ../log-c.txt\n";
+    let env = TestEnv::new();
+    setup(&env, clash);
+    let out = env.strix(&["repro"]);
+    assert_failure(&out);
+    assert!(
+        stderr(&out)
+            .contains("stage name 'c@x' in 'dvc.yaml' is defined more than once, differently"),
+        "{}",
+        stderr(&out)
+    );
+    assert_success(&env.dvc(&["repro", "-q"]).unwrap());
+    let log = std::fs::read_to_string(env.root().join("log-c.txt")).unwrap();
+    assert_eq!(log, "generated\n", "DVC dropped the explicit stage");
+}

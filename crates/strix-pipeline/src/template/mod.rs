@@ -22,8 +22,11 @@
 //! strings get text (`true`/`false` for booleans). Lists and dicts may only be
 //! substituted whole into `foreach`/`matrix`, and dicts into `cmd`. Stage-level
 //! `vars` are loaded relative to the stage's `wdir`. Generated names are
-//! `<group>@<key>`; two definitions producing the same name are an error
-//! (DVC silently keeps one of them).
+//! `<group>@<key>`. Two definitions producing the same name are kept
+//! once when they resolve to the same body (as DVC does), and are an error
+//! otherwise (DVC silently keeps one of them, so the other never runs). The top-level `params`, `metrics`,
+//! `plots`, `artifacts` (names too) and `datasets` are interpolated with
+//! the global vars ([`Resolver::resolve_top`]).
 
 pub mod context;
 pub mod expr;
@@ -72,9 +75,22 @@ pub enum TemplateError {
         /// Python type name.
         found: String,
     },
-    /// Two definitions produce the same stage name.
+    /// An artifact name that does not interpolate to a string.
+    #[error("{at}failed to resolve '{what}' in '{file}': expected str, got {found}")]
+    NotStr {
+        /// Position prefix.
+        at: String,
+        /// `artifacts.<name>`.
+        what: String,
+        /// The pipeline file.
+        file: String,
+        /// Python type name.
+        found: String,
+    },
+    /// Two different definitions produce the same stage name (DVC would
+    /// silently drop one of them).
     #[error(
-        "{at}stage name '{name}' in '{file}' is defined more than once (by '{first}' and '{second}')"
+        "{at}stage name '{name}' in '{file}' is defined more than once, differently (by '{first}' and '{second}'): DVC would run only one of them"
     )]
     Duplicate {
         /// Position prefix.
@@ -88,6 +104,24 @@ pub enum TemplateError {
         /// The second definition.
         second: String,
     },
+}
+
+/// The top-level sections of a `dvc.yaml` after interpolation with the
+/// global `vars`. DVC evaluates them whenever it loads the file (after
+/// the stages, in this field order), so a bad `${…}` there fails `status`,
+/// `repro`, `dag`… as one in a stage does.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TopLevel {
+    /// `metrics`: files.
+    pub metrics: Vec<Value>,
+    /// `plots`: files or `{name: definition}` dicts.
+    pub plots: Vec<Value>,
+    /// `params`: files.
+    pub params: Vec<Value>,
+    /// `artifacts`: name → definition (names are interpolated too).
+    pub artifacts: Mapping,
+    /// `datasets`: definitions.
+    pub datasets: Vec<Value>,
 }
 
 /// The cause inside [`TemplateError::Parse`].
@@ -203,6 +237,10 @@ impl<'a> Resolver<'a> {
             };
             for g in generated {
                 if let Some(i) = out.iter().position(|o| o.name == g.name) {
+                    if out[i].body == g.body {
+                        // DVC keeps one of them; both say the same.
+                        continue;
+                    }
                     return Err(TemplateError::Duplicate {
                         at: self.at(&base),
                         name: g.name,
@@ -216,6 +254,63 @@ impl<'a> Resolver<'a> {
             }
         }
         Ok(out)
+    }
+
+    /// Resolves the top-level `metrics`, `plots`, `params`, `artifacts`
+    /// and `datasets` of `doc` as DVC does: each item whole (a string that
+    /// is exactly one `${…}` keeps the value's type; keys are interpolated
+    /// too), malformed `${…}` reported first.
+    pub fn resolve_top(&self, doc: &Value) -> Result<TopLevel, TemplateError> {
+        let section = |key: &str| -> &[Value] {
+            doc.as_map()
+                .and_then(|m| m.get(key))
+                .and_then(Value::as_seq)
+                .unwrap_or(&[])
+        };
+        let item = |key: &str, name: &str, v: &Value, path: Vec<PathSeg>| {
+            let what = format!("'{key}.{name}'");
+            walk_syntax(v, &mut path.clone())
+                .map_err(|(e, p)| self.fail(&p, what.clone(), e.into()))?;
+            self.resolve(&self.ctx, v, None, &path)
+                .map_err(|(r, p)| self.fail(&p, what, r))
+        };
+        let list = |key: &str| -> Result<Vec<Value>, TemplateError> {
+            section(key)
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    let path = vec![PathSeg::Key(key.into()), PathSeg::Index(i)];
+                    item(key, &i.to_string(), v, path)
+                })
+                .collect()
+        };
+        let mut top = TopLevel {
+            metrics: list("metrics")?,
+            plots: list("plots")?,
+            params: list("params")?,
+            ..Default::default()
+        };
+        let artifacts = doc
+            .as_map()
+            .and_then(|m| m.get("artifacts"))
+            .and_then(Value::as_map);
+        for (k, v) in artifacts.into_iter().flat_map(Mapping::iter) {
+            let name = expr::key_str(k);
+            let path = vec![PathSeg::Key("artifacts".into()), PathSeg::Key(name.clone())];
+            let key = item("artifacts", &name, k, path.clone())?;
+            let Value::String(key) = key else {
+                return Err(TemplateError::NotStr {
+                    at: self.at(&path),
+                    what: format!("artifacts.{name}"),
+                    file: self.file.to_owned(),
+                    found: crate::params::py_type(&key).to_owned(),
+                });
+            };
+            top.artifacts
+                .insert(key, item("artifacts", &name, v, path)?);
+        }
+        top.datasets = list("datasets")?;
+        Ok(top)
     }
 
     fn foreach(
@@ -354,18 +449,23 @@ impl<'a> Resolver<'a> {
         let mut out: Vec<Expanded> = Vec::new();
         for (key, item) in members {
             let name = format!("{group}@{key}");
-            if out.iter().any(|e| e.name == name) {
-                return Err(TemplateError::Duplicate {
-                    at: self.at(src),
-                    name,
-                    file: self.file.to_owned(),
-                    first: group.to_owned(),
-                    second: group.to_owned(),
-                });
-            }
             let mut ctx = self.ctx.clone();
             ctx.set_reserved(vars(&key, item));
-            out.push(self.stage(&ctx, &name, body, src)?);
+            let stage = self.stage(&ctx, &name, body, src)?;
+            match out.iter().find(|e| e.name == name) {
+                // Equal items (`[a, b, a]`, `[1, "1"]`): DVC keeps one.
+                Some(e) if e.body == stage.body => {}
+                Some(_) => {
+                    return Err(TemplateError::Duplicate {
+                        at: self.at(src),
+                        name,
+                        file: self.file.to_owned(),
+                        first: group.to_owned(),
+                        second: group.to_owned(),
+                    });
+                }
+                None => out.push(stage),
+            }
         }
         Ok(out)
     }
@@ -518,37 +618,40 @@ fn check_syntax(
     name: &str,
     src: &[PathSeg],
 ) -> Result<(), TemplateError> {
-    fn walk(v: &Value, path: &mut Vec<PathSeg>) -> Result<(), (expr::ParseError, Vec<PathSeg>)> {
-        match v {
-            Value::String(s) => {
-                for m in expr::find(s) {
-                    expr::parse(m.inner(s)).map_err(|e| (e, path.clone()))?;
-                }
-            }
-            Value::Seq(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    path.push(PathSeg::Index(i));
-                    walk(v, path)?;
-                    path.pop();
-                }
-            }
-            Value::Map(m) => {
-                for (k, v) in m.iter() {
-                    let seg = PathSeg::Key(k.as_str().unwrap_or_default().to_owned());
-                    path.push(seg);
-                    walk(k, path)?;
-                    walk(v, path)?;
-                    path.pop();
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
     for (k, v) in def.iter() {
         let key = k.as_str().unwrap_or_default();
         let mut p = join(src, key);
-        walk(v, &mut p).map_err(|(e, p)| r.fail(&p, format!("'stages.{name}.{key}'"), e.into()))?;
+        walk_syntax(v, &mut p)
+            .map_err(|(e, p)| r.fail(&p, format!("'stages.{name}.{key}'"), e.into()))?;
+    }
+    Ok(())
+}
+
+/// The first malformed `${…}` in `v` (keys included) and where it is.
+fn walk_syntax(v: &Value, path: &mut Vec<PathSeg>) -> Result<(), (expr::ParseError, Vec<PathSeg>)> {
+    match v {
+        Value::String(s) => {
+            for m in expr::find(s) {
+                expr::parse(m.inner(s)).map_err(|e| (e, path.clone()))?;
+            }
+        }
+        Value::Seq(items) => {
+            for (i, v) in items.iter().enumerate() {
+                path.push(PathSeg::Index(i));
+                walk_syntax(v, path)?;
+                path.pop();
+            }
+        }
+        Value::Map(m) => {
+            for (k, v) in m.iter() {
+                let seg = PathSeg::Key(k.as_str().unwrap_or_default().to_owned());
+                path.push(seg);
+                walk_syntax(k, path)?;
+                walk_syntax(v, path)?;
+                path.pop();
+            }
+        }
+        _ => {}
     }
     Ok(())
 }

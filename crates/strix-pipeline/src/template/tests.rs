@@ -179,9 +179,25 @@ fn bad_input_errors() {
         e,
         "dvc.yaml:3:14: failed to resolve 'stages.s.foreach' in 'dvc.yaml': expected list/dictionary, got int"
     );
+    // Items giving the same name and the same stage are kept once, as in
+    // DVC (which keeps one of any duplicates).
+    let got = expand(
+        &files,
+        "stages:\n  s:\n    foreach: [1, '1', a, 1]\n    do:\n      cmd: echo ${item}\n  m:\n    matrix:\n      x: [1, '1']\n    cmd: echo ${item.x}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        got,
+        [
+            "s@1: {cmd: echo 1}",
+            "s@a: {cmd: echo a}",
+            "m@1: {cmd: echo 1}"
+        ]
+    );
+    // Different stages under one name: DVC would silently drop one.
     let e = expand(
         &files,
-        "stages:\n  s:\n    foreach: [1, '1']\n    do:\n      cmd: echo ${item}\n",
+        "stages:\n  s:\n    foreach: [1, '1']\n    do:\n      cmd: echo ${item}\n      outs: ['${item}']\n",
     )
     .unwrap_err();
     assert!(e.contains("stage name 's@1'"), "{e}");
@@ -192,7 +208,7 @@ fn bad_input_errors() {
     .unwrap_err();
     assert_eq!(
         e,
-        "dvc.yaml:5:5: stage name 's@1' in 'dvc.yaml' is defined more than once (by 's@1' and 's')"
+        "dvc.yaml:5:5: stage name 's@1' in 'dvc.yaml' is defined more than once, differently (by 's@1' and 's'): DVC would run only one of them"
     );
     let e = expand(
         &files,
@@ -202,5 +218,94 @@ fn bad_input_errors() {
     assert_eq!(
         e,
         "dvc.yaml:5:13: failed to parse stage 's@1' in 'dvc.yaml': attempted to modify reserved key 'item'"
+    );
+}
+
+/// Resolves the top-level sections of `dvc_yaml`, as flow YAML per
+/// section, or the error text.
+fn top(files: &[(&str, &str)], dvc_yaml: &str) -> Result<Vec<String>, String> {
+    let t = tempfile::tempdir().unwrap();
+    for (name, text) in files {
+        std::fs::write(t.path().join(name), text).unwrap();
+    }
+    let doc = yaml::parse(dvc_yaml, "dvc.yaml").unwrap();
+    let r = Resolver::new(t.path(), dvc_yaml, "dvc.yaml", &doc, Unpack::default())
+        .map_err(|e| e.to_string())?;
+    let t = r.resolve_top(&doc).map_err(|e| e.to_string())?;
+    let flow = |v: Vec<Value>| yaml::to_flow_string(&Value::Seq(v));
+    Ok(vec![
+        flow(t.metrics),
+        flow(t.plots),
+        flow(t.params),
+        yaml::to_flow_string(&Value::Map(t.artifacts)),
+        flow(t.datasets),
+    ])
+}
+
+/// The expectations are what DVC 3.67.1's `load_file(...).metrics` etc.
+/// return for the same files.
+#[test]
+fn top_level_sections_are_interpolated_like_dvc() {
+    let params = "name: m\nn: 3\nplot:\n  x: step\n  y: loss\nflag: true\nlr: 0.001\n";
+    let y = r#"vars:
+  - dir: res
+params:
+  - ${dir}/p.yaml
+  - ${n}
+metrics:
+  - ${dir}/${name}.json
+  - ${dir}/${n}-${flag}-${lr}.json
+plots:
+  - ${dir}/plot.csv:
+      x: ${plot.x}
+      y: ${plot.y}
+  - ${dir}/loss-${n}.png
+  - whole:
+      template: ${name}
+      x: ${plot}
+artifacts:
+  ${name}-model:
+    path: ${dir}/model.pkl
+    labels: ['${name}', '${n}']
+datasets:
+  - name: ${name}-ds
+    url: ${dir}/x
+stages:
+  s:
+    cmd: echo hi
+"#;
+    let got = top(&[("params.yaml", params)], y).unwrap();
+    assert_eq!(
+        got,
+        [
+            "[res/m.json, res/3-true-0.001.json]",
+            "[{res/plot.csv: {x: step, y: loss}}, res/loss-3.png, {whole: {template: m, x: {x: step, y: loss}}}]",
+            "[res/p.yaml, 3]",
+            "{m-model: {path: res/model.pkl, labels: [m, 3]}}",
+            "[{name: m-ds, url: res/x}]",
+        ]
+    );
+    // Errors name the section and item as DVC does, stages first.
+    let bad = |from: &str, to: &str| top(&[("params.yaml", params)], &y.replace(from, to));
+    assert_eq!(
+        bad("${name}.json", "${nope}.json").unwrap_err(),
+        "dvc.yaml:7:5: failed to parse 'metrics.0' in 'dvc.yaml': Could not find 'nope'"
+    );
+    assert_eq!(
+        bad("x: ${plot.x}", "x: ${plot.z}").unwrap_err(),
+        "dvc.yaml:11:10: failed to parse 'plots.0' in 'dvc.yaml': Could not find 'plot.z'"
+    );
+    assert!(
+        bad("${dir}/p.yaml", "${dir..x}/p.yaml")
+            .unwrap_err()
+            .starts_with("dvc.yaml:4:5: failed to parse 'params.0' in 'dvc.yaml':"),
+    );
+    assert_eq!(
+        bad("${name}-model:", "${n}:").unwrap_err(),
+        "dvc.yaml:19:5: failed to resolve 'artifacts.${n}' in 'dvc.yaml': expected str, got int"
+    );
+    assert_eq!(
+        bad("url: ${dir}/x", "url: ${nope}").unwrap_err(),
+        "dvc.yaml:23:10: failed to parse 'datasets.0' in 'dvc.yaml': Could not find 'nope'"
     );
 }

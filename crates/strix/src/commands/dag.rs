@@ -28,7 +28,7 @@ pub struct Args {
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let (repo, cwd) = super::open_repo()?;
-    let stages = strix_pipeline::all_stages(&repo).map_err(failure)?;
+    let stages = strix_pipeline::all_stages(&repo, &cwd).map_err(failure)?;
     let graph = strix_pipeline::Graph::build(stages, repo.root()).map_err(failure)?;
     let mut sources = Vec::new();
     for f in strix_repo::index::load_all(&repo)? {
@@ -54,7 +54,6 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         Some(t) => {
             let names: Vec<String> = match strix_pipeline::repro::resolve_targets_in(
                 &graph,
-                repo.root(),
                 &cwd,
                 std::slice::from_ref(t),
                 false,

@@ -19,6 +19,12 @@ pub struct SyncArgs {
     pub jobs: Option<u32>,
     #[command(flatten)]
     pub revs: RevArgs,
+    /// Also transfer the run history of all stages (the run-cache).
+    #[arg(long, overrides_with = "no_run_cache")]
+    pub run_cache: bool,
+    /// Do not transfer the run-cache (the default).
+    #[arg(long, overrides_with = "run_cache", hide = true)]
+    pub no_run_cache: bool,
 }
 
 impl SyncArgs {
@@ -58,7 +64,7 @@ impl RevArgs {
     }
 }
 
-/// Fetches what `s` selects (scoped outputs, or targets and revisions):
+/// Fetches what `s` selects (targets, revisions, the run-cache):
 /// the part `fetch` and `pull` share.
 pub fn fetch_scoped(
     repo: &strix_repo::Repo,
@@ -66,30 +72,44 @@ pub fn fetch_scoped(
     s: &SyncArgs,
     bars: &Bars,
 ) -> Result<strix_repo::transfer::FetchSummary, SyncError> {
-    match scoped_outs(repo, cwd, s, false)? {
-        Some(outs) => {
-            strix_repo::transfer::fetch_outs(repo, outs, s.remote.as_deref(), s.jobs(), bars)
-        }
-        None => {
-            strix_repo::transfer::fetch(repo, cwd, &s.targets, s.remote.as_deref(), s.jobs(), bars)
-        }
+    if s.run_cache {
+        // DVC fetches the run-cache first and does not count its files.
+        transfer_run_cache(repo, s, false)?;
+    }
+    let outs = scoped_outs(repo, cwd, s, false)?;
+    strix_repo::transfer::fetch_outs(repo, outs, s.remote.as_deref(), s.jobs(), bars)
+}
+
+/// `--run-cache`: sends (`push`) or fetches the run-cache entries; returns
+/// how many were sent or fetched. A remote that holds no run-cache (HTTP),
+/// or none at all, is skipped here as DVC does: the data transfer that
+/// follows reports a missing remote.
+pub fn transfer_run_cache(
+    repo: &strix_repo::Repo,
+    s: &SyncArgs,
+    push: bool,
+) -> Result<usize, SyncError> {
+    use strix_pipeline::runcache::remote;
+    let Ok(r) = remote::open(repo, s.remote.as_deref()) else {
+        return Ok(0);
+    };
+    if push {
+        remote::push(repo, &r, s.jobs())
+    } else {
+        remote::fetch(repo, &r, s.jobs())
     }
 }
 
-/// The outputs of the workspace and the selected revisions, or `None`
-/// when no revision is selected (the plain workspace path applies).
+/// The outputs of the workspace (`.dvc` files and the pipelines'
+/// `dvc.lock` files) and of the selected revisions.
 pub fn scoped_outs(
     repo: &strix_repo::Repo,
     cwd: &Path,
     s: &SyncArgs,
     for_push: bool,
-) -> Result<Option<Vec<strix_repo::transfer::UsedOut>>, SyncError> {
+) -> Result<Vec<strix_repo::transfer::UsedOut>, SyncError> {
     let scope = s.revs.scope();
-    if scope.is_empty() {
-        return Ok(None);
-    }
     strix_repo::revisions::used_outs_in_scope(repo, cwd, &s.targets, for_push, &scope)
-        .map(Some)
         .map_err(SyncError::from)
 }
 

@@ -37,7 +37,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     };
     let result = strix_repo::checkout::checkout(&repo, &cwd, &s.targets, mode, &bars);
     repo.save_state();
-    let outs = strix_repo::transfer::used_outs(&repo, &cwd, &s.targets, false).unwrap_or_default();
+    let outs = super::fetch::scoped_outs(&repo, &cwd, s, false).unwrap_or_default();
     let report =
         result.map_err(|e| sync_failure(e.into(), "failed to pull data from the cloud"))?;
     // DVC prints M, then A lines, and counts files (a directory's files).

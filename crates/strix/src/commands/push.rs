@@ -16,24 +16,20 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
     let s = &a.sync;
-    let r = match super::fetch::scoped_outs(&repo, &cwd, s, true) {
-        Ok(Some(outs)) => {
+    let runs = if s.run_cache {
+        super::fetch::transfer_run_cache(&repo, s, true)
+            .map_err(|e| sync_failure(e, "failed to push data to the cloud"))?
+    } else {
+        0
+    };
+    let r = super::fetch::scoped_outs(&repo, &cwd, s, true)
+        .and_then(|outs| {
             strix_repo::transfer::push_outs(&repo, outs, s.remote.as_deref(), s.jobs(), &bars)
-        }
-        Ok(None) => strix_repo::transfer::push(
-            &repo,
-            &cwd,
-            &s.targets,
-            s.remote.as_deref(),
-            s.jobs(),
-            &bars,
-        ),
-        Err(e) => Err(e),
-    }
-    .map_err(|e| sync_failure(e, "failed to push data to the cloud"))?;
+        })
+        .map_err(|e| sync_failure(e, "failed to push data to the cloud"))?;
     warn_missing(p, &cwd, &r.missing);
     warn_no_remote(p, &repo, s);
-    let line = summary(&[("pushed", r.pushed)]);
+    let line = summary(&[("pushed", runs + r.pushed)]);
     p.out(if line.is_empty() {
         "Everything is up to date.".to_string()
     } else {

@@ -78,7 +78,15 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     };
     let result = strix_pipeline::repro::repro(&repo, &cwd, &a.targets, &opts, &PrinterReporter(p));
     repo.save_state();
-    let report = result.map_err(failure)?;
+    // DVC's `repro` lets its errors through to the top: exit 255 where
+    // other commands exit 1.
+    let report = result.map_err(|e| {
+        let mut f = failure(e);
+        if f.code == 1 {
+            f.code = 255;
+        }
+        f
+    })?;
     finish(&repo, &cwd, &report, a.keep_going, p)
 }
 
@@ -91,9 +99,7 @@ pub fn finish(
     p: &Printer,
 ) -> Result<i32, Failure> {
     let mut files = Vec::new();
-    if report.lock_written {
-        files.push(repo.root().join("dvc.lock"));
-    }
+    files.extend(report.locks.iter().cloned());
     files.extend(report.written.iter().cloned());
     files.extend(report.gitignores.iter().cloned());
     if !report.failures.is_empty() {

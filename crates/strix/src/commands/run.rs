@@ -91,7 +91,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         let result = strix_pipeline::repro::repro(
             &repo,
             &cwd,
-            &[format!("dvc.yaml:{}", a.def.name)],
+            &[format!("{}:{}", yaml.display(), a.def.name)],
             &ropts,
             &rep,
         );
@@ -123,9 +123,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         }
         rep.flush();
         let report = result.map_err(failure)?;
-        if report.lock_written {
-            files.push(repo.root().join("dvc.lock"));
-        }
+        files.extend(report.locks.iter().cloned());
         files.extend(report.gitignores);
     }
     for line in super::stage_or_hint(&repo, &cwd, &files)? {

@@ -15,7 +15,7 @@ pub struct Args {
 enum Sub {
     /// Add a stage to dvc.yaml.
     Add(Box<AddArgs>),
-    /// List the stages of dvc.yaml.
+    /// List the stages of dvc.yaml (of the current directory by default).
     List(ListArgs),
 }
 
@@ -73,6 +73,12 @@ pub struct AddArgs {
 
 #[derive(Debug, clap::Args)]
 struct ListArgs {
+    /// Stages to list (`dvc.yaml` files, `file:name`, names; directories
+    /// with `-R`); default: the `dvc.yaml` of the current directory.
+    targets: Vec<String>,
+    /// Targets are directories: every stage of every `dvc.yaml` inside.
+    #[arg(short = 'R', long)]
+    recursive: bool,
     /// Only print names.
     #[arg(long)]
     name_only: bool,
@@ -130,7 +136,7 @@ pub(crate) fn run_added(
     let report = strix_pipeline::repro::repro(
         repo,
         cwd,
-        &[format!("dvc.yaml:{name}")],
+        &[format!("{}:{name}", repo.root().join("dvc.yaml").display())],
         &ropts,
         &PrinterReporter(p),
     )
@@ -159,9 +165,7 @@ fn run_add(a: AddArgs, p: &Printer) -> Result<i32, Failure> {
     p.out(format!("Added stage '{}' in 'dvc.yaml'", a.name));
     if a.run {
         let report = run_added(&repo, &cwd, &a.name, false, false, p)?;
-        if report.lock_written {
-            files.push(repo.root().join("dvc.lock"));
-        }
+        files.extend(report.locks.iter().cloned());
         files.extend(report.gitignores);
     }
     for line in super::stage_or_hint(&repo, &cwd, &files)? {
@@ -171,8 +175,31 @@ fn run_add(a: AddArgs, p: &Printer) -> Result<i32, Failure> {
 }
 
 fn run_list(a: ListArgs, p: &Printer) -> Result<i32, Failure> {
-    let (repo, _cwd) = super::open_repo()?;
-    let stages = strix_pipeline::load_stages(repo.root()).map_err(failure)?;
+    let (repo, cwd) = super::open_repo()?;
+    // Errors are DVC's uncaught ones (exit 255).
+    let fail = |e| {
+        let mut f = failure(e);
+        if f.code == 1 {
+            f.code = 255;
+        }
+        f
+    };
+    let stages = if a.targets.is_empty() {
+        strix_pipeline::stage::load_pipeline(&repo, &cwd, &cwd.join("dvc.yaml")).map_err(fail)?
+    } else {
+        let all = strix_pipeline::all_stages(&repo, &cwd).map_err(fail)?;
+        let graph = strix_pipeline::Graph::build(all, repo.root()).map_err(fail)?;
+        let picked =
+            strix_pipeline::repro::resolve_targets_in(&graph, &cwd, &a.targets, a.recursive)
+                .map_err(fail)?;
+        let mut seen = Vec::new();
+        for i in picked {
+            if !seen.contains(&i) && !graph.stages[i].is_legacy() {
+                seen.push(i);
+            }
+        }
+        seen.into_iter().map(|i| graph.stages[i].clone()).collect()
+    };
     let width = stages.iter().map(|s| s.name.len()).max().unwrap_or(0);
     for s in &stages {
         if a.name_only {

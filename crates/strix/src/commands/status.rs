@@ -34,7 +34,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let result = strix_repo::status::status(&repo, &cwd, &a.targets, &bars);
     // Pipeline stages (dvc.yaml), only when no targets are given.
     let pipeline = if a.targets.is_empty() {
-        strix_pipeline::status::pipeline_status(&repo)
+        strix_pipeline::status::pipeline_status(&repo, &cwd)
     } else {
         Ok(Default::default())
     };
@@ -100,28 +100,12 @@ fn run_cloud(a: Args, p: &Printer) -> Result<i32, Failure> {
     let bars = Bars::new(p.quiet || a.json);
     let scope = a.revs.scope();
     let jobs = a.jobs.map(|j| j as usize);
-    let result = if scope.is_empty() {
-        strix_repo::transfer::cloud_status(
-            &repo,
-            &cwd,
-            &a.targets,
-            a.remote.as_deref(),
-            jobs,
-            &bars,
-        )
-    } else {
-        strix_repo::revisions::used_outs_in_scope(&repo, &cwd, &a.targets, false, &scope)
-            .map_err(strix_repo::transfer::SyncError::from)
-            .and_then(|outs| {
-                strix_repo::transfer::cloud_status_outs(
-                    &repo,
-                    outs,
-                    a.remote.as_deref(),
-                    jobs,
-                    &bars,
-                )
-            })
-    };
+    // The `.dvc` files' and the pipelines' outputs, and the revisions'.
+    let result = strix_repo::revisions::used_outs_in_scope(&repo, &cwd, &a.targets, false, &scope)
+        .map_err(strix_repo::transfer::SyncError::from)
+        .and_then(|outs| {
+            strix_repo::transfer::cloud_status_outs(&repo, outs, a.remote.as_deref(), jobs, &bars)
+        });
     repo.save_state();
     let st = result.map_err(|e| {
         let code = e.exit_code();

@@ -1,4 +1,8 @@
 //! The run-cache (`<cache>/runs/<key[0:2]>/<key>/<value>`, spec 4.5).
+//!
+//! [`remote`] copies the entries to and from a remote (`--run-cache`).
+
+pub mod remote;
 
 use crate::stage::Stage;
 use sha2::{Digest, Sha256};
