@@ -527,10 +527,16 @@ impl<'a> Transfer<'a> {
         progress: &dyn Progress,
     ) -> Result<FetchReport, TransferError> {
         let mut seen = HashSet::new();
-        let wanted: Vec<ObjectRef> = objs
+        let unique: Vec<(Oid, Layout)> = objs
             .iter()
-            .copied()
-            .filter(|o| seen.insert(*o) && !self.odb.exists(&o.oid, o.layout))
+            .filter(|o| seen.insert(**o))
+            .map(|o| (o.oid, o.layout))
+            .collect();
+        let cached = self.odb.existing(&unique);
+        let wanted: Vec<ObjectRef> = unique
+            .into_iter()
+            .filter(|o| !cached.contains(o))
+            .map(|(oid, layout)| ObjectRef { oid, layout })
             .collect();
         let mut report = FetchReport::default();
         if wanted.is_empty() {

@@ -642,9 +642,11 @@ pub fn cloud_status_outs(
         }
     }
     let on_remote = t.remote_has_tree(&files, &dirs, progress).map_err(qerr)?;
+    let asked: Vec<(Oid, Layout)> = items.iter().map(|(_, _, o)| (o.oid, o.layout)).collect();
+    let in_cache = repo.odb().existing(&asked);
     let mut entries = Vec::new();
     for (i, member, obj) in items {
-        let local = repo.odb().exists(&obj.oid, obj.layout);
+        let local = in_cache.contains(&(obj.oid, obj.layout));
         let remote = on_remote.contains(&obj);
         let state = match (local, remote) {
             (true, true) => continue,

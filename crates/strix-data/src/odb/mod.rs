@@ -17,6 +17,7 @@ mod adopt;
 use crate::hash::HashKind;
 use crate::oid::{Md5, Oid};
 use crate::state::FileStat;
+use std::collections::{HashMap, HashSet};
 use std::fs::{self, File};
 use std::io::{self, Read, Seek};
 use std::os::unix::fs::OpenOptionsExt;
@@ -137,6 +138,52 @@ impl Odb {
     /// Whether the object exists (without checking its content).
     pub fn exists(&self, oid: &Oid, layout: Layout) -> bool {
         fs::symlink_metadata(self.path(oid, layout)).is_ok()
+    }
+
+    /// Which of `objs` exist (by name, as [`Odb::exists`]). From
+    /// [`LIST_MIN`] objects on, the directories they live in are read
+    /// instead of one lookup per object.
+    pub fn existing(&self, objs: &[(Oid, Layout)]) -> HashSet<(Oid, Layout)> {
+        if objs.len() < LIST_MIN {
+            return objs
+                .iter()
+                .filter(|(o, l)| self.exists(o, *l))
+                .copied()
+                .collect();
+        }
+        let mut groups: HashMap<PathBuf, Vec<(Oid, Layout, String)>> = HashMap::new();
+        for (o, l) in objs {
+            let hex = o.to_string();
+            let dir = self.layout_root(*l).join(&hex[..2]);
+            groups
+                .entry(dir)
+                .or_default()
+                .push((*o, *l, hex[2..].to_string()));
+        }
+        let mut found = HashSet::new();
+        for (dir, members) in groups {
+            match fs::read_dir(&dir) {
+                Ok(rd) => {
+                    let names: HashSet<std::ffi::OsString> =
+                        rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+                    found.extend(
+                        members
+                            .into_iter()
+                            .filter(|(_, _, name)| names.contains(std::ffi::OsStr::new(name)))
+                            .map(|(o, l, _)| (o, l)),
+                    );
+                }
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                // Unreadable directory: ask object by object.
+                Err(_) => found.extend(
+                    members
+                        .into_iter()
+                        .filter(|(o, l, _)| self.exists(o, *l))
+                        .map(|(o, l, _)| (o, l)),
+                ),
+            }
+        }
+        found
     }
 
     /// Creates `dir` and its missing parents; with `cache.shared = group`
@@ -400,6 +447,9 @@ fn check_expected(src: &Path, expected: Option<Md5>, actual: Md5) -> Result<(), 
     }
 }
 
+/// From this many objects on, [`Odb::existing`] reads directories.
+const LIST_MIN: usize = 1024;
+
 /// Files up to this size are read whole before they are written.
 const SMALL_FILE: u64 = 4 << 20;
 
@@ -476,6 +526,43 @@ mod tests {
             .filter(|e| e.path().is_file())
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    #[test]
+    fn existing_by_lookup_and_by_listing_agree() {
+        let dir = tempfile::tempdir().unwrap();
+        let odb = Odb::new(dir.path().join("cache"), false);
+        let mut objs = Vec::new();
+        for i in 0..1500u32 {
+            let data = i.to_le_bytes();
+            let oid = Oid::file(crate::hash::md5_bytes(&data));
+            // Every third one is stored; the legacy layout is asked about too.
+            if i % 3 == 0 {
+                odb.put_bytes(&oid, Layout::V3, &data).unwrap();
+            }
+            objs.push((
+                oid,
+                if i % 5 == 0 {
+                    Layout::Legacy
+                } else {
+                    Layout::V3
+                },
+            ));
+        }
+        let want: HashSet<(Oid, Layout)> = objs
+            .iter()
+            .filter(|(o, l)| odb.exists(o, *l))
+            .copied()
+            .collect();
+        assert!(want.len() > 300);
+        assert_eq!(odb.existing(&objs), want);
+        assert_eq!(
+            odb.existing(&objs[..10]),
+            want.iter()
+                .filter(|o| objs[..10].contains(o))
+                .copied()
+                .collect()
+        );
     }
 
     #[test]
