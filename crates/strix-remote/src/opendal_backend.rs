@@ -30,6 +30,9 @@ use std::time::Duration;
 /// multipart parts): bounds the memory a transfer holds.
 const CHUNK: usize = 8 << 20;
 
+/// How many parts of one multipart upload are in flight at once.
+const PARTS_AT_ONCE: usize = 4;
+
 /// The storage service behind a URL.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
@@ -529,9 +532,17 @@ impl OpendalBackend {
                 .await
                 .map_err(werr)?
         } else {
+            // Parts of a large object go up a few at a time (each holds a
+            // CHUNK of memory).
+            let parts = if size > CHUNK as u64 {
+                PARTS_AT_ONCE
+            } else {
+                1
+            };
             self.op()
                 .writer_with(key)
                 .chunk(CHUNK)
+                .concurrent(parts)
                 .await
                 .map_err(werr)?
         };
