@@ -1,12 +1,12 @@
 # Remote benchmarks for bench/run (group `remote`): push, pull, no-op push and `status -c`
-# against a local-folder remote and an S3 server (moto_server), strix vs DVC, and one 2 GiB file
+# against a local-folder remote and an S3 server (s3rver or moto_server), strix vs DVC, and one 2 GiB file
 # against `cp` / `aws s3 cp`. Sourced by bench/run: uses its helpers (timed, repeated, record,
 # check_strix, trash, ...) and defines functions only. See bench/README.md.
 # shellcheck shell=bash
 
 readonly MOTO_VENV=$STRIX_CACHE_ROOT/moto-venv
 readonly AWS_VENV=$STRIX_CACHE_ROOT/aws-venv
-MOTO_PID=
+S3_PID=
 S3_ENDPOINT=
 
 # moto_server in its own venv (as in scripts/test: its boto3 pins must not meet dvc-s3's), and
@@ -29,38 +29,75 @@ install_remote_tools() {
     AWS=$AWS_VENV/bin/aws
 }
 
-# Starts moto_server on a free port (stopped by PID when bench/run exits). Both tools and the
-# AWS CLI get dummy credentials from the environment; ~/.aws is not read.
-start_moto() {
-    [[ -n $MOTO_PID ]] && return 0
+# The S3 server of the remote rows: BENCH_S3=s3rver (default) runs s3rver 3.7.1 from npm (a
+# Node.js server that keeps objects as files; installed into $STRIX_CACHE_ROOT/s3rver on first
+# use); BENCH_S3=moto runs moto_server, the server the tests use. moto is one Python process that
+# spends milliseconds on each request, so on moto both tools mostly measure the server. (s3s-fs,
+# a Rust server, answers DVC's HEAD of a key prefix with a 500 and so can not serve DVC.)
+readonly S3RVER_DIR=$STRIX_CACHE_ROOT/s3rver
+S3_NAME=
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+install_s3rver() {
+    [[ -x $S3RVER_DIR/node_modules/.bin/s3rver ]] && return 0
+    command -v npm >/dev/null || apt_install npm
+    log "installing s3rver 3.7.1 into $S3RVER_DIR (npm)"
+    mkdir -p "$S3RVER_DIR"
+    (cd "$S3RVER_DIR" && npm install --silent --no-audit --no-fund s3rver@3.7.1 </dev/null) ||
+        die "npm install s3rver failed"
+}
+
+# Starts the S3 server on a free port (stopped by PID when bench/run exits). Both tools and the
+# AWS CLI get its credentials from the environment; ~/.aws is not read.
+start_s3() {
+    [[ -n $S3_PID ]] && return 0
     local port
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-    "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$RUN/logs/moto.log" 2>&1 &
-    MOTO_PID=$!
-    trap stop_moto EXIT
+    port=$(free_port)
+    export AWS_DEFAULT_REGION=us-east-1
+    export AWS_CONFIG_FILE=$RUN/aws-config AWS_SHARED_CREDENTIALS_FILE=$RUN/aws-credentials
+    case ${BENCH_S3:-s3rver} in
+    s3rver)
+        install_s3rver
+        mkdir -p "$RUN/s3rver-root"
+        # s3rver accepts only its fixed development key.
+        export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+        "$S3RVER_DIR/node_modules/.bin/s3rver" -d "$RUN/s3rver-root" -a 127.0.0.1 -p "$port" \
+            --silent >"$RUN/logs/s3.log" 2>&1 &
+        S3_NAME=s3rver
+        ;;
+    moto)
+        export AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret
+        "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$RUN/logs/s3.log" 2>&1 &
+        S3_NAME=moto
+        ;;
+    *) die "BENCH_S3 must be s3rver or moto, not '${BENCH_S3}'" ;;
+    esac
+    S3_PID=$!
+    trap stop_s3 EXIT
     local tries
     for ((tries = 150; tries > 0; tries--)); do
         python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(s.connect_ex(('127.0.0.1', $port)))" \
             2>/dev/null && break
-        kill -0 "$MOTO_PID" 2>/dev/null || die "moto_server exited (see $RUN/logs/moto.log)"
+        kill -0 "$S3_PID" 2>/dev/null || die "$S3_NAME exited (see $RUN/logs/s3.log)"
         sleep 0.2
     done
-    [[ $tries -gt 0 ]] || die "moto_server does not listen on 127.0.0.1:$port"
+    [[ $tries -gt 0 ]] || die "$S3_NAME does not listen on 127.0.0.1:$port"
     S3_ENDPOINT=http://127.0.0.1:$port
-    export AWS_ACCESS_KEY_ID=benchkey AWS_SECRET_ACCESS_KEY=benchsecret AWS_DEFAULT_REGION=us-east-1
-    export AWS_CONFIG_FILE=$RUN/aws-config AWS_SHARED_CREDENTIALS_FILE=$RUN/aws-credentials
-    log "moto_server (pid $MOTO_PID) on $S3_ENDPOINT"
+    log "$S3_NAME (pid $S3_PID) on $S3_ENDPOINT"
 }
 
-stop_moto() {
+stop_s3() {
     local status=$?
-    if [[ -n $MOTO_PID ]] && kill -0 "$MOTO_PID" 2>/dev/null; then
-        log "stopping moto_server (pid $MOTO_PID)"
-        kill "$MOTO_PID" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$MOTO_PID" 2>/dev/null || break; sleep 0.2; done
-        kill -9 "$MOTO_PID" 2>/dev/null || true
+    if [[ -n $S3_PID ]] && kill -0 "$S3_PID" 2>/dev/null; then
+        log "stopping $S3_NAME (pid $S3_PID)"
+        kill "$S3_PID" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$S3_PID" 2>/dev/null || break; sleep 0.2; done
+        kill -9 "$S3_PID" 2>/dev/null || true
     fi
-    MOTO_PID=
+    S3_PID=
     return "$status"
 }
 
@@ -119,7 +156,7 @@ bench_remote_many() {
     local r kind target
     for r in local s3; do
         kind=$r
-        [[ $r == s3 ]] && kind="S3 (moto)"
+        [[ $r == s3 ]] && kind="S3 ($S3_NAME)"
         target="≥ 10×, < 150 MB"
         pair_dirs "$base/dvc" "$base/strix" "remote a: push $n files to $kind" "$target" timed push -r "$r"
         local dvc_n strix_n
@@ -142,7 +179,7 @@ bench_remote_many() {
 
     for r in local s3; do
         kind=$r
-        [[ $r == s3 ]] && kind="S3 (moto)"
+        [[ $r == s3 ]] && kind="S3 ($S3_NAME)"
         clone_repo "$base/dvc" "$base/dvc-pull-$r"
         clone_repo "$base/strix" "$base/strix-pull-$r"
         pair_dirs "$base/dvc-pull-$r" "$base/strix-pull-$r" "remote a: pull $n files from $kind into a clone" \
@@ -218,7 +255,7 @@ bench_remote_big() {
             ref[s3-push]=$T_WALL ref[s3-push-rss]=$T_RSS
             timed "$base/cp" "$AWS" --endpoint-url "$S3_ENDPOINT" s3 cp --only-show-errors "s3://$ref_bucket/big.bin" "$base/cp/from-s3.bin"
             ref[s3-pull]=$T_WALL ref[s3-pull-rss]=$T_RSS
-            REFS+=("c: \`aws s3 cp\` of the 2 GiB file to moto: ${ref[s3-push]} s up, ${ref[s3-pull]} s down (peak RSS ${ref[s3-push-rss]} / ${ref[s3-pull-rss]} KiB)")
+            REFS+=("c: \`aws s3 cp\` of the 2 GiB file to $S3_NAME: ${ref[s3-push]} s up, ${ref[s3-pull]} s down (peak RSS ${ref[s3-push-rss]} / ${ref[s3-pull-rss]} KiB)")
             free_big "$base/cp"
             aws_s3 rm --only-show-errors "s3://$ref_bucket/big.bin" </dev/null || warn "could not delete s3://$ref_bucket/big.bin"
         fi
@@ -248,7 +285,7 @@ bench_remote_big() {
             fi
         done
         kind=local refname=cp
-        [[ $r == s3 ]] && kind="S3 (moto)" refname="aws s3 cp"
+        [[ $r == s3 ]] && kind="S3 ($S3_NAME)" refname="aws s3 cp"
         record "remote c: push 2 GiB to $kind" "≥ 0.8× $refname throughput, < 150 MB" \
             "${wall[dvc-push]}" "${rss[dvc-push]}" "${wall[strix-push]}" "${rss[strix-push]}"
         check_strix "remote holds ${bytes[strix]:-0} bytes in ${objs[strix]} objects, dvc's ${objs[dvc]}" \
@@ -264,7 +301,7 @@ bench_remote_big() {
 bench_remote() { # [PART...]: a (20,000 files), c (the 2 GiB file); default both
     local parts=("$@")
     [[ ${#parts[@]} -gt 0 ]] || parts=(a c)
-    start_moto
+    start_s3
     local p
     for p in "${parts[@]}"; do
         case $p in
@@ -278,7 +315,7 @@ bench_remote() { # [PART...]: a (20,000 files), c (the 2 GiB file); default both
             ;;
         esac
     done
-    stop_moto
+    stop_s3
 }
 
 # The second table of the report: strix against plain copies of the 2 GiB file.
