@@ -101,6 +101,24 @@ stop_s3() {
     return "$status"
 }
 
+# The S3 server's CPU time so far (seconds), appended to SERVER_CPU (a PAIR_HOOK): a server
+# busy for most of a run's wall time bounds that run, whatever the client does.
+SERVER_CPU=()
+note_server_cpu() {
+    local ticks
+    ticks=$(awk '{ print $14 + $15 }' "/proc/$S3_PID/stat" 2>/dev/null || echo 0)
+    SERVER_CPU+=("$(awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f", t / hz }')")
+}
+
+report_server_cpu() { # WHAT: after a pair_dirs with PAIR_HOOK=note_server_cpu
+    PAIR_HOOK=
+    [[ ${#SERVER_CPU[@]} -eq 3 ]] || return 0
+    local dvc strix
+    dvc=$(awk -v a="${SERVER_CPU[0]}" -v b="${SERVER_CPU[1]}" 'BEGIN { printf "%.1f", b - a }')
+    strix=$(awk -v a="${SERVER_CPU[1]}" -v b="${SERVER_CPU[2]}" 'BEGIN { printf "%.1f", b - a }')
+    REFS+=("remote a: $S3_NAME's own CPU time during the $1: $dvc s under dvc, $strix s under strix (it runs on one core: a run cannot take less wall time than that)")
+}
+
 aws_s3() { "$AWS" --endpoint-url "$S3_ENDPOINT" s3 "$@"; }
 
 s3_count() { # BUCKET -> number of objects in it
@@ -158,7 +176,9 @@ bench_remote_many() {
         kind=$r
         [[ $r == s3 ]] && kind="S3 ($S3_NAME)"
         target="≥ 10×, < 150 MB"
+        [[ $r == s3 ]] && PAIR_HOOK=note_server_cpu SERVER_CPU=()
         pair_dirs "$base/dvc" "$base/strix" "remote a: push $n files to $kind" "$target" timed push -r "$r"
+        [[ $r == s3 ]] && report_server_cpu "push of $n files"
         local dvc_n strix_n
         if [[ $r == local ]]; then
             dvc_n=$(count_files "$base/dvc-remote") strix_n=$(count_files "$base/strix-remote")
@@ -182,8 +202,10 @@ bench_remote_many() {
         [[ $r == s3 ]] && kind="S3 ($S3_NAME)"
         clone_repo "$base/dvc" "$base/dvc-pull-$r"
         clone_repo "$base/strix" "$base/strix-pull-$r"
+        [[ $r == s3 ]] && PAIR_HOOK=note_server_cpu SERVER_CPU=()
         pair_dirs "$base/dvc-pull-$r" "$base/strix-pull-$r" "remote a: pull $n files from $kind into a clone" \
             "≥ 10×, < 150 MB" timed pull -r "$r"
+        [[ $r == s3 ]] && report_server_cpu "pull of $n files"
         check_strix "pulled workspace differs from the original data" same_tree "$DATA/a" "$base/strix-pull-$r/data"
     done
 }
