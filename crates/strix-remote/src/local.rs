@@ -160,6 +160,25 @@ impl LocalBackend {
 }
 
 impl LocalBackend {
+    /// [`Backend::upload`] with the file mode of the object (run-cache
+    /// entries are 0644 as DVC writes them; data objects 0444).
+    pub fn upload_with_mode(&self, src: &Path, key: &str, mode: u32) -> Result<(), BackendError> {
+        let dest = self.path(key);
+        let werr = |e| BackendError::io("upload", key, e);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(werr)?;
+        }
+        let mut input = File::open(src).map_err(|e| BackendError::Io {
+            op: "read",
+            key: src.to_string_lossy().into_owned(),
+            source: e,
+        })?;
+        let mut tmp = AtomicFile::create(&dest, mode, self.sync).map_err(werr)?;
+        io::copy(&mut input, tmp.file()).map_err(werr)?;
+        // A read-only destination (a previous upload) is replaced by rename.
+        tmp.commit().map_err(werr)
+    }
+
     /// Every file under `prefix`, with its size if `sized` (one more
     /// `stat` per file).
     fn walk(&self, prefix: &str, sized: bool) -> Result<SizedKeys, BackendError> {
@@ -235,20 +254,7 @@ impl Backend for LocalBackend {
     }
 
     fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError> {
-        let dest = self.path(key);
-        let werr = |e| BackendError::io("upload", key, e);
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(werr)?;
-        }
-        let mut input = File::open(src).map_err(|e| BackendError::Io {
-            op: "read",
-            key: src.to_string_lossy().into_owned(),
-            source: e,
-        })?;
-        let mut tmp = AtomicFile::create(&dest, 0o444, self.sync).map_err(werr)?;
-        io::copy(&mut input, tmp.file()).map_err(werr)?;
-        // A read-only destination (a previous upload) is replaced by rename.
-        tmp.commit().map_err(werr)
+        self.upload_with_mode(src, key, 0o444)
     }
 
     fn download(&self, key: &str, out: &mut dyn Write) -> Result<u64, BackendError> {

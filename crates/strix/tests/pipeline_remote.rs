@@ -150,12 +150,12 @@ fn restore_in_clone(env: &TestEnv, u: Tool) {
     );
 }
 
-/// Paths and contents on the remote (modes differ: strix stores run-cache
-/// entries read-only like its objects, DVC 0644).
-fn remote_files(env: &TestEnv) -> Vec<(String, String)> {
+/// Paths, modes and contents on the remote (objects 0444, run-cache
+/// entries 0644, as DVC writes them).
+fn remote_files(env: &TestEnv) -> Vec<(String, u32, String)> {
     tree_listing(remote(env))
         .into_iter()
-        .map(|(k, v)| (k, v.1))
+        .map(|(k, v)| (k, v.0 & 0o777, v.1))
         .collect()
 }
 
@@ -182,8 +182,11 @@ fn run_cache_travels_both_ways_with_dvc() {
     assert_eq!(layouts[0], layouts[1]);
     let runs: Vec<&String> = layouts[0]
         .iter()
-        .map(|(k, _)| k)
-        .filter(|k| k.starts_with("runs/"))
+        .filter(|(k, _, _)| k.starts_with("runs/"))
+        .map(|(k, mode, _)| {
+            assert_eq!(*mode, 0o644, "{k}");
+            k
+        })
         .collect();
     assert_eq!(runs.len(), 2, "{:?}", layouts[0]);
     for k in runs {
@@ -193,6 +196,47 @@ fn run_cache_travels_both_ways_with_dvc() {
         assert_eq!(parts[2].len(), 64, "{k}");
         assert_eq!(parts[3].len(), 64, "{k}");
     }
+}
+
+/// A run-cache entry that cannot be sent is reported and the push goes on
+/// (DVC logs `failed to transfer` and exits 0, counting the entry).
+#[test]
+fn push_run_cache_goes_on_past_a_failed_entry_like_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    let mut outs = Vec::new();
+    for t in [Tool::Strix, Tool::Dvc] {
+        let env = TestEnv::new();
+        let repo = env.repo();
+        env.git(&["init", "-q"]);
+        ok(&env, t, repo, &["init", "-q"]);
+        let url = remote(&env);
+        ok(
+            &env,
+            t,
+            repo,
+            &["remote", "add", "-d", "store", url.to_str().unwrap()],
+        );
+        env.write("dvc.yaml", PIPELINE);
+        env.write("data.txt", "v1\n");
+        ok(&env, t, repo, &["repro"]);
+        // The entry's folder on the remote is a file: the entry cannot land.
+        let runs = repo.join(".dvc/cache/runs");
+        let (rel, _) = tree_listing(&runs).into_iter().next().unwrap();
+        let key_dir = rel.rsplit_once('/').unwrap().0;
+        let blocker = url.join("runs").join(key_dir);
+        std::fs::create_dir_all(blocker.parent().unwrap()).unwrap();
+        std::fs::write(&blocker, "not a folder").unwrap();
+        let out = run(&env, t, repo, &["push", "--run-cache"]);
+        assert_success(&out);
+        let err = stderr(&out);
+        assert!(err.contains("failed to transfer"), "{t:?}: {err}");
+        // The objects went up all the same.
+        assert!(url.join("files/md5").exists(), "{t:?}");
+        outs.push(stdout(&out));
+    }
+    assert_eq!(outs[0], outs[1]);
 }
 
 #[test]
