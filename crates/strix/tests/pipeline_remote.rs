@@ -57,10 +57,8 @@ fn remote(env: &TestEnv) -> PathBuf {
     env.root().join("remote")
 }
 
-/// Builds the history with `t`: the stage run on `v1`, then on `v2`, each
-/// pushed with `--run-cache`; then back to `v1` (restored from the
-/// run-cache) and committed. Returns the three push outputs.
-fn build(env: &TestEnv, t: Tool) -> Vec<String> {
+/// A git and `t` repository with the local remote (returned) as default.
+fn init_with_remote(env: &TestEnv, t: Tool) -> PathBuf {
     let repo = env.repo();
     env.git(&["init", "-q"]);
     ok(env, t, repo, &["init", "-q"]);
@@ -71,6 +69,15 @@ fn build(env: &TestEnv, t: Tool) -> Vec<String> {
         repo,
         &["remote", "add", "-d", "store", url.to_str().unwrap()],
     );
+    url
+}
+
+/// Builds the history with `t`: the stage run on `v1`, then on `v2`, each
+/// pushed with `--run-cache`; then back to `v1` (restored from the
+/// run-cache) and committed. Returns the three push outputs.
+fn build(env: &TestEnv, t: Tool) -> Vec<String> {
+    let repo = env.repo();
+    init_with_remote(env, t);
     env.write("dvc.yaml", PIPELINE);
     let mut pushes = Vec::new();
     for v in ["v1\n", "v2\n"] {
@@ -198,6 +205,17 @@ fn run_cache_travels_both_ways_with_dvc() {
     }
 }
 
+/// A repository of `t` with the stage reproduced on `v1` and a local
+/// remote (returned) as default.
+fn reproduced(env: &TestEnv, t: Tool) -> PathBuf {
+    let repo = env.repo();
+    let url = init_with_remote(env, t);
+    env.write("dvc.yaml", PIPELINE);
+    env.write("data.txt", "v1\n");
+    ok(env, t, repo, &["repro"]);
+    url
+}
+
 /// A run-cache entry that cannot be sent is reported and the push goes on
 /// (DVC logs `failed to transfer` and exits 0, counting the entry).
 #[test]
@@ -209,18 +227,7 @@ fn push_run_cache_goes_on_past_a_failed_entry_like_dvc() {
     for t in [Tool::Strix, Tool::Dvc] {
         let env = TestEnv::new();
         let repo = env.repo();
-        env.git(&["init", "-q"]);
-        ok(&env, t, repo, &["init", "-q"]);
-        let url = remote(&env);
-        ok(
-            &env,
-            t,
-            repo,
-            &["remote", "add", "-d", "store", url.to_str().unwrap()],
-        );
-        env.write("dvc.yaml", PIPELINE);
-        env.write("data.txt", "v1\n");
-        ok(&env, t, repo, &["repro"]);
+        let url = reproduced(&env, t);
         // The entry's folder on the remote is a file: the entry cannot land.
         let runs = repo.join(".dvc/cache/runs");
         let (rel, _) = tree_listing(&runs).into_iter().next().unwrap();
@@ -300,18 +307,7 @@ fn pipeline_outputs_in_checkout_status_and_push_like_dvc() {
     for t in [Tool::Strix, Tool::Dvc] {
         let env = TestEnv::new();
         let repo = env.repo();
-        env.git(&["init", "-q"]);
-        ok(&env, t, repo, &["init", "-q"]);
-        let url = remote(&env);
-        ok(
-            &env,
-            t,
-            repo,
-            &["remote", "add", "-d", "s", url.to_str().unwrap()],
-        );
-        env.write("dvc.yaml", PIPELINE);
-        env.write("data.txt", "v1\n");
-        ok(&env, t, repo, &["repro"]);
+        reproduced(&env, t);
         let status = ok(&env, t, repo, &["status", "-c"]);
         std::fs::remove_file(repo.join("out.txt")).unwrap();
         let checkout = ok(&env, t, repo, &["checkout"]).replace("A       ", "A\t");
