@@ -400,3 +400,42 @@ fn repro_pull_in_a_fresh_clone_matches_dvc() {
     assert_eq!(dvc.4, "train\n");
     assert_eq!(results[1], results[0]);
 }
+
+/// `push`, `fetch` and `pull` take a stage (`train`, `dvc.yaml:train`, a
+/// `foreach` group), a `dvc.yaml`, or a stage's output path as target, as
+/// DVC does; a target that is none of these fails.
+#[test]
+fn transfers_take_stages_and_their_outputs_as_targets_like_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    const STAGES: &str = "stages:\n  train:\n    cmd: cp data.txt model.txt\n    deps:\n    - data.txt\n    outs:\n    - model.txt\n  other:\n    cmd: echo other > other.txt\n    outs:\n    - other.txt\n  gen:\n    foreach: [a, b]\n    do:\n      cmd: echo ${item} > gen-${item}.txt\n      outs:\n      - gen-${item}.txt\n";
+    let mut results = Vec::new();
+    for t in [Tool::Strix, Tool::Dvc] {
+        let env = TestEnv::new();
+        let repo = env.repo();
+        let url = init_with_remote(&env, t);
+        env.write("dvc.yaml", STAGES);
+        env.write("data.txt", "data\n");
+        ok(&env, t, repo, &["repro"]);
+        env.git(&["add", "-A"]);
+        env.git(&["commit", "-qm", "pipeline"]);
+        let mut seen = Vec::new();
+        for target in ["train", "dvc.yaml:train", "model.txt", "gen", "dvc.yaml"] {
+            let _ = std::fs::remove_dir_all(&url);
+            let push = ok(&env, t, repo, &["push", target]);
+            let dir = clone(&env);
+            let fetch = ok(&env, t, &dir, &["fetch", target]);
+            let pull = ok(&env, t, &dir, &["pull", target]).replace("A       ", "A\t");
+            seen.push((target, push, fetch, pull, workspace(&dir)));
+        }
+        let bad = run(&env, t, repo, &["push", "nosuch"]);
+        assert!(!bad.status.success(), "{t:?}");
+        results.push(seen);
+    }
+    assert_eq!(results[0], results[1]);
+    // Only the named stage's output came down.
+    let train = &results[0][0].4;
+    assert!(train.iter().any(|(p, _)| p == "model.txt"), "{train:?}");
+    assert!(!train.iter().any(|(p, _)| p == "other.txt"), "{train:?}");
+}
