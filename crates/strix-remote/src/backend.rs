@@ -3,6 +3,9 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// Keys with their sizes, where the remote tells them.
+pub type SizedKeys = Vec<(String, Option<u64>)>;
+
 /// Why a backend operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum BackendError {
@@ -52,9 +55,21 @@ pub trait Backend: Send + Sync {
     /// Whether `key` exists.
     fn exists(&self, key: &str) -> Result<bool, BackendError>;
 
+    /// The size of `key` in bytes if it exists: `Some(None)` when the
+    /// remote does not tell sizes, `None` when the key does not exist.
+    fn stat(&self, key: &str) -> Result<Option<Option<u64>>, BackendError> {
+        Ok(self.exists(key)?.then_some(None))
+    }
+
     /// Every key under `prefix` (recursively), relative to the root, in no
     /// particular order. A missing prefix lists as empty.
     fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError>;
+
+    /// [`Backend::list`] with the size of each key when the listing tells
+    /// it (a truncated object on the remote then shows).
+    fn list_sized(&self, prefix: &str) -> Result<SizedKeys, BackendError> {
+        Ok(self.list(prefix)?.into_iter().map(|k| (k, None)).collect())
+    }
 
     /// Stores the local file `src` as `key`. The object appears complete
     /// under its final name or not at all; an existing object is replaced.

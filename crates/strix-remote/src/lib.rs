@@ -24,7 +24,7 @@ pub mod opendal_backend;
 pub mod transfer;
 
 pub use crate::opendal_backend::{OpendalBackend, Service};
-pub use backend::{Backend, BackendError, OpenError, open, open_with_options};
+pub use backend::{Backend, BackendError, OpenError, SizedKeys, open, open_with_options};
 pub use local::{LocalBackend, Staged};
 pub use transfer::{
     DirObject, FetchReport, ObjectRef, PushReport, Transfer, TransferError, object_key,

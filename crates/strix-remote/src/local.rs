@@ -10,7 +10,7 @@
 //! are on disk, at the cost of one flush per batch instead of one per
 //! object.
 
-use crate::backend::{Backend, BackendError};
+use crate::backend::{Backend, BackendError, SizedKeys};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
@@ -159,20 +159,29 @@ impl LocalBackend {
     }
 }
 
-impl Backend for LocalBackend {
-    fn url(&self) -> &str {
-        &self.url
-    }
-
-    fn exists(&self, key: &str) -> Result<bool, BackendError> {
-        match fs::symlink_metadata(self.path(key)) {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-            Err(e) => Err(BackendError::io("check", key, e)),
+impl LocalBackend {
+    /// [`Backend::upload`] with the file mode of the object (run-cache
+    /// entries are 0644 as DVC writes them; data objects 0444).
+    pub fn upload_with_mode(&self, src: &Path, key: &str, mode: u32) -> Result<(), BackendError> {
+        let dest = self.path(key);
+        let werr = |e| BackendError::io("upload", key, e);
+        if let Some(parent) = dest.parent() {
+            fs::create_dir_all(parent).map_err(werr)?;
         }
+        let mut input = File::open(src).map_err(|e| BackendError::Io {
+            op: "read",
+            key: src.to_string_lossy().into_owned(),
+            source: e,
+        })?;
+        let mut tmp = AtomicFile::create(&dest, mode, self.sync).map_err(werr)?;
+        io::copy(&mut input, tmp.file()).map_err(werr)?;
+        // A read-only destination (a previous upload) is replaced by rename.
+        tmp.commit().map_err(werr)
     }
 
-    fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+    /// Every file under `prefix`, with its size if `sized` (one more
+    /// `stat` per file).
+    fn walk(&self, prefix: &str, sized: bool) -> Result<SizedKeys, BackendError> {
         let mut out = Vec::new();
         let base = prefix.trim_end_matches('/').to_string();
         let mut stack = vec![base];
@@ -197,28 +206,55 @@ impl Backend for LocalBackend {
                 if ft.is_dir() {
                     stack.push(key);
                 } else if !name.ends_with(strix_fs::TEMP_SUFFIX) {
-                    out.push(key);
+                    // A file removed since it was listed has no size.
+                    let size = if sized {
+                        fs::metadata(entry.path()).ok().map(|m| m.len())
+                    } else {
+                        None
+                    };
+                    out.push((key, size));
                 }
             }
         }
         Ok(out)
     }
+}
+
+impl Backend for LocalBackend {
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn exists(&self, key: &str) -> Result<bool, BackendError> {
+        match fs::symlink_metadata(self.path(key)) {
+            Ok(_) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(BackendError::io("check", key, e)),
+        }
+    }
+
+    fn stat(&self, key: &str) -> Result<Option<Option<u64>>, BackendError> {
+        match fs::metadata(self.path(key)) {
+            Ok(m) => Ok(Some(Some(m.len()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(BackendError::io("check", key, e)),
+        }
+    }
+
+    fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+        Ok(self
+            .walk(prefix, false)?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    }
+
+    fn list_sized(&self, prefix: &str) -> Result<SizedKeys, BackendError> {
+        self.walk(prefix, true)
+    }
 
     fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError> {
-        let dest = self.path(key);
-        let werr = |e| BackendError::io("upload", key, e);
-        if let Some(parent) = dest.parent() {
-            fs::create_dir_all(parent).map_err(werr)?;
-        }
-        let mut input = File::open(src).map_err(|e| BackendError::Io {
-            op: "read",
-            key: src.to_string_lossy().into_owned(),
-            source: e,
-        })?;
-        let mut tmp = AtomicFile::create(&dest, 0o444, self.sync).map_err(werr)?;
-        io::copy(&mut input, tmp.file()).map_err(werr)?;
-        // A read-only destination (a previous upload) is replaced by rename.
-        tmp.commit().map_err(werr)
+        self.upload_with_mode(src, key, 0o444)
     }
 
     fn download(&self, key: &str, out: &mut dyn Write) -> Result<u64, BackendError> {

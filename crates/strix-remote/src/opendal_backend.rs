@@ -15,7 +15,7 @@
 //! Credentials never appear in messages: [`OpendalBackend`]'s `Debug`, its
 //! URL and its errors have every secret replaced by `***`.
 
-use crate::backend::{Backend, BackendError, OpenError};
+use crate::backend::{Backend, BackendError, OpenError, SizedKeys};
 use futures::StreamExt;
 use opendal::Operator;
 use opendal::layers::{RetryLayer, TimeoutLayer};
@@ -609,15 +609,26 @@ impl OpendalBackend {
         match self.op().rename(&tmp, key).await {
             Ok(()) => Ok(()),
             Err(e) => {
-                // SFTP's rename refuses to replace: an existing object has
-                // the same content (keys are content hashes), keep it.
-                let exists = self.op().exists(key).await.unwrap_or(false);
+                // SFTP's rename refuses to replace. An existing object of
+                // the right size has the same content (keys are content
+                // hashes): keep it. One of another size (cut short by an
+                // old, killed upload) is removed and the rename tried again.
+                let want = std::fs::metadata(src).map(|m| m.len()).ok();
+                let existing = self.op().stat(key).await.ok().map(|m| m.content_length());
+                let r = match existing {
+                    Some(have) if want.is_none_or(|w| w == have) => Ok(()),
+                    Some(_) => match self.op().delete(key).await {
+                        Ok(()) => self
+                            .op()
+                            .rename(&tmp, key)
+                            .await
+                            .map_err(|e| self.err("upload", key, e)),
+                        Err(e) => Err(self.err("upload", key, e)),
+                    },
+                    None => Err(self.err("upload", key, e)),
+                };
                 let _ = self.op().delete(&tmp).await;
-                if exists {
-                    Ok(())
-                } else {
-                    Err(self.err("upload", key, e))
-                }
+                r
             }
         }
     }
@@ -665,7 +676,13 @@ impl OpendalBackend {
         Ok(n)
     }
 
-    async fn list_async(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+    /// Whether stats and listings of this remote tell object sizes that
+    /// can be trusted (a plain HTTP server may send none).
+    fn tells_sizes(&self) -> bool {
+        self.service != Service::Http
+    }
+
+    async fn list_async(&self, prefix: &str) -> Result<SizedKeys, BackendError> {
         let dir = prefix.trim_matches('/');
         let dir = if dir.is_empty() {
             "/".to_string()
@@ -693,7 +710,9 @@ impl OpendalBackend {
             {
                 continue;
             }
-            out.push(path.to_string());
+            let meta = entry.metadata();
+            let size = (self.tells_sizes() && meta.mode().is_file()).then(|| meta.content_length());
+            out.push((path.to_string(), size));
         }
         Ok(out)
     }
@@ -799,7 +818,27 @@ impl Backend for OpendalBackend {
             .map_err(|e| self.err("check", key, e))
     }
 
+    fn stat(&self, key: &str) -> Result<Option<Option<u64>>, BackendError> {
+        match self.rt.block_on(self.op().stat(key)) {
+            Ok(meta) => {
+                let sized = self.tells_sizes() && meta.mode().is_file();
+                Ok(Some(sized.then(|| meta.content_length())))
+            }
+            Err(e) if e.kind() == opendal::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(self.err("check", key, e)),
+        }
+    }
+
     fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
+        Ok(self
+            .rt
+            .block_on(self.list_async(prefix))?
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect())
+    }
+
+    fn list_sized(&self, prefix: &str) -> Result<SizedKeys, BackendError> {
         self.rt.block_on(self.list_async(prefix))
     }
 

@@ -18,10 +18,10 @@
 //! and no new one starts: the rest is counted as skipped rather than tried
 //! and failed object by object. A rerun picks up where this one stopped.
 
-use crate::backend::{Backend, BackendError};
+use crate::backend::{Backend, BackendError, SizedKeys};
 use crate::local::Staged;
 use rayon::prelude::*;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io;
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -275,12 +275,12 @@ impl<'a> Transfer<'a> {
                     if stop.load(Ordering::Relaxed) {
                         return Ok(None); // the result is an error anyway
                     }
-                    let r = self.backend.exists(&object_key(o));
+                    let r = self.backend.stat(&object_key(o));
                     if r.is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }
                     progress.inc(1);
-                    r.map(|has| has.then_some(*o))
+                    r.map(|stat| stat.is_some_and(|size| self.whole(o, size)).then_some(*o))
                 })
                 .collect()
         });
@@ -308,7 +308,7 @@ impl<'a> Transfer<'a> {
         let Some(first) = dirs.keys().next().cloned() else {
             return Ok(Some(HashSet::new()));
         };
-        let Ok(sample) = self.backend.list(&first) else {
+        let Ok(sample) = self.backend.list_sized(&first) else {
             return Ok(None);
         };
         let estimated_pages = sample.len() * 256 / 1000;
@@ -319,13 +319,14 @@ impl<'a> Transfer<'a> {
         progress.inc(1);
         let rest: Vec<&String> = dirs.keys().skip(1).collect();
         let stop = AtomicBool::new(false);
-        let listed: Result<Vec<Vec<String>>, BackendError> = self.pool()?.install(|| {
+        let pool = self.pool()?;
+        let listed: Result<Vec<SizedKeys>, BackendError> = pool.install(|| {
             rest.par_iter()
                 .map(|d| {
                     if stop.load(Ordering::Relaxed) {
                         return Ok(Vec::new()); // the result is an error anyway
                     }
-                    let r = self.backend.list(d);
+                    let r = self.backend.list_sized(d);
                     if r.is_err() {
                         stop.store(true, Ordering::Relaxed);
                     }
@@ -335,13 +336,29 @@ impl<'a> Transfer<'a> {
                 .collect()
         });
         progress.finish();
-        let keys: HashSet<String> = listed?.into_iter().flatten().chain(sample).collect();
-        Ok(Some(
-            objs.iter()
+        let keys: HashMap<String, Option<u64>> =
+            listed?.into_iter().flatten().chain(sample).collect();
+        Ok(Some(pool.install(|| {
+            objs.par_iter()
                 .copied()
-                .filter(|o| keys.contains(&object_key(o)))
-                .collect(),
-        ))
+                .filter(|o| {
+                    keys.get(&object_key(o))
+                        .is_some_and(|size| self.whole(o, *size))
+                })
+                .collect()
+        })))
+    }
+
+    /// Whether an object the remote holds with `size` (if it tells) can be
+    /// whole: a size other than the cached copy's means an upload that was
+    /// cut short (some servers store what they received of a killed
+    /// upload), so the object counts as absent and a push sends it again.
+    /// Objects not in the cache are taken as whole.
+    fn whole(&self, o: &ObjectRef, size: Option<u64>) -> bool {
+        let Some(size) = size else {
+            return true;
+        };
+        std::fs::metadata(self.odb.path(&o.oid, o.layout)).map_or(true, |m| m.len() == size)
     }
 
     /// Uploads the objects of `files` and `dirs` (with their members) that

@@ -558,3 +558,35 @@ fn a_corrupted_object_leaves_no_partial_download() {
 fn make_writable(p: &Path) {
     fs::set_permissions(p, fs::Permissions::from_mode(0o644)).unwrap();
 }
+
+/// An object cut short on the remote (a server kept the part it received
+/// of a killed upload) is not counted as on the remote, by a check object
+/// by object and by a listing alike, and the next push replaces it whole.
+#[test]
+fn truncated_remote_object_counts_as_absent_and_is_pushed_again() {
+    let f = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    // Enough objects for the listing path too.
+    let many: Vec<ObjectRef> = (0..1100)
+        .map(|i| put(&f.odb, format!("object {i}\n").as_bytes()))
+        .collect();
+    let t = Transfer::new(&f.remote, &f.odb, Some(2));
+    t.push(&many, &[], &NoProgress).unwrap();
+    let cut = many[7];
+    let path = f.remote.path(&object_key(&cut));
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    fs::write(&path, b"obj").unwrap();
+    assert_eq!(f.remote.stat(&object_key(&cut)).unwrap(), Some(Some(3)));
+    assert!(!t.remote_has(&[cut], &NoProgress).unwrap().contains(&cut));
+    let listed = t.remote_has(&many, &NoProgress).unwrap();
+    assert_eq!(listed.len(), many.len() - 1);
+    assert!(!listed.contains(&cut));
+    // An object that is not in the cache cannot be compared: taken as whole.
+    let other = Odb::new(tmp.path().join("other-cache"), false);
+    let t2 = Transfer::new(&f.remote, &other, Some(2));
+    assert!(t2.remote_has(&[cut], &NoProgress).unwrap().contains(&cut));
+    let report = t.push(&many, &[], &NoProgress).unwrap();
+    assert_eq!(report.uploaded, 1);
+    assert_eq!(fs::read(&path).unwrap(), b"object 7\n");
+    assert_eq!(t.remote_has(&many, &NoProgress).unwrap().len(), many.len());
+}

@@ -1,7 +1,6 @@
 //! `checkout`: make the workspace match the `.dvc` files, from the cache.
 
 use crate::error::{RepoError, Result};
-use crate::index::resolve_targets;
 use crate::outputs::{kind_of, recorded_oid};
 use crate::repo::Repo;
 use std::path::{Path, PathBuf};
@@ -100,7 +99,8 @@ pub fn checkout(
     mode: LinkMode,
     progress: &dyn Progress,
 ) -> Result<CheckoutReport> {
-    let files = resolve_targets(repo, cwd, targets)?;
+    let locked = lock_outs(repo)?;
+    let files = crate::revisions::resolve_with_stages(repo, cwd, targets, &locked)?;
     let mut report = CheckoutReport::default();
     for f in &files {
         for out in &f.file.outs {
@@ -113,12 +113,20 @@ pub fn checkout(
     }
     // The pipeline stages' outputs that `dvc.lock` files record.
     let rel_targets = crate::revisions::repo_rel_targets(repo, cwd, targets);
-    for o in lock_outs(repo)? {
+    for o in locked {
         if o.cache && crate::revisions::matches_target(&o, &rel_targets) {
             let abs = repo.root().join(&o.path);
             checkout_one(repo, &abs, &o.output(), mode, progress, &mut report)?;
         }
     }
+    // As DVC lists them: directories first, then files, each by path.
+    report.changes.sort_by_cached_key(|(path, is_dir, _)| {
+        let mut key = path.as_os_str().to_os_string();
+        if *is_dir {
+            key.push("/");
+        }
+        (!*is_dir, key)
+    });
     Ok(report)
 }
 

@@ -149,6 +149,8 @@ pub struct RecordedOut {
     pub push: bool,
     /// Whether the file has an exec bit recorded.
     pub isexec: bool,
+    /// The stage that records it (`dvc.lock` outputs only).
+    pub stage: Option<String>,
 }
 
 impl RecordedOut {
@@ -205,6 +207,7 @@ fn dvc_outs(rev: Option<&str>, rel: &str, file: &DvcFile, out: &mut Vec<Recorded
             cache: o.cache,
             push: o.push,
             isexec: o.isexec,
+            stage: None,
         });
     }
 }
@@ -254,6 +257,7 @@ fn lock_outs(
                 cache,
                 push: true,
                 isexec: e.isexec,
+                stage: Some(stage.name.clone()),
             });
         }
     }
@@ -388,7 +392,9 @@ pub fn repo_rel_targets(repo: &Repo, cwd: &Path, targets: &[PathBuf]) -> Vec<Str
 
 /// Whether a recorded output matches one of the user's targets (given as
 /// repo-relative paths): the output, a path inside it, a directory around
-/// it, or its metafile.
+/// it, or its metafile; for a stage's output also the stage, as DVC names
+/// it (`dir/name`, `dir/dvc.yaml:name`, a `foreach` group's `name` for
+/// all its `name@key` stages, or the `dvc.yaml` for all its stages).
 pub fn matches_target(o: &RecordedOut, targets: &[String]) -> bool {
     if targets.is_empty() {
         return true;
@@ -399,7 +405,66 @@ pub fn matches_target(o: &RecordedOut, targets: &[String]) -> bool {
             || under(t, &o.path)
             || under(&o.metafile, t)
             || o.metafile == format!("{t}.dvc")
+            || names_stage(o, t)
     })
+}
+
+/// Whether the target `t` names the stage that records `o`.
+fn names_stage(o: &RecordedOut, t: &str) -> bool {
+    let Some(stage) = &o.stage else {
+        return false;
+    };
+    let lock_of = |yaml: &str| -> Option<String> {
+        let dir = yaml.strip_suffix("dvc.yaml")?;
+        (dir.is_empty() || dir.ends_with('/')).then(|| format!("{dir}dvc.lock"))
+    };
+    let (lock, name) = match t.rsplit_once(':') {
+        Some((file, name)) => (lock_of(file), Some(name)),
+        None if lock_of(t).is_some() => (lock_of(t), None),
+        None => match t.rsplit_once('/') {
+            Some((dir, name)) => (Some(format!("{dir}/dvc.lock")), Some(name)),
+            None => (Some("dvc.lock".to_string()), Some(t)),
+        },
+    };
+    if lock.as_deref() != Some(o.metafile.as_str()) {
+        return false;
+    }
+    name.is_none_or(|n| stage == n || stage.split_once('@').is_some_and(|(group, _)| group == n))
+}
+
+/// The `.dvc` files the targets name (all of them without targets). A
+/// target that names no `.dvc` file must match one of `recorded` (the
+/// stages' outputs, see [`matches_target`]), or it is not tracked.
+pub fn resolve_with_stages(
+    repo: &Repo,
+    cwd: &Path,
+    targets: &[PathBuf],
+    recorded: &[RecordedOut],
+) -> Result<Vec<crate::index::DvcFileRef>, RepoError> {
+    if targets.is_empty() {
+        return crate::index::resolve_targets(repo, cwd, targets);
+    }
+    let mut files: Vec<crate::index::DvcFileRef> = Vec::new();
+    for t in targets {
+        let one = std::slice::from_ref(t);
+        match crate::index::resolve_targets(repo, cwd, one) {
+            Ok(found) => {
+                for f in found {
+                    if !files.iter().any(|g| g.path == f.path) {
+                        files.push(f);
+                    }
+                }
+            }
+            Err(RepoError::NotTracked(name)) => {
+                let rel = repo_rel_targets(repo, cwd, one);
+                if !recorded.iter().any(|o| matches_target(o, &rel)) {
+                    return Err(RepoError::NotTracked(name));
+                }
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(files)
 }
 
 /// The outputs a transfer concerns with a revision scope: the workspace's
@@ -415,13 +480,14 @@ pub fn used_outs_in_scope(
     for_push: bool,
     scope: &RevScope,
 ) -> Result<Vec<UsedOut>, RevError> {
-    let mut result = crate::transfer::used_outs(repo, cwd, targets, for_push)?;
-    let mut seen: HashSet<ObjectRef> = result.iter().map(|o| o.obj).collect();
-    let rel_targets = repo_rel_targets(repo, cwd, targets);
     let mut extra: Vec<RecordedOut> = lock_outs_in_workspace(repo)?;
     for rev in select(repo, scope)? {
         extra.extend(outs_at_rev(repo, &rev.sha)?);
     }
+    let files = resolve_with_stages(repo, cwd, targets, &extra)?;
+    let mut result = crate::transfer::outs_of(repo, &files, for_push)?;
+    let mut seen: HashSet<ObjectRef> = result.iter().map(|o| o.obj).collect();
+    let rel_targets = repo_rel_targets(repo, cwd, targets);
     for o in extra {
         if !o.cache || (for_push && !o.push) || !matches_target(&o, &rel_targets) {
             continue;
@@ -449,6 +515,7 @@ mod tests {
             cache: true,
             push: true,
             isexec: false,
+            stage: None,
         }
     }
 
@@ -472,6 +539,37 @@ mod tests {
         assert!(!is_metafile(".dvc"));
         assert!(!is_metafile(".dvcignore"));
         assert!(!is_metafile("x/mydvc.lock"));
+    }
+
+    #[test]
+    fn targets_match_the_stages_that_record_outputs() {
+        let mut o = rec("sub/model.pkl", "sub/dvc.lock");
+        o.stage = Some("train@1".into());
+        for t in [
+            "sub/train@1",
+            "sub/train",
+            "sub/dvc.yaml:train@1",
+            "sub/dvc.yaml",
+            "sub/model.pkl",
+        ] {
+            assert!(matches_target(&o, &[t.into()]), "{t}");
+        }
+        for t in [
+            "train",
+            "dvc.yaml:train",
+            "sub/tr",
+            "sub/dvc.yaml:other",
+            "sub/other",
+            "dvc.yaml",
+            "sub/xdvc.yaml",
+        ] {
+            assert!(!matches_target(&o, &[t.into()]), "{t}");
+        }
+        // A `.dvc` output has no stage.
+        assert!(!matches_target(
+            &rec("model.pkl", "model.pkl.dvc"),
+            &["train".into()]
+        ));
     }
 
     #[test]

@@ -214,8 +214,17 @@ pub fn used_outs(
     targets: &[PathBuf],
     for_push: bool,
 ) -> Result<Vec<UsedOut>, RepoError> {
+    outs_of(repo, &resolve_targets(repo, cwd, targets)?, for_push)
+}
+
+/// The outputs of `files` that a transfer concerns (see [`used_outs`]).
+pub fn outs_of(
+    repo: &Repo,
+    files: &[crate::index::DvcFileRef],
+    for_push: bool,
+) -> Result<Vec<UsedOut>, RepoError> {
     let mut out = Vec::new();
-    for f in resolve_targets(repo, cwd, targets)? {
+    for f in files {
         for o in &f.file.outs {
             if !o.cache || (for_push && !o.push) {
                 continue;

@@ -57,10 +57,8 @@ fn remote(env: &TestEnv) -> PathBuf {
     env.root().join("remote")
 }
 
-/// Builds the history with `t`: the stage run on `v1`, then on `v2`, each
-/// pushed with `--run-cache`; then back to `v1` (restored from the
-/// run-cache) and committed. Returns the three push outputs.
-fn build(env: &TestEnv, t: Tool) -> Vec<String> {
+/// A git and `t` repository with the local remote (returned) as default.
+fn init_with_remote(env: &TestEnv, t: Tool) -> PathBuf {
     let repo = env.repo();
     env.git(&["init", "-q"]);
     ok(env, t, repo, &["init", "-q"]);
@@ -71,6 +69,15 @@ fn build(env: &TestEnv, t: Tool) -> Vec<String> {
         repo,
         &["remote", "add", "-d", "store", url.to_str().unwrap()],
     );
+    url
+}
+
+/// Builds the history with `t`: the stage run on `v1`, then on `v2`, each
+/// pushed with `--run-cache`; then back to `v1` (restored from the
+/// run-cache) and committed. Returns the three push outputs.
+fn build(env: &TestEnv, t: Tool) -> Vec<String> {
+    let repo = env.repo();
+    init_with_remote(env, t);
     env.write("dvc.yaml", PIPELINE);
     let mut pushes = Vec::new();
     for v in ["v1\n", "v2\n"] {
@@ -150,12 +157,12 @@ fn restore_in_clone(env: &TestEnv, u: Tool) {
     );
 }
 
-/// Paths and contents on the remote (modes differ: strix stores run-cache
-/// entries read-only like its objects, DVC 0644).
-fn remote_files(env: &TestEnv) -> Vec<(String, String)> {
+/// Paths, modes and contents on the remote (objects 0444, run-cache
+/// entries 0644, as DVC writes them).
+fn remote_files(env: &TestEnv) -> Vec<(String, u32, String)> {
     tree_listing(remote(env))
         .into_iter()
-        .map(|(k, v)| (k, v.1))
+        .map(|(k, v)| (k, v.0 & 0o777, v.1))
         .collect()
 }
 
@@ -182,8 +189,11 @@ fn run_cache_travels_both_ways_with_dvc() {
     assert_eq!(layouts[0], layouts[1]);
     let runs: Vec<&String> = layouts[0]
         .iter()
-        .map(|(k, _)| k)
-        .filter(|k| k.starts_with("runs/"))
+        .filter(|(k, _, _)| k.starts_with("runs/"))
+        .map(|(k, mode, _)| {
+            assert_eq!(*mode, 0o644, "{k}");
+            k
+        })
         .collect();
     assert_eq!(runs.len(), 2, "{:?}", layouts[0]);
     for k in runs {
@@ -193,6 +203,47 @@ fn run_cache_travels_both_ways_with_dvc() {
         assert_eq!(parts[2].len(), 64, "{k}");
         assert_eq!(parts[3].len(), 64, "{k}");
     }
+}
+
+/// A repository of `t` with the stage reproduced on `v1` and a local
+/// remote (returned) as default.
+fn reproduced(env: &TestEnv, t: Tool) -> PathBuf {
+    let repo = env.repo();
+    let url = init_with_remote(env, t);
+    env.write("dvc.yaml", PIPELINE);
+    env.write("data.txt", "v1\n");
+    ok(env, t, repo, &["repro"]);
+    url
+}
+
+/// A run-cache entry that cannot be sent is reported and the push goes on
+/// (DVC logs `failed to transfer` and exits 0, counting the entry).
+#[test]
+fn push_run_cache_goes_on_past_a_failed_entry_like_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    let mut outs = Vec::new();
+    for t in [Tool::Strix, Tool::Dvc] {
+        let env = TestEnv::new();
+        let repo = env.repo();
+        let url = reproduced(&env, t);
+        // The entry's folder on the remote is a file: the entry cannot land.
+        let runs = repo.join(".dvc/cache/runs");
+        let (rel, _) = tree_listing(&runs).into_iter().next().unwrap();
+        let key_dir = rel.rsplit_once('/').unwrap().0;
+        let blocker = url.join("runs").join(key_dir);
+        std::fs::create_dir_all(blocker.parent().unwrap()).unwrap();
+        std::fs::write(&blocker, "not a folder").unwrap();
+        let out = run(&env, t, repo, &["push", "--run-cache"]);
+        assert_success(&out);
+        let err = stderr(&out);
+        assert!(err.contains("failed to transfer"), "{t:?}: {err}");
+        // The objects went up all the same.
+        assert!(url.join("files/md5").exists(), "{t:?}");
+        outs.push(stdout(&out));
+    }
+    assert_eq!(outs[0], outs[1]);
 }
 
 #[test]
@@ -256,18 +307,7 @@ fn pipeline_outputs_in_checkout_status_and_push_like_dvc() {
     for t in [Tool::Strix, Tool::Dvc] {
         let env = TestEnv::new();
         let repo = env.repo();
-        env.git(&["init", "-q"]);
-        ok(&env, t, repo, &["init", "-q"]);
-        let url = remote(&env);
-        ok(
-            &env,
-            t,
-            repo,
-            &["remote", "add", "-d", "s", url.to_str().unwrap()],
-        );
-        env.write("dvc.yaml", PIPELINE);
-        env.write("data.txt", "v1\n");
-        ok(&env, t, repo, &["repro"]);
+        reproduced(&env, t);
         let status = ok(&env, t, repo, &["status", "-c"]);
         std::fs::remove_file(repo.join("out.txt")).unwrap();
         let checkout = ok(&env, t, repo, &["checkout"]).replace("A       ", "A\t");
@@ -359,4 +399,43 @@ fn repro_pull_in_a_fresh_clone_matches_dvc() {
     assert!(dvc.3.contains("Running stage 'train'"), "{}", dvc.3);
     assert_eq!(dvc.4, "train\n");
     assert_eq!(results[1], results[0]);
+}
+
+/// `push`, `fetch` and `pull` take a stage (`train`, `dvc.yaml:train`, a
+/// `foreach` group), a `dvc.yaml`, or a stage's output path as target, as
+/// DVC does; a target that is none of these fails.
+#[test]
+fn transfers_take_stages_and_their_outputs_as_targets_like_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    const STAGES: &str = "stages:\n  train:\n    cmd: cp data.txt model.txt\n    deps:\n    - data.txt\n    outs:\n    - model.txt\n  other:\n    cmd: echo other > other.txt\n    outs:\n    - other.txt\n  gen:\n    foreach: [a, b]\n    do:\n      cmd: echo ${item} > gen-${item}.txt\n      outs:\n      - gen-${item}.txt\n";
+    let mut results = Vec::new();
+    for t in [Tool::Strix, Tool::Dvc] {
+        let env = TestEnv::new();
+        let repo = env.repo();
+        let url = init_with_remote(&env, t);
+        env.write("dvc.yaml", STAGES);
+        env.write("data.txt", "data\n");
+        ok(&env, t, repo, &["repro"]);
+        env.git(&["add", "-A"]);
+        env.git(&["commit", "-qm", "pipeline"]);
+        let mut seen = Vec::new();
+        for target in ["train", "dvc.yaml:train", "model.txt", "gen", "dvc.yaml"] {
+            let _ = std::fs::remove_dir_all(&url);
+            let push = ok(&env, t, repo, &["push", target]);
+            let dir = clone(&env);
+            let fetch = ok(&env, t, &dir, &["fetch", target]);
+            let pull = ok(&env, t, &dir, &["pull", target]).replace("A       ", "A\t");
+            seen.push((target, push, fetch, pull, workspace(&dir)));
+        }
+        let bad = run(&env, t, repo, &["push", "nosuch"]);
+        assert!(!bad.status.success(), "{t:?}");
+        results.push(seen);
+    }
+    assert_eq!(results[0], results[1]);
+    // Only the named stage's output came down.
+    let train = &results[0][0].4;
+    assert!(train.iter().any(|(p, _)| p == "model.txt"), "{train:?}");
+    assert!(!train.iter().any(|(p, _)| p == "other.txt"), "{train:?}");
 }

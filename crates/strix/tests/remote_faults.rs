@@ -571,6 +571,105 @@ fn s3_remote_survives_killed_pulls() {
     killed_pulls(&env, &target, S3_ROUNDS);
 }
 
+// ---------------------------------------------------------------------------------------------
+// (c) Objects cut short on the remote
+
+/// `PUT /<bucket>/<key>` of `body` on moto (which checks no signature, but refuses anonymous
+/// writes over an owned object): what a server that stores the part it received of a killed
+/// upload leaves behind.
+fn s3_put(endpoint: &str, bucket: &str, key: &str, body: &[u8]) {
+    let addr = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut s = TcpStream::connect(addr).unwrap();
+    let auth = format!(
+        "AWS4-HMAC-SHA256 Credential={S3_KEY}/20260101/us-east-1/s3/aws4_request, \
+         SignedHeaders=host, Signature=00"
+    );
+    write!(
+        s,
+        "PUT /{bucket}/{key} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: {auth}\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .unwrap();
+    s.write_all(body).unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+}
+
+/// The remote key of an object id in DVC 3's layout.
+fn object_key(id: &str) -> String {
+    format!("files/md5/{}/{}", &id[..2], &id[2..])
+}
+
+/// Objects cut short under their final names on the remote (`model.bin` emptied, the `.dir`
+/// and one of its files halved) count as not on the remote: `status -c` says so, the next
+/// push sends exactly those again, and a fresh clone pulls everything. The directory has
+/// enough files that its members are asked about by listing; `model.bin` and the `.dir` are
+/// asked about one by one.
+fn truncated_objects_heal(env: &TestEnv, target: &Target) {
+    many_files_repo(env, 1100, 0);
+    target.setup(env);
+    env.strix_ok(&["push"]);
+    let all = cache_ids(env.repo());
+    let model = md5_hex(b"weights\n");
+    let dir = all.iter().find(|id| id.ends_with(".dir")).unwrap().clone();
+    let member = md5_hex(&env.read("data/d03/f00003.txt"));
+    assert!(all.contains(&member));
+    let cut = |id: &str, len: usize| {
+        let cached = env.repo().join(".dvc/cache").join(object_key(id));
+        let data = std::fs::read(cached).unwrap();
+        match target {
+            Target::Local => {
+                let p = env.root().join("remote-0").join(object_key(id));
+                use std::os::unix::fs::PermissionsExt;
+                std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+                std::fs::write(&p, &data[..len]).unwrap();
+            }
+            Target::S3 { endpoint, bucket } => s3_put(
+                endpoint,
+                bucket,
+                &format!("round-0/{}", object_key(id)),
+                &data[..len],
+            ),
+        }
+    };
+    cut(&model, 0);
+    let dir_len = std::fs::metadata(env.repo().join(".dvc/cache").join(object_key(&dir)))
+        .unwrap()
+        .len() as usize;
+    cut(&dir, dir_len / 2);
+    cut(&member, 4);
+    let st = env.strix(&["status", "-c"]);
+    assert_success(&st);
+    let text = stdout(&st);
+    assert!(!text.contains("are in sync"), "{text}");
+    assert!(text.contains("model.bin"), "{text}");
+    assert_eq!(env.strix_ok(&["push"]), pushed_line(3));
+    // Every object on the remote is whole again (each is checked against its name).
+    assert_eq!(target.objects(env, 0), all);
+    assert!(claims_in_sync(env, env.repo()));
+    assert_eq!(env.strix_ok(&["push"]), pushed_line(0));
+    let c = clone_as(env, "clone");
+    let out = env.strix_in(&c, &["pull"]);
+    assert_success(&out);
+    assert_eq!(workspace(&c), workspace(env.repo()));
+    assert_eq!(cache_ids(&c), all);
+}
+
+#[test]
+fn local_remote_truncated_objects_heal_on_push() {
+    let env = TestEnv::new();
+    truncated_objects_heal(&env, &Target::Local);
+}
+
+#[test]
+fn s3_remote_truncated_objects_heal_on_push() {
+    let Some(target) = s3_target() else { return };
+    let env = TestEnv::new();
+    truncated_objects_heal(&env, &target);
+}
+
 /// A pull killed in the middle of a large download keeps the part it has received beside the
 /// object (never under the object's name); the next pull continues from there, verifies the
 /// whole object and leaves no partial file.

@@ -141,9 +141,21 @@ fn failed_entries(failed: &[(usize, BackendError)], key: impl Fn(usize) -> Strin
     }
 }
 
-/// Sends every local run-cache entry the remote lacks; returns the number
-/// of local entries (DVC's count of pushed run-cache files).
-pub fn push(repo: &Repo, r: &OpenedRemote, jobs: Option<usize>) -> Result<usize, SyncError> {
+/// What [`push`] did.
+#[derive(Debug, Default)]
+pub struct Pushed {
+    /// The number of local entries (DVC's count of pushed run-cache files,
+    /// failed ones included).
+    pub entries: usize,
+    /// One line per entry that could not be sent: DVC logs these and goes
+    /// on with the push.
+    pub failed: Vec<String>,
+}
+
+/// Sends every local run-cache entry the remote lacks (mode 0644 on a
+/// local-folder remote, as DVC writes them). An entry that cannot be sent
+/// is reported in [`Pushed::failed`], not as an error.
+pub fn push(repo: &Repo, r: &OpenedRemote, jobs: Option<usize>) -> Result<Pushed, SyncError> {
     let root = repo.odb().root();
     let local = local_entries(root).map_err(|source| {
         SyncError::Repo(strix_repo::RepoError::Read {
@@ -152,7 +164,7 @@ pub fn push(repo: &Repo, r: &OpenedRemote, jobs: Option<usize>) -> Result<usize,
         })
     })?;
     if local.is_empty() {
-        return Ok(0);
+        return Ok(Pushed::default());
     }
     // A remote that cannot be listed gets every entry again, as DVC sends.
     let have: std::collections::HashSet<String> = r
@@ -163,14 +175,16 @@ pub fn push(repo: &Repo, r: &OpenedRemote, jobs: Option<usize>) -> Result<usize,
     let todo: Vec<&String> = local.iter().filter(|k| !have.contains(*k)).collect();
     let jobs = jobs.unwrap_or_else(|| r.backend.default_jobs());
     let failed = parallel(&todo, jobs, |key| {
-        r.backend.upload(&root.join(key.as_str()), key)
+        let src = root.join(key.as_str());
+        match r.backend.as_local() {
+            Some(local) => local.upload_with_mode(&src, key, 0o644),
+            None => r.backend.upload(&src, key),
+        }
     });
-    if !failed.is_empty() {
-        return Err(SyncError::UploadFailed(failed_entries(&failed, |i| {
-            todo[i].clone()
-        })));
-    }
-    Ok(local.len())
+    Ok(Pushed {
+        entries: local.len(),
+        failed: failed_entries(&failed, |i| todo[i].clone()).lines,
+    })
 }
 
 /// Copies every remote run-cache entry the cache lacks into the cache;

@@ -74,30 +74,41 @@ pub fn fetch_scoped(
 ) -> Result<strix_repo::transfer::FetchSummary, SyncError> {
     if s.run_cache {
         // DVC fetches the run-cache first and does not count its files.
-        transfer_run_cache(repo, s, false)?;
+        fetch_run_cache(repo, s)?;
     }
     let outs = scoped_outs(repo, cwd, s, false)?;
     strix_repo::transfer::fetch_outs(repo, outs, s.remote.as_deref(), s.jobs(), bars)
 }
 
-/// `--run-cache`: sends (`push`) or fetches the run-cache entries; returns
-/// how many were sent or fetched. A remote that holds no run-cache (HTTP),
-/// or none at all, is skipped here as DVC does: the data transfer that
-/// follows reports a missing remote.
-pub fn transfer_run_cache(
+/// `fetch --run-cache`: copies the remote's run-cache entries into the
+/// cache; returns how many. A remote that holds no run-cache (HTTP), or
+/// none at all, is skipped here as DVC does: the data transfer that follows
+/// reports a missing remote.
+pub fn fetch_run_cache(repo: &strix_repo::Repo, s: &SyncArgs) -> Result<usize, SyncError> {
+    use strix_pipeline::runcache::remote;
+    let Ok(r) = remote::open(repo, s.remote.as_deref()) else {
+        return Ok(0);
+    };
+    remote::fetch(repo, &r, s.jobs())
+}
+
+/// `push --run-cache`: sends the run-cache entries; returns DVC's count of
+/// them. An entry that cannot be sent is reported and the push goes on, as
+/// in DVC.
+pub fn push_run_cache(
     repo: &strix_repo::Repo,
     s: &SyncArgs,
-    push: bool,
+    p: &crate::ui::Printer,
 ) -> Result<usize, SyncError> {
     use strix_pipeline::runcache::remote;
     let Ok(r) = remote::open(repo, s.remote.as_deref()) else {
         return Ok(0);
     };
-    if push {
-        remote::push(repo, &r, s.jobs())
-    } else {
-        remote::fetch(repo, &r, s.jobs())
+    let pushed = remote::push(repo, &r, s.jobs())?;
+    for line in &pushed.failed {
+        p.warn(format!("failed to transfer {line}"));
     }
+    Ok(pushed.entries)
 }
 
 /// The outputs of the workspace (`.dvc` files and the pipelines'

@@ -17,7 +17,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let bars = Bars::new(p.quiet);
     let s = &a.sync;
     let runs = if s.run_cache {
-        super::fetch::transfer_run_cache(&repo, s, true)
+        super::fetch::push_run_cache(&repo, s, p)
             .map_err(|e| sync_failure(e, "failed to push data to the cloud"))?
     } else {
         0
