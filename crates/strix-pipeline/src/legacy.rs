@@ -141,7 +141,7 @@ pub fn stage_of(repo: &Repo, path: &Path, doc: &Mapping) -> Result<Stage> {
         frozen: flag(doc, "frozen") || flag(doc, "locked"),
         always_changed: flag(doc, "always_changed"),
         desc: doc.get("desc").and_then(Value::as_str).map(str::to_owned),
-        at: name.clone(),
+        at: crate::stage::At::file(name.clone()),
         key: name.clone(),
         name,
         origin: Origin::Legacy(path.to_path_buf()),
