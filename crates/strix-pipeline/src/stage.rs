@@ -426,7 +426,13 @@ pub fn load_top_level(root: &Path) -> Result<crate::template::TopLevel> {
 /// Parses `dvc.yaml` text of the repository at `root`: validates it as
 /// written, expands templates, then reads each (expanded) stage.
 pub fn parse_stages(root: &Path, text: &str) -> Result<Vec<Stage>> {
-    let file = PipelineFile::new(root, &dvc_yaml(root), "dvc.yaml".into());
+    parse_file_stages(root, &dvc_yaml(root), "dvc.yaml", text)
+}
+
+/// [`parse_stages`] for the `dvc.yaml` at `path` (absolute), named `label`
+/// in stage names and messages.
+pub fn parse_file_stages(root: &Path, path: &Path, label: &str, text: &str) -> Result<Vec<Stage>> {
+    let file = PipelineFile::new(root, path, label.to_owned());
     file.stages(&file.parse(text)?)
 }
 
