@@ -240,6 +240,43 @@ fn entry(path: &str, m: &Measured, old: Option<&Mapping>) -> Value {
     Value::Map(e)
 }
 
+/// The run-cache entry DVC 2 keeps for a legacy stage (its single-stage
+/// lock form): `cmd`, then `deps` and `outs` sorted by path, each entry
+/// `path`, `md5`, `size`, `nfiles`, `isexec` (no `hash` key, unlike DVC 3's).
+pub fn run_cache_entry(
+    stage: &Stage,
+    deps: &[(String, Measured)],
+    outs: &[(String, Measured)],
+) -> Value {
+    let list = |items: &[(String, Measured)]| {
+        let mut items: Vec<&(String, Measured)> = items.iter().collect();
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        let entries = items.iter().map(|(path, m)| {
+            let mut e = Mapping::new();
+            e.insert("path", path.as_str());
+            e.insert("md5", m.oid.to_string());
+            e.insert("size", m.size);
+            if let Some(n) = m.nfiles {
+                e.insert("nfiles", n);
+            }
+            if m.isexec {
+                e.insert("isexec", true);
+            }
+            Value::Map(e)
+        });
+        Value::Seq(entries.collect())
+    };
+    let mut e = Mapping::new();
+    e.insert("cmd", stage.cmd.clone());
+    if !deps.is_empty() {
+        e.insert("deps", list(deps));
+    }
+    if !outs.is_empty() {
+        e.insert("outs", list(outs));
+    }
+    Value::Map(e)
+}
+
 fn old_entry<'a>(doc: &'a Mapping, list: &str, path: &str) -> Option<&'a Mapping> {
     doc.get(list)?
         .as_seq()?
