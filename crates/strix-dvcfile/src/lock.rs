@@ -87,7 +87,12 @@ impl LockFile {
 
     /// Parses `dvc.lock` text; `name` appears in errors.
     pub fn parse(text: &str, name: &str) -> Result<Self, LockError> {
-        let root = yaml::parse(text, name)?;
+        Self::from_value(text, name, &yaml::parse(text, name)?)
+    }
+
+    /// Validates `root`, the document parsed from `text`, without parsing
+    /// the text again (`text` only locates errors).
+    pub fn from_value(text: &str, name: &str, root: &Value) -> Result<Self, LockError> {
         let ctx = Ctx { text, name };
         let Value::Map(top) = root else {
             return Err(LockError::NotAMapping {
@@ -97,7 +102,7 @@ impl LockFile {
                 },
             });
         };
-        ctx.only_keys(&top, &["schema", "datasets", "stages"], &[])?;
+        ctx.only_keys(top, &["schema", "datasets", "stages"], &[])?;
         match top.get("schema") {
             Some(Value::String(s)) if s == "2.0" => {}
             Some(_) => {

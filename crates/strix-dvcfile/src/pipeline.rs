@@ -116,7 +116,12 @@ impl Pipeline {
 
     /// Parses `dvc.yaml` text; `name` appears in errors.
     pub fn parse(text: &str, name: &str) -> Result<Self, PipelineError> {
-        let root = yaml::parse(text, name)?;
+        Self::from_value(text, name, &yaml::parse(text, name)?)
+    }
+
+    /// Validates `root`, the document parsed from `text`, without parsing
+    /// the text again (`text` only locates errors).
+    pub fn from_value(text: &str, name: &str, root: &Value) -> Result<Self, PipelineError> {
         let ctx = Ctx { text, name };
         let top = match root {
             Value::Null => return Ok(Pipeline::default()),
@@ -131,7 +136,7 @@ impl Pipeline {
             }
         };
         ctx.only_keys(
-            &top,
+            top,
             &[
                 "stages",
                 "vars",

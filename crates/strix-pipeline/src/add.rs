@@ -1,9 +1,9 @@
 //! `stage add`: writes a stage into `dvc.yaml` the way DVC does.
 
 use crate::graph::Graph;
-use crate::stage::{DEFAULT_PARAMS, dvc_yaml, parse_stages};
+use crate::stage::{DEFAULT_PARAMS, dvc_yaml, parse_file_stages};
 use crate::{Result, msg};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use strix_dvcfile::yaml::{self, Mapping, Value};
 use strix_repo::Repo;
 
@@ -183,8 +183,9 @@ pub fn stage_value(o: &AddOptions) -> Value {
     Value::Map(m)
 }
 
-/// Adds (or with `force` replaces) the stage in the root `dvc.yaml`.
-pub fn stage_add(repo: &Repo, o: &AddOptions) -> Result<Added> {
+/// Adds (or with `force` replaces) the stage in the `dvc.yaml` of `cwd`, as
+/// DVC does: its paths and `wdir` are taken from `cwd`.
+pub fn stage_add(repo: &Repo, cwd: &Path, o: &AddOptions) -> Result<Added> {
     let name = &o.name;
     if name.is_empty()
         || name.contains(['/', '\\', ':', '@', '$', '{', '}'])
@@ -192,7 +193,7 @@ pub fn stage_add(repo: &Repo, o: &AddOptions) -> Result<Added> {
     {
         return Err(msg(format!("Invalid stage name '{name}'")));
     }
-    let path = dvc_yaml(repo.root());
+    let path = dvc_yaml(cwd);
     let old_text = match std::fs::read_to_string(&path) {
         Ok(t) => Some(t),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
@@ -225,12 +226,15 @@ pub fn stage_add(repo: &Repo, o: &AddOptions) -> Result<Added> {
         _ => fresh,
     };
     // Validate the result as a whole before writing it.
-    Graph::build(parse_stages(repo.root(), &text)?, repo.root())?;
+    Graph::build(
+        parse_file_stages(repo.root(), &path, "dvc.yaml", &text)?,
+        repo.root(),
+    )?;
     strix_fs::atomic_write(&path, text.as_bytes())
         .map_err(|e| msg(format!("failed to write 'dvc.yaml': {e}")))?;
     let wdir = match &o.wdir {
-        Some(w) => strix_repo::repo::normalize(&repo.root().join(w)),
-        None => repo.root().to_path_buf(),
+        Some(w) => strix_repo::repo::normalize(&cwd.join(w)),
+        None => cwd.to_path_buf(),
     };
     let mut gitignores = Vec::new();
     for p in o

@@ -141,7 +141,7 @@ pub fn stage_of(repo: &Repo, path: &Path, doc: &Mapping) -> Result<Stage> {
         frozen: flag(doc, "frozen") || flag(doc, "locked"),
         always_changed: flag(doc, "always_changed"),
         desc: doc.get("desc").and_then(Value::as_str).map(str::to_owned),
-        at: name.clone(),
+        at: crate::stage::At::file(name.clone()),
         key: name.clone(),
         name,
         origin: Origin::Legacy(path.to_path_buf()),
@@ -236,6 +236,43 @@ fn entry(path: &str, m: &Measured, old: Option<&Mapping>) -> Value {
                 e.insert(k, v.clone());
             }
         }
+    }
+    Value::Map(e)
+}
+
+/// The run-cache entry DVC 2 keeps for a legacy stage (its single-stage
+/// lock form): `cmd`, then `deps` and `outs` sorted by path, each entry
+/// `path`, `md5`, `size`, `nfiles`, `isexec` (no `hash` key, unlike DVC 3's).
+pub fn run_cache_entry(
+    stage: &Stage,
+    deps: &[(String, Measured)],
+    outs: &[(String, Measured)],
+) -> Value {
+    let list = |items: &[(String, Measured)]| {
+        let mut items: Vec<&(String, Measured)> = items.iter().collect();
+        items.sort_by(|a, b| a.0.cmp(&b.0));
+        let entries = items.iter().map(|(path, m)| {
+            let mut e = Mapping::new();
+            e.insert("path", path.as_str());
+            e.insert("md5", m.oid.to_string());
+            e.insert("size", m.size);
+            if let Some(n) = m.nfiles {
+                e.insert("nfiles", n);
+            }
+            if m.isexec {
+                e.insert("isexec", true);
+            }
+            Value::Map(e)
+        });
+        Value::Seq(entries.collect())
+    };
+    let mut e = Mapping::new();
+    e.insert("cmd", stage.cmd.clone());
+    if !deps.is_empty() {
+        e.insert("deps", list(deps));
+    }
+    if !outs.is_empty() {
+        e.insert("outs", list(outs));
     }
     Value::Map(e)
 }

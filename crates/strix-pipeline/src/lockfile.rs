@@ -122,9 +122,13 @@ impl LockDoc {
         let (top, exists) = match std::fs::read_to_string(&path) {
             Ok(text) => {
                 // Validate like DVC (schema 2.0 required).
-                strix_dvcfile::LockFile::parse(&text, LOCK_NAME)
-                    .map_err(|e| msg(format!("'{LOCK_NAME}' validation failed: {e}")))?;
-                match yaml::parse(&text, LOCK_NAME).map_err(|e| msg(e.to_string()))? {
+                let invalid = |e: &dyn std::fmt::Display| {
+                    msg(format!("'{LOCK_NAME}' validation failed: {e}"))
+                };
+                let doc = yaml::parse(&text, LOCK_NAME).map_err(|e| invalid(&e))?;
+                strix_dvcfile::LockFile::from_value(&text, LOCK_NAME, &doc)
+                    .map_err(|e| invalid(&e))?;
+                match doc {
                     Value::Map(m) => (m, true),
                     _ => (Mapping::new(), true),
                 }

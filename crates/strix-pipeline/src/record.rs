@@ -90,9 +90,13 @@ fn entry_outs(entry: &Mapping) -> Option<Vec<(String, Measured)>> {
     Some(outs)
 }
 
-/// A measured output as the `Output` checkout links.
-fn recorded_output(path: &str, m: &Measured) -> strix_dvcfile::Output {
+/// A measured output as the `Output` checkout links (a DVC 2 one, found in
+/// the old cache layout, for `kind` [`HashKind::Md5Dos2Unix`]).
+fn recorded_output(path: &str, m: &Measured, kind: HashKind) -> strix_dvcfile::Output {
     let mut out = strix_dvcfile::Output::new(path);
+    if kind == HashKind::Md5Dos2Unix {
+        out.hash = None;
+    }
     out.md5 = Some(m.oid.to_string());
     out.size = Some(m.size);
     out.nfiles = m.nfiles;
@@ -172,15 +176,29 @@ impl Ctx<'_> {
         self.write_lock(stage, entry)
     }
 
+    /// Whether runs of `stage` go to the run-cache: as in DVC, and for a
+    /// legacy stage (DVC 2 entries) only when all its outputs are cached.
+    fn uses_run_cache(&self, stage: &Stage) -> bool {
+        !self.opts.no_run_cache
+            && runcache::eligible(stage)
+            && (!stage.is_legacy() || stage.outs.iter().all(|o| o.cache))
+    }
+
     /// Tries to restore a stage's outputs from the run-cache.
     pub fn restore(&mut self, stage: &Stage) -> Result<bool> {
-        if self.opts.no_run_cache || stage.is_legacy() || !runcache::eligible(stage) {
+        if !self.uses_run_cache(stage) {
             return Ok(false);
         }
+        let legacy = stage.is_legacy();
         let deps = self.measure_deps(stage)?;
         let params = params_for_lock(stage)?;
-        let mut probe = stage_entry(stage, &deps, &params, &[]);
+        let mut probe = if legacy {
+            crate::legacy::run_cache_entry(stage, &deps, &[])
+        } else {
+            stage_entry(stage, &deps, &params, &[])
+        };
         if self.opts.dry
+            && !legacy
             && let Some(recorded) = crate::status::recorded(stage)?
         {
             // DVC does not hash the deps in a dry run: it looks the run-cache
@@ -206,18 +224,19 @@ impl Ctx<'_> {
         let Some(outs) = entry_outs(&entry).filter(|o| o.len() == stage.outs.len()) else {
             return Ok(false);
         };
-        let layout = Layout::for_kind(HashKind::Md5);
+        let kind = stage.hash_kind();
+        let layout = Layout::for_kind(kind);
         let cached =
             |m: &Measured| strix_repo::outputs::in_cache(self.repo, &m.oid, layout, false).0;
         if !outs.iter().all(|(_, m)| cached(m)) {
-            if !self.opts.pull || self.opts.dry {
+            if !self.opts.pull || self.opts.dry || legacy {
                 return Ok(false);
             }
             // `repro --pull`: the entry's objects may be on the remote.
             let want: Vec<_> = outs
                 .iter()
                 .filter(|(_, m)| !cached(m))
-                .map(|(p, m)| (stage.wdir.join(p), recorded_output(p, m)))
+                .map(|(p, m)| (stage.wdir.join(p), recorded_output(p, m, kind)))
                 .collect();
             crate::pull::fetch_for_restore(self.repo, &want, self.rep);
             if !outs.iter().all(|(_, m)| cached(m)) {
@@ -238,7 +257,7 @@ impl Ctx<'_> {
             strix_repo::checkout::link_output(
                 self.repo,
                 &abs,
-                &recorded_output(path, m),
+                &recorded_output(path, m, kind),
                 strix_repo::checkout::LinkMode::Force,
                 &NoProgress,
             )?;
@@ -285,18 +304,44 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Saves a legacy stage's file output into the old `xx/…` cache layout
-    /// under its dos2unix MD5 (the bytes are stored as they are, as DVC 2
-    /// does). Directory outputs of legacy stages are hashed, not cached.
+    /// Saves a legacy stage's output into the old `xx/…` cache layout under
+    /// dos2unix MD5s, the bytes stored as they are, as DVC 2 does: a file,
+    /// or a directory's files and its `.dir` listing.
     fn save_legacy(&self, abs: &Path, m: &Measured) -> Result<()> {
-        if m.nfiles.is_some() || !abs.is_file() {
-            return Ok(());
+        let odb = self.repo.odb();
+        let put = |oid: &strix_data::Oid, file: &Path| -> Result<()> {
+            let rel = || self.repo.rel(file);
+            let data =
+                std::fs::read(file).map_err(|e| msg(format!("failed to read '{}': {e}", rel())))?;
+            odb.put_bytes(oid, Layout::Legacy, &data)
+                .map_err(|e| msg(format!("failed to save '{}': {e}", rel())))
+        };
+        if m.nfiles.is_none() {
+            return if abs.is_file() {
+                put(&m.oid, abs)
+            } else {
+                Ok(())
+            };
         }
-        let data = std::fs::read(abs)
-            .map_err(|e| msg(format!("failed to read '{}': {e}", self.repo.rel(abs))))?;
-        self.repo
-            .odb()
-            .put_bytes(&m.oid, Layout::Legacy, &data)
+        // The listing, with each file's dos2unix MD5.
+        let Some(tree) = strix_repo::outputs::measure(
+            self.repo,
+            abs,
+            HashKind::Md5Dos2Unix,
+            Save::HashOnly,
+            &NoProgress,
+        )?
+        .and_then(|full| full.tree) else {
+            return Ok(());
+        };
+        for e in tree.manifest.entries() {
+            let oid = strix_data::Oid::file(e.md5);
+            if !odb.exists(&oid, Layout::Legacy) {
+                put(&oid, &abs.join(&e.relpath))?;
+            }
+        }
+        let listing = tree.manifest.oid();
+        odb.put_bytes(&listing, Layout::Legacy, &tree.manifest.to_bytes())
             .map_err(|e| msg(format!("failed to save '{}': {e}", self.repo.rel(abs))))
     }
 
@@ -305,10 +350,7 @@ impl Ctx<'_> {
     pub fn commit(&mut self, stage: &Stage) -> Result<()> {
         let deps = self.measure_deps(stage)?;
         let params = params_for_lock(stage)?;
-        let to_run_cache = !self.opts.no_commit
-            && !self.opts.no_run_cache
-            && !stage.is_legacy()
-            && runcache::eligible(stage);
+        let to_run_cache = !self.opts.no_commit && self.uses_run_cache(stage);
         let mut outs = Vec::new();
         for o in &stage.outs {
             let save = if !self.opts.no_commit && (o.cache || to_run_cache) && !stage.is_legacy() {
@@ -334,7 +376,11 @@ impl Ctx<'_> {
         }
         if to_run_cache {
             // A run-cache failure only costs a rerun later.
-            let entry = stage_entry(stage, &deps, &params, &outs);
+            let entry = if stage.is_legacy() {
+                crate::legacy::run_cache_entry(stage, &deps, &outs)
+            } else {
+                stage_entry(stage, &deps, &params, &outs)
+            };
             let _ = runcache::save(self.repo.odb().root(), &entry);
         }
         self.record(stage, &deps, &params, &outs)

@@ -306,6 +306,42 @@ impl Dag {
         out
     }
 
+    /// `--collapse-foreach-matrix`: the stages generated from one `foreach`
+    /// or `matrix` definition (`name@key`) become one node `name`. As in
+    /// DVC, the other nodes keep their order and the collapsed ones come
+    /// after them (DVC adds them from a set, in no fixed order; here in the
+    /// order first met). Edges between stages of one definition are dropped
+    /// (DVC would keep them as a loop on the node).
+    pub fn collapse_foreach_matrix(&self) -> Dag {
+        let group = |n: &str| n.split_once('@').map(|(g, _)| g.to_owned());
+        let mut nodes: Vec<String> = self
+            .nodes
+            .iter()
+            .filter(|n| group(n).is_none())
+            .cloned()
+            .collect();
+        for g in self.nodes.iter().filter_map(|n| group(n)) {
+            if !nodes.contains(&g) {
+                nodes.push(g);
+            }
+        }
+        let index = |old: usize| {
+            let name = group(&self.nodes[old]).unwrap_or_else(|| self.nodes[old].clone());
+            nodes.iter().position(|n| *n == name).unwrap_or(0)
+        };
+        let mut upstream = vec![Vec::new(); nodes.len()];
+        for &(a, b) in &self.edges {
+            let (a, b) = (index(a), index(b));
+            if a != b {
+                push_once(&mut upstream[b], a);
+            }
+        }
+        Dag {
+            edges: edges_from(&upstream),
+            nodes,
+        }
+    }
+
     /// Graphviz dot, as `dvc dag --dot` writes it.
     pub fn dot(&self) -> String {
         let mut s = String::from("strict digraph {\n");

@@ -12,7 +12,8 @@ use crate::template::Resolver;
 use crate::template::expr::Unpack;
 use crate::{Result, msg};
 use std::path::{Path, PathBuf};
-use strix_dvcfile::yaml::{self, Value};
+use std::sync::Arc;
+use strix_dvcfile::yaml::{self, PathSeg, Value};
 use strix_dvcfile::{OutKind, Pipeline, parse_expanded};
 use strix_repo::repo::normalize;
 
@@ -90,9 +91,52 @@ pub struct Stage {
     /// `desc`.
     pub desc: Option<String>,
     /// `file:line` of the stage definition.
-    pub at: String,
+    pub at: At,
     /// `dvc.yaml` or a legacy `.dvc` file.
     pub origin: Origin,
+}
+
+/// Where a stage is defined, shown as `file:line` (or just the file). The
+/// line is found when shown: finding it reads the text again, which only
+/// messages need (finding every stage's line up front cost a pipeline of n
+/// stages n parses of its file).
+#[derive(Debug, Clone, PartialEq)]
+pub struct At {
+    /// The file as named in messages.
+    label: String,
+    /// Its text and the path of the stage definition in it.
+    source: Option<(Arc<str>, Vec<PathSeg>)>,
+}
+
+impl At {
+    /// A whole file (no line).
+    pub fn file(label: impl Into<String>) -> Self {
+        At {
+            label: label.into(),
+            source: None,
+        }
+    }
+
+    /// The node at `path` of the document `text` of the file `label`.
+    pub fn node(label: impl Into<String>, text: Arc<str>, path: Vec<PathSeg>) -> Self {
+        At {
+            label: label.into(),
+            source: Some((text, path)),
+        }
+    }
+}
+
+impl std::fmt::Display for At {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self
+            .source
+            .as_ref()
+            .and_then(|(text, path)| yaml::locate(text, path))
+        {
+            Some(loc) => write!(f, "{}:{}", self.label, loc.line),
+            None => f.write_str(&self.label),
+        }
+    }
 }
 
 impl Stage {
@@ -170,8 +214,9 @@ pub fn load_all_pipelines(repo: &strix_repo::Repo, cwd: &Path) -> Result<Vec<Sta
             continue;
         };
         let file = PipelineFile::new(root, &path, label);
-        out.extend(file.stages(&text)?);
-        file.top_level(&text)?;
+        let doc = file.parse(&text)?;
+        out.extend(file.stages(&doc)?);
+        file.top_level(&doc)?;
     }
     Ok(out)
 }
@@ -181,7 +226,10 @@ pub fn load_all_pipelines(repo: &strix_repo::Repo, cwd: &Path) -> Result<Vec<Sta
 pub fn load_pipeline(repo: &strix_repo::Repo, cwd: &Path, path: &Path) -> Result<Vec<Stage>> {
     let label = relpath(path, cwd);
     match read_pipeline(path, &label)? {
-        Some(text) => PipelineFile::new(repo.root(), path, label).stages(&text),
+        Some(text) => {
+            let file = PipelineFile::new(repo.root(), path, label);
+            file.stages(&file.parse(&text)?)
+        }
         None => Err(msg(format!("'{}' does not exist", path.display()))),
     }
 }
@@ -214,6 +262,13 @@ fn read_pipeline(path: &Path, label: &str) -> Result<Option<String>> {
     }
 }
 
+/// A parsed `dvc.yaml`: its text, document and resolver.
+struct Doc<'t> {
+    text: &'t str,
+    raw: Value,
+    resolver: Resolver<'t>,
+}
+
 /// One `dvc.yaml` of the repository at `root`.
 struct PipelineFile<'a> {
     /// The repository root.
@@ -238,37 +293,43 @@ impl<'a> PipelineFile<'a> {
         }
     }
 
-    /// Validates the text as written and loads its global `vars`: the
-    /// parsed document and its resolver.
-    fn resolver<'t>(&'t self, text: &'t str) -> Result<(Value, Resolver<'t>)> {
+    /// Parses the text (once), validates it as written and loads its global
+    /// `vars`.
+    fn parse<'t>(&'t self, text: &'t str) -> Result<Doc<'t>> {
         let name = self.label.as_str();
-        Pipeline::parse(text, name).map_err(|e| msg(format!("'{name}' validation failed: {e}")))?;
-        let raw = yaml::parse(text, name).map_err(|e| msg(e.to_string()))?;
+        let invalid = |e: &dyn std::fmt::Display| msg(format!("'{name}' validation failed: {e}"));
+        let raw = yaml::parse(text, name).map_err(|e| invalid(&e))?;
+        Pipeline::from_value(text, name, &raw).map_err(|e| invalid(&e))?;
         let resolver = Resolver::new(&self.dir, text, name, &raw, unpack_config(self.root))
             .map_err(|e| msg(e.to_string()))?;
-        Ok((raw, resolver))
+        Ok(Doc {
+            text,
+            raw,
+            resolver,
+        })
     }
 
     /// The top-level sections, interpolated.
-    fn top_level(&self, text: &str) -> Result<crate::template::TopLevel> {
-        let (raw, resolver) = self.resolver(text)?;
-        resolver.resolve_top(&raw).map_err(|e| msg(e.to_string()))
+    fn top_level(&self, doc: &Doc<'_>) -> Result<crate::template::TopLevel> {
+        doc.resolver
+            .resolve_top(&doc.raw)
+            .map_err(|e| msg(e.to_string()))
     }
 
     /// Expands templates, then reads each (expanded) stage.
-    fn stages(&self, text: &str) -> Result<Vec<Stage>> {
-        let (name, root) = (self.label.as_str(), self.root);
-        let (raw, resolver) = self.resolver(text)?;
-        let expanded = resolver.expand(&raw).map_err(|e| msg(e.to_string()))?;
+    fn stages(&self, doc: &Doc<'_>) -> Result<Vec<Stage>> {
+        let (name, root, text) = (self.label.as_str(), self.root, doc.text);
+        let expanded = doc
+            .resolver
+            .expand(&doc.raw)
+            .map_err(|e| msg(e.to_string()))?;
+        let shared: Arc<str> = Arc::from(text);
         let mut out = Vec::new();
         for ex in expanded {
             let body = Value::Map(ex.body);
             let def = parse_expanded(text, name, ex.name, &body, &ex.src)
                 .map_err(|e| msg(format!("'{name}' validation failed: {e}")))?;
-            let at = match yaml::locate(text, &ex.src[..2.min(ex.src.len())]) {
-                Some(loc) => format!("{name}:{}", loc.line),
-                None => name.to_owned(),
-            };
+            let at = At::node(name, shared.clone(), ex.src[..2.min(ex.src.len())].to_vec());
             let wdir = match &def.wdir {
                 Some(w) => normalize(&self.dir.join(w)),
                 None => self.dir.clone(),
@@ -358,13 +419,21 @@ pub fn load_top_level(root: &Path) -> Result<crate::template::TopLevel> {
     let Some(text) = read_pipeline(&path, "dvc.yaml")? else {
         return Ok(Default::default());
     };
-    PipelineFile::new(root, &path, "dvc.yaml".into()).top_level(&text)
+    let file = PipelineFile::new(root, &path, "dvc.yaml".into());
+    file.top_level(&file.parse(&text)?)
 }
 
 /// Parses `dvc.yaml` text of the repository at `root`: validates it as
 /// written, expands templates, then reads each (expanded) stage.
 pub fn parse_stages(root: &Path, text: &str) -> Result<Vec<Stage>> {
-    PipelineFile::new(root, &dvc_yaml(root), "dvc.yaml".into()).stages(text)
+    parse_file_stages(root, &dvc_yaml(root), "dvc.yaml", text)
+}
+
+/// [`parse_stages`] for the `dvc.yaml` at `path` (absolute), named `label`
+/// in stage names and messages.
+pub fn parse_file_stages(root: &Path, path: &Path, label: &str, text: &str) -> Result<Vec<Stage>> {
+    let file = PipelineFile::new(root, path, label.to_owned());
+    file.stages(&file.parse(text)?)
 }
 
 /// Parses a stage's `params` list: bare strings are keys of `params.yaml`,
@@ -451,7 +520,7 @@ mod tests {
             (root.join("sub"), "s"),
         ] {
             let file = PipelineFile::new(root, &path, relpath(&path, &cwd));
-            let s = file.stages(text).unwrap().remove(0);
+            let s = file.stages(&file.parse(text).unwrap()).unwrap().remove(0);
             assert_eq!((s.name.as_str(), s.key.as_str()), (name, "s"));
             assert_eq!(s.wdir, root.join("sub"));
             assert_eq!(s.deps[0].abs, root.join("in.txt"));

@@ -448,3 +448,45 @@ fn duplicate_generated_names_like_dvc() {
     let log = std::fs::read_to_string(env.root().join("log-c.txt")).unwrap();
     assert_eq!(log, "generated\n", "DVC dropped the explicit stage");
 }
+
+const COLLAPSE_YAML: &str = "stages:\n  prep:\n    cmd: echo\n    outs: [p.txt]\n  tr:\n    foreach: [a, b]\n    do:\n      cmd: echo ${item}\n      deps: [p.txt]\n      outs: ['${item}.txt']\n  ev:\n    matrix:\n      x: [1, 2]\n    cmd: echo\n    deps: [a.txt, b.txt]\n    outs: ['e${item.x}.txt']\n  fin:\n    cmd: echo\n    deps: [e1.txt, e2.txt]\n";
+
+/// `dag --collapse-foreach-matrix`: one node per foreach/matrix definition.
+/// DVC orders the collapsed nodes as a Python set does (it varies between
+/// runs), so the drawings are compared where the order cannot matter and
+/// the node and edge sets otherwise.
+#[test]
+fn dag_collapses_foreach_and_matrix_like_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    let env = TestEnv::new();
+    env.git(&["init", "-q"]);
+    assert_success(&env.strix(&["init", "-q"]));
+    env.write("dvc.yaml", COLLAPSE_YAML);
+    let args = ["dag", "--collapse-foreach-matrix"];
+    let ours = env.strix(&args);
+    assert_success(&ours);
+    assert_eq!(stdout(&ours), stdout(&env.dvc(&args).unwrap()));
+    assert!(stdout(&ours).contains("| tr |"), "{}", stdout(&ours));
+    assert!(!stdout(&ours).contains('@'), "{}", stdout(&ours));
+    let sorted = |out: std::process::Output| {
+        let mut lines: Vec<String> = stdout(&out).lines().map(str::to_owned).collect();
+        lines.sort();
+        lines
+    };
+    let dot = ["dag", "--collapse-foreach-matrix", "--dot"];
+    let ours = sorted(env.strix(&dot));
+    assert_eq!(ours, sorted(env.dvc(&dot).unwrap()));
+    assert!(ours.contains(&"\"tr\" -> \"ev\";".to_owned()), "{ours:?}");
+    // Only the target's upstream, then collapsed.
+    let fin = ["dag", "--collapse-foreach-matrix", "--dot", "tr@a"];
+    assert_eq!(sorted(env.strix(&fin)), sorted(env.dvc(&fin).unwrap()));
+    let out = env.strix(&["dag", "-o", "--collapse-foreach-matrix"]);
+    common::assert_exit_code(&out, 255);
+    assert!(
+        stderr(&out).contains("`--outs` and `--collapse-foreach-matrix` are mutually exclusive"),
+        "{}",
+        stderr(&out)
+    );
+}

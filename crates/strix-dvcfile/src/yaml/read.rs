@@ -130,7 +130,12 @@ struct KeyVisitor<'a> {
 
 impl KeyVisitor<'_> {
     fn check<E: de::Error>(self, v: Value) -> Result<Value, E> {
-        let ident = format!("{v:?}");
+        // Strings (nearly every key) identify themselves; `s` marks them
+        // apart from the Debug form of other scalars.
+        let ident = match &v {
+            Value::String(s) => format!("s{s}"),
+            other => format!("{other:?}"),
+        };
         if !self.seen.insert(ident) {
             return Err(E::custom(format_args!(
                 "duplicate mapping key {}",

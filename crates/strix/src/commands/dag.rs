@@ -24,9 +24,18 @@ pub struct Args {
     /// Draw outputs instead of stages.
     #[arg(short = 'o', long)]
     outs: bool,
+    /// One node for the stages of each foreach/matrix definition.
+    #[arg(long)]
+    collapse_foreach_matrix: bool,
 }
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+    if a.outs && a.collapse_foreach_matrix {
+        return Err(Failure::new(
+            anyhow::anyhow!("`--outs` and `--collapse-foreach-matrix` are mutually exclusive"),
+            255,
+        ));
+    }
     let (repo, cwd) = super::open_repo()?;
     let stages = strix_pipeline::all_stages(&repo, &cwd).map_err(failure)?;
     let graph = strix_pipeline::Graph::build(stages, repo.root()).map_err(failure)?;
@@ -84,7 +93,10 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
                 .collect()
         }
     };
-    let dag = dag.filter(&targets, a.full);
+    let mut dag = dag.filter(&targets, a.full);
+    if a.collapse_foreach_matrix {
+        dag = dag.collapse_foreach_matrix();
+    }
     if a.dot {
         // DVC's dot text ends with a newline and it prints one more.
         p.out(dag.dot());

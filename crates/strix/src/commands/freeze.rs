@@ -6,7 +6,8 @@ use crate::ui::errors::{Failure, report};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Stages to freeze or unfreeze (names or `dvc.yaml:name`).
+    /// Stages to freeze or unfreeze: names (of the `dvc.yaml` of the current
+    /// directory) or `path/to/dvc.yaml:name`.
     #[arg(required = true)]
     targets: Vec<String>,
 }
@@ -14,16 +15,16 @@ pub struct Args {
 /// Runs `freeze` (`frozen = true`) or `unfreeze`: every target is tried; a
 /// failing one is reported and makes the exit code 1, as in DVC.
 pub fn run(a: Args, frozen: bool, p: &Printer) -> Result<i32, Failure> {
-    let (repo, _cwd) = super::open_repo()?;
+    let (repo, cwd) = super::open_repo()?;
     let action = if frozen { "freeze" } else { "unfreeze" };
     let _session = repo.lock()?;
     let mut code = 0;
     let mut written = Vec::new();
     for t in &a.targets {
-        match strix_pipeline::freeze::set_frozen(&repo, t, frozen) {
-            Ok((path, name)) => {
-                p.out(format!("Modifying stage '{name}' in 'dvc.yaml'"));
-                written.push(path);
+        match strix_pipeline::freeze::set_frozen(&repo, &cwd, t, frozen) {
+            Ok(f) => {
+                p.out(format!("Modifying stage '{}' in '{}'", f.name, f.label));
+                written.push(f.path);
             }
             Err(e) => {
                 let f = failure(e);
@@ -37,7 +38,7 @@ pub fn run(a: Args, frozen: bool, p: &Printer) -> Result<i32, Failure> {
     }
     // Like DVC: staged with core.autostage, no hint otherwise.
     if repo.settings().autostage && !written.is_empty() {
-        super::stage_or_hint(&repo, &super::cwd()?, &written)?;
+        super::stage_or_hint(&repo, &cwd, &written)?;
     }
     Ok(code)
 }

@@ -53,14 +53,14 @@ impl strix_pipeline::Reporter for Deferred<'_> {
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
-    let yaml = repo.root().join("dvc.yaml");
+    let yaml = cwd.join("dvc.yaml");
     let old_text = std::fs::read(&yaml).ok();
-    let existed_stage = strix_pipeline::load_stages(repo.root())
-        .map(|s| s.iter().any(|s| s.name == a.def.name))
+    let existed_stage = strix_pipeline::stage::load_pipeline(&repo, &cwd, &yaml)
+        .map(|s| s.iter().any(|s| s.key == a.def.name))
         .unwrap_or(false);
     let added = {
         let _session = repo.lock()?;
-        strix_pipeline::add::stage_add(&repo, &a.def.options()).map_err(failure)?
+        strix_pipeline::add::stage_add(&repo, &cwd, &a.def.options()).map_err(failure)?
     };
     let mut notes = Vec::new();
     if old_text.is_none() {

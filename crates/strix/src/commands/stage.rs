@@ -136,7 +136,7 @@ pub(crate) fn run_added(
     let report = strix_pipeline::repro::repro(
         repo,
         cwd,
-        &[format!("{}:{name}", repo.root().join("dvc.yaml").display())],
+        &[format!("{}:{name}", cwd.join("dvc.yaml").display())],
         &ropts,
         &PrinterReporter(p),
     )
@@ -158,7 +158,7 @@ fn run_add(a: AddArgs, p: &Printer) -> Result<i32, Failure> {
     let opts = a.options();
     let added = {
         let _session = repo.lock()?;
-        strix_pipeline::add::stage_add(&repo, &opts).map_err(failure)?
+        strix_pipeline::add::stage_add(&repo, &cwd, &opts).map_err(failure)?
     };
     let mut files = vec![added.dvc_yaml.clone()];
     files.extend(added.gitignores);
