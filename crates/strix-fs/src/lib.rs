@@ -4,6 +4,7 @@
 //! This crate knows nothing about DVC formats.
 
 mod atomic;
+mod flush;
 pub mod lease;
 pub mod link;
 pub mod lock;
@@ -12,6 +13,8 @@ pub use atomic::{
     AtomicFile, TEMP_PREFIX, TEMP_SUFFIX, WriteNew, atomic_write, atomic_write_mode, is_stale_temp,
     link_fd, temp_owner_pid, temp_path_in, write_new,
 };
+
+pub use flush::EarlyFlush;
 
 use std::io;
 use std::path::Path;

@@ -6,7 +6,9 @@
 //!    pipeline output, no overlap) runs before anything is written;
 //! 2. content goes to the cache (hashed as it is copied; objects appear
 //!    atomically) and the cache is made durable with one `syncfs` (large
-//!    files adopted into the cache are made durable one by one instead);
+//!    files adopted into the cache are made durable one by one instead;
+//!    background flushes start the disk writes of a large batch early, see
+//!    [`strix_fs::EarlyFlush`]);
 //! 3. only then is the `.dvc` file written (atomically), and workspace files
 //!    are replaced by links (protected link types) or symlinks by copies;
 //! 4. `.gitignore` is updated last.

@@ -80,12 +80,17 @@ pub struct Odb {
     /// Set when an object was written that is not yet known to be durable
     /// (see [`Odb::sync`]); shared by clones.
     unsynced: Arc<AtomicBool>,
+    /// Starts writing a large batch to disk while it is still being
+    /// written, so that [`Odb::sync`] finds little left to do.
+    early: Arc<strix_fs::EarlyFlush>,
 }
 
 impl Odb {
     pub fn new(root: impl Into<PathBuf>, shared_group: bool) -> Self {
+        let root = root.into();
         Self {
-            root: root.into(),
+            early: Arc::new(strix_fs::EarlyFlush::new(root.clone())),
+            root,
             shared_group,
             adopt: false,
             unsynced: Arc::new(AtomicBool::new(false)),
@@ -107,6 +112,7 @@ impl Odb {
     /// one as they are adopted, so their fresh workspace copies need not be
     /// waited for).
     pub fn sync(&self) -> io::Result<()> {
+        self.early.stop();
         if self.unsynced.swap(false, Ordering::AcqRel)
             && let Err(e) = strix_fs::syncfs(&self.root)
         {
@@ -114,6 +120,12 @@ impl Odb {
             return Err(e);
         }
         Ok(())
+    }
+
+    /// Notes an object written but not yet durable.
+    fn wrote(&self) {
+        self.unsynced.store(true, Ordering::Release);
+        self.early.wrote();
     }
 
     /// The cache directory.
@@ -332,7 +344,7 @@ impl Odb {
             .map_err(werr)?;
         fs::rename(&tmp, &dest).map_err(werr)?;
         guard.0 = None;
-        self.unsynced.store(true, Ordering::Release);
+        self.wrote();
         Ok(Stored::kept(md5, size))
     }
 
@@ -357,7 +369,7 @@ impl Odb {
             other => other,
         };
         if let strix_fs::WriteNew::Created = r.map_err(werr)? {
-            self.unsynced.store(true, Ordering::Release);
+            self.wrote();
         }
         Ok(())
     }
