@@ -84,7 +84,7 @@ pub fn find_pipeline_files(repo: &Repo) -> Vec<PathBuf> {
 
 /// The files `want` picks, walking the repository without `.git`, `.dvc`,
 /// `.dvcignore`d paths and directories tracked by a `<dir>.dvc`.
-fn find_files(repo: &Repo, want: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+pub(crate) fn find_files(repo: &Repo, want: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     // A sequential walk: tracked directories are pruned, so what is left is
     // usually small, and the parallel walker's idle workers cost more
     // (they poll every millisecond) than the walk itself.

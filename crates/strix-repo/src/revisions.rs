@@ -14,7 +14,6 @@ use crate::index::load_all;
 use crate::outputs::{kind_of, recorded_oid};
 use crate::repo::{Repo, normalize};
 use crate::transfer::UsedOut;
-use ignore::WalkBuilder;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use strix_data::{Layout, Oid};
@@ -316,20 +315,11 @@ pub fn outs_at_rev(repo: &Repo, rev: &str) -> Result<Vec<RecordedOut>, RevError>
 
 /// Every `dvc.lock` in the workspace (outside `.git`, `.dvc` and ignored
 /// paths), sorted.
+/// Every `dvc.lock` of the workspace, walked as `dvc.yaml` files are (not
+/// inside directories tracked by a `.dvc` file), sorted.
 fn find_lockfiles(repo: &Repo) -> Vec<PathBuf> {
-    let mut found: Vec<PathBuf> = WalkBuilder::new(repo.root())
-        .standard_filters(false)
-        .hidden(false)
-        .add_custom_ignore_filename(".dvcignore")
-        .filter_entry(|e| {
-            let name = e.file_name();
-            !(e.depth() > 0 && (name == ".git" || name == ".dvc" || name == ".hg"))
-        })
-        .build()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()) && e.file_name() == "dvc.lock")
-        .map(|e| e.path().to_path_buf())
-        .collect();
+    let mut found =
+        crate::index::find_files(repo, |p| p.file_name().is_some_and(|n| n == "dvc.lock"));
     found.sort();
     found
 }

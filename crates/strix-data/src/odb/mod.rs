@@ -163,26 +163,28 @@ impl Odb {
                 .copied()
                 .collect();
         }
-        let mut groups: HashMap<PathBuf, Vec<(Oid, Layout, String)>> = HashMap::new();
+        // One listing per layout and leading byte (at most 512), compared
+        // by bytes: no path or name is built per object.
+        let mut groups: HashMap<(Layout, u8), Vec<Oid>> = HashMap::new();
         for (o, l) in objs {
-            let hex = o.to_string();
-            let dir = self.layout_root(*l).join(&hex[..2]);
-            groups
-                .entry(dir)
-                .or_default()
-                .push((*o, *l, hex[2..].to_string()));
+            groups.entry((*l, o.md5.0[0])).or_default().push(*o);
         }
-        let mut found = HashSet::new();
-        for (dir, members) in groups {
+        let mut found = HashSet::with_capacity(objs.len());
+        let mut names: HashSet<NameKey> = HashSet::new();
+        for ((layout, first), members) in groups {
+            let dir = self.layout_root(layout).join(format!("{first:02x}"));
             match fs::read_dir(&dir) {
                 Ok(rd) => {
-                    let names: HashSet<std::ffi::OsString> =
-                        rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect();
+                    names.clear();
+                    names.extend(
+                        rd.flatten()
+                            .filter_map(|e| name_key(e.file_name().as_encoded_bytes())),
+                    );
                     found.extend(
                         members
                             .into_iter()
-                            .filter(|(_, _, name)| names.contains(std::ffi::OsStr::new(name)))
-                            .map(|(o, l, _)| (o, l)),
+                            .filter(|o| names.contains(&oid_key(o)))
+                            .map(|o| (o, layout)),
                     );
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {}
@@ -190,8 +192,8 @@ impl Odb {
                 Err(_) => found.extend(
                     members
                         .into_iter()
-                        .filter(|(o, l, _)| self.exists(o, *l))
-                        .map(|(o, l, _)| (o, l)),
+                        .filter(|o| self.exists(o, layout))
+                        .map(|o| (o, layout)),
                 ),
             }
         }
@@ -462,6 +464,32 @@ fn check_expected(src: &Path, expected: Option<Md5>, actual: Md5) -> Result<(), 
 /// From this many objects on, [`Odb::existing`] reads directories.
 const LIST_MIN: usize = 1024;
 
+/// An object's file name inside its `xx/` directory, as bytes: the last 15
+/// bytes of the md5 and whether it is a `.dir`.
+type NameKey = ([u8; 15], bool);
+
+fn oid_key(o: &Oid) -> NameKey {
+    let mut tail = [0u8; 15];
+    tail.copy_from_slice(&o.md5.0[1..]);
+    (tail, o.is_dir)
+}
+
+/// The key of a file name that is an object name (30 lowercase hex digits,
+/// then `.dir` for a manifest); `None` for anything else.
+fn name_key(name: &[u8]) -> Option<NameKey> {
+    let (hex, is_dir) = match name.len() {
+        30 => (name, false),
+        34 if name.ends_with(b".dir") => (&name[..30], true),
+        _ => return None,
+    };
+    if !hex.iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) {
+        return None;
+    }
+    let mut tail = [0u8; 15];
+    hex::decode_to_slice(hex, &mut tail).ok()?;
+    Some((tail, is_dir))
+}
+
 /// Files up to this size are read whole before they are written.
 const SMALL_FILE: u64 = 4 << 20;
 
@@ -560,13 +588,33 @@ mod tests {
                     Layout::V3
                 },
             ));
+            // Manifests share the file objects' directories; every other
+            // one is stored, and a stored file's id is asked as a `.dir`.
+            if i % 7 == 0 {
+                let d = Oid::dir(oid.md5);
+                if i % 2 == 0 {
+                    odb.put_bytes(&d, Layout::V3, b"[]").unwrap();
+                }
+                objs.push((d, Layout::V3));
+            }
         }
+        // Names that are not objects never count: a temporary, upper case.
+        let (o, _) = *objs
+            .iter()
+            .find(|(o, l)| *l == Layout::V3 && !o.is_dir && !odb.exists(o, *l))
+            .unwrap();
+        let hex = o.md5.to_hex();
+        let d = odb.layout_root(Layout::V3).join(&hex[..2]);
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join(format!("{}.tmp", &hex[2..])), b"x").unwrap();
+        fs::write(d.join(hex[2..].to_uppercase()), b"x").unwrap();
         let want: HashSet<(Oid, Layout)> = objs
             .iter()
             .filter(|(o, l)| odb.exists(o, *l))
             .copied()
             .collect();
         assert!(want.len() > 300);
+        assert!(!want.contains(&(o, Layout::V3)));
         assert_eq!(odb.existing(&objs), want);
         assert_eq!(
             odb.existing(&objs[..10]),
