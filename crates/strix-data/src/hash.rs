@@ -200,7 +200,7 @@ pub fn md5_copy<R: Read>(
                 w.write_all(&buf)?;
                 written += buf.len() as u64;
                 if writeback && written - flushed >= FLUSH_EVERY {
-                    start_writeback(out, flushed, written - flushed);
+                    strix_fs::start_writeback(out, flushed, written - flushed);
                     flushed = written;
                 }
                 // The reader may be gone after an error; the buffer is then dropped.
@@ -312,23 +312,6 @@ pub fn md5_copy_file(input: &File, out: &File) -> io::Result<(Md5, u64)> {
         Ok((md5, n))
     })
 }
-
-#[cfg(target_os = "linux")]
-fn start_writeback(f: &std::fs::File, offset: u64, len: u64) {
-    use std::os::fd::AsRawFd;
-    // SAFETY: a valid fd; the call only schedules writeback.
-    unsafe {
-        libc::sync_file_range(
-            f.as_raw_fd(),
-            offset as libc::off64_t,
-            len as libc::off64_t,
-            libc::SYNC_FILE_RANGE_WRITE,
-        );
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn start_writeback(_f: &std::fs::File, _offset: u64, _len: u64) {}
 
 #[cfg(test)]
 mod copy_tests {

@@ -67,8 +67,12 @@ pub fn copy_durable(src: &mut std::fs::File, dst: &mut std::fs::File) -> io::Res
     Ok(total)
 }
 
+/// Starts writing the dirty pages of `len` bytes of `f` from `offset` to
+/// disk (`len` 0: to the end) without waiting for them: a later
+/// `fdatasync` then finds them written or under way. May block while the
+/// device queue is full; does nothing off Linux.
 #[cfg(target_os = "linux")]
-fn start_writeback(f: &std::fs::File, offset: u64, len: u64) {
+pub fn start_writeback(f: &std::fs::File, offset: u64, len: u64) {
     use std::os::fd::AsRawFd;
     // SAFETY: a valid fd; the call only schedules writeback.
     unsafe {
@@ -82,7 +86,7 @@ fn start_writeback(f: &std::fs::File, offset: u64, len: u64) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn start_writeback(_f: &std::fs::File, _offset: u64, _len: u64) {}
+pub fn start_writeback(_f: &std::fs::File, _offset: u64, _len: u64) {}
 
 /// The process umask (read without changing it for longer than one call).
 pub fn umask() -> u32 {

@@ -82,7 +82,14 @@ impl Odb {
             .open(&tmp)
             .map_err(werr)?;
         let mut reader = input;
-        let (md5, size) = crate::hash::md5_copy(&mut reader, &copy, false).map_err(|e| {
+        let (md5, size) = std::thread::scope(|s| {
+            // The original's pending writes (a file just written) go to
+            // disk while it is hashed, so that its `fdatasync` below finds
+            // little left to do.
+            s.spawn(|| strix_fs::start_writeback(input, 0, 0));
+            crate::hash::md5_copy(&mut reader, &copy, false)
+        })
+        .map_err(|e| {
             if e.kind() == io::ErrorKind::StorageFull || e.raw_os_error() == Some(libc::EFBIG) {
                 werr(e)
             } else {
