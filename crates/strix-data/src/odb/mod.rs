@@ -123,9 +123,9 @@ impl Odb {
     }
 
     /// Notes an object written but not yet durable.
-    fn wrote(&self) {
+    fn wrote(&self, bytes: u64) {
         self.unsynced.store(true, Ordering::Release);
-        self.early.wrote();
+        self.early.wrote(bytes);
     }
 
     /// The cache directory.
@@ -346,7 +346,7 @@ impl Odb {
             .map_err(werr)?;
         fs::rename(&tmp, &dest).map_err(werr)?;
         guard.0 = None;
-        self.wrote();
+        self.wrote(size);
         Ok(Stored::kept(md5, size))
     }
 
@@ -371,7 +371,7 @@ impl Odb {
             other => other,
         };
         if let strix_fs::WriteNew::Created = r.map_err(werr)? {
-            self.wrote();
+            self.wrote(data.len() as u64);
         }
         Ok(())
     }
