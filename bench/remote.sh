@@ -37,10 +37,6 @@ install_remote_tools() {
 readonly S3RVER_DIR=$STRIX_CACHE_ROOT/s3rver
 S3_NAME=
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
 install_s3rver() {
     [[ -x $S3RVER_DIR/node_modules/.bin/s3rver ]] && return 0
     command -v npm >/dev/null || apt_install npm

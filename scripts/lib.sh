@@ -33,6 +33,11 @@ as_root() {
     fi
 }
 
+# A free TCP port on 127.0.0.1 (the kernel picks it from the high range).
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
 apt_install() { # PKG... (only the missing ones are installed)
     local missing=() pkg
     for pkg in "$@"; do

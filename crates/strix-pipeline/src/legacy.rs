@@ -32,7 +32,7 @@
 //! `persist`, `checkpoint`, `isexec`, `size` and `nfiles` removed at every
 //! level. Legacy stages never use the run-cache.
 
-use crate::lockfile::Measured;
+use crate::lockfile::{Measured, insert_measured};
 use crate::stage::{Dep, Origin, Out, Stage};
 use crate::{Result, msg};
 use std::path::Path;
@@ -213,14 +213,7 @@ pub fn compute_md5(doc: &Mapping) -> String {
 /// `persist`, `metric`, `plot`).
 fn entry(path: &str, m: &Measured, old: Option<&Mapping>) -> Value {
     let mut e = Mapping::new();
-    e.insert("md5", m.oid.to_string());
-    e.insert("size", m.size);
-    if let Some(n) = m.nfiles {
-        e.insert("nfiles", n);
-    }
-    if m.isexec {
-        e.insert("isexec", true);
-    }
+    insert_measured(&mut e, m);
     e.insert("path", path);
     if let Some(old) = old {
         for k in ["desc", "type", "labels", "meta"] {
@@ -254,14 +247,7 @@ pub fn run_cache_entry(
         let entries = items.iter().map(|(path, m)| {
             let mut e = Mapping::new();
             e.insert("path", path.as_str());
-            e.insert("md5", m.oid.to_string());
-            e.insert("size", m.size);
-            if let Some(n) = m.nfiles {
-                e.insert("nfiles", n);
-            }
-            if m.isexec {
-                e.insert("isexec", true);
-            }
+            insert_measured(&mut e, m);
             Value::Map(e)
         });
         Value::Seq(entries.collect())

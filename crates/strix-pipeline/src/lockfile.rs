@@ -56,6 +56,13 @@ pub fn entry_value(path: &str, m: &Measured) -> Value {
     let mut e = Mapping::new();
     e.insert("path", path);
     e.insert("hash", "md5");
+    insert_measured(&mut e, m);
+    Value::Map(e)
+}
+
+/// Appends a measurement to an entry as DVC dumps it: `md5`, `size`, then
+/// `nfiles` (directories) and `isexec` (only when set).
+pub(crate) fn insert_measured(e: &mut Mapping, m: &Measured) {
     e.insert("md5", m.oid.to_string());
     e.insert("size", m.size);
     if let Some(n) = m.nfiles {
@@ -64,7 +71,6 @@ pub fn entry_value(path: &str, m: &Measured) -> Value {
     if m.isexec {
         e.insert("isexec", true);
     }
-    Value::Map(e)
 }
 
 /// The lock entry of a stage: `cmd`, sorted `deps`, `params` (params.yaml
