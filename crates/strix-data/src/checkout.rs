@@ -197,14 +197,24 @@ fn link_via_temp(obj: &Path, dest: &Path, kind: LinkType, exec: bool) -> io::Res
     replace_with(&tmp, dest)
 }
 
-/// Renames `tmp` over `dest` (removing a directory in the way).
+/// Renames `tmp` over `dest` (removing a directory in the way). When both
+/// are names of one inode (a hard link being re-made over itself, e.g.
+/// after an adoption in place) `rename` does nothing, and `tmp` goes.
 fn replace_with(tmp: &Path, dest: &Path) -> io::Result<()> {
-    if let Ok(m) = fs::symlink_metadata(dest)
-        && m.is_dir()
-        && let Err(e) = fs::remove_dir_all(dest)
-    {
-        let _ = fs::remove_file(tmp);
-        return Err(e);
+    use std::os::unix::fs::MetadataExt;
+    if let Ok(m) = fs::symlink_metadata(dest) {
+        if m.is_dir()
+            && let Err(e) = fs::remove_dir_all(dest)
+        {
+            let _ = fs::remove_file(tmp);
+            return Err(e);
+        }
+        if m.is_file()
+            && let Ok(t) = fs::symlink_metadata(tmp)
+            && (t.dev(), t.ino()) == (m.dev(), m.ino())
+        {
+            return fs::remove_file(tmp);
+        }
     }
     fs::rename(tmp, dest).inspect_err(|_| {
         let _ = fs::remove_file(tmp);
@@ -648,6 +658,34 @@ mod tests {
         assert_eq!(fs::read(data.join("sub/b")).unwrap(), b"bbb");
         let ch = checkout_dir(&data, &m, &opts(&odb, &state, false), &NoProgress).unwrap();
         assert!(ch.is_empty());
+    }
+
+    #[test]
+    fn relinking_a_hard_link_over_itself_leaves_no_temporary() {
+        use std::os::unix::fs::MetadataExt;
+        let (d, odb, state, m) = setup();
+        let data = d.path().join("data");
+        let md5 = m.get("a").unwrap().md5;
+        let obj = odb.path(&Oid::file(md5), Layout::V3);
+        // The workspace file already is a hard link to the object.
+        fs::remove_file(data.join("a")).unwrap();
+        fs::hard_link(&obj, data.join("a")).unwrap();
+        let kinds = [LinkType::Hardlink];
+        let o = CheckoutOptions {
+            link_types: &kinds,
+            relink: true,
+            ..opts(&odb, &state, false)
+        };
+        checkout_file(&data.join("a"), md5, false, &o).unwrap();
+        assert_eq!(fs::metadata(&obj).unwrap().nlink(), 2);
+        let names: Vec<String> = fs::read_dir(&data)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(
+            names.iter().all(|n| !n.ends_with(".tmp")),
+            "temporary left: {names:?}"
+        );
     }
 
     #[test]

@@ -258,7 +258,7 @@ pub fn md5_copy<R: Read>(
 /// hashes what has landed in `out`: the hash is that of the bytes `out`
 /// holds, whatever happens to `input` meanwhile. Costs about one hash of
 /// the file on two cores, and no copy through user memory on the writing
-/// side. `out` must be open for reading and writing, and empty.
+/// side. Each copied step's writeback starts at once. `out` must be open for reading and writing, and empty.
 pub fn md5_copy_file(input: &File, out: &File) -> io::Result<(Md5, u64)> {
     use std::os::unix::fs::FileExt;
     use std::sync::mpsc;
@@ -273,6 +273,9 @@ pub fn md5_copy_file(input: &File, out: &File) -> io::Result<(Md5, u64)> {
                 if n == 0 {
                     return Ok(total);
                 }
+                // The disk writes overlap the hashing: the flush that makes
+                // the copy durable later finds little left to write.
+                strix_fs::start_writeback(out, total, n);
                 total += n;
                 if done_tx.send(total).is_err() {
                     // The hasher failed; its error is reported below.

@@ -18,7 +18,7 @@ pub mod walk;
 
 pub use hash::HashKind;
 pub use manifest::{Entry, Manifest};
-pub use odb::{Layout, Odb};
+pub use odb::{Adoption, Layout, Odb};
 pub use oid::{Md5, Oid};
 pub use progress::{NoProgress, Progress};
 pub use state::{FileStat, StateDb};

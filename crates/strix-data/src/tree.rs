@@ -96,8 +96,10 @@ fn hash_one_noting(
                 let stored = odb.put_file(path, known, Layout::V3)?;
                 if let Some(copy) = stored.replaced {
                     replaced.store(true, Ordering::Relaxed);
-                    // The workspace now holds a copy we wrote ourselves.
-                    state.insert_trusted(&copy, kind, stored.md5);
+                    // The workspace now holds a copy we wrote ourselves, or
+                    // the object's own inode: known at once, so a relink in
+                    // this run does not hash it again.
+                    state.insert_verified(&copy, kind, stored.md5);
                     return Ok(stored.md5);
                 }
                 stored.md5

@@ -20,7 +20,7 @@ use crate::outputs::{kind_of, measure, recorded_oid};
 use crate::repo::Repo;
 use std::path::{Path, PathBuf};
 use strix_data::tree::Save;
-use strix_data::{HashKind, Progress};
+use strix_data::{Adoption, HashKind, Progress};
 use strix_dvcfile::Output;
 
 /// Options of `add`.
@@ -172,7 +172,7 @@ fn add_one(
 
     // `-o` reads a source outside the workspace: never adopt its inode (a
     // copy is all DVC promises there). Clones share the pending-sync flag.
-    let external_odb = repo.odb().clone().adopting(false);
+    let external_odb = repo.odb().clone().adopting(Adoption::No);
     let save = if opts.no_commit {
         Save::HashOnly
     } else if opts.out.is_some() {

@@ -18,7 +18,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 use strix_data::complete::CompleteDirs;
-use strix_data::{Odb, StateDb};
+use strix_data::{Adoption, Odb, StateDb};
 use strix_fs::lock::RepoLock;
 use strix_git::GitRepo;
 
@@ -84,13 +84,19 @@ impl Repo {
         } else {
             GitRepo::discover(&root).map_err(crate::error::GitError::from)?
         };
-        // Large files may be adopted into the cache when the workspace keeps
-        // copies anyway; protected link types replace them with links.
-        let copies = !settings
+        // Large files are adopted into the cache: with protected link types
+        // the inode itself stays in the workspace until it is replaced by a
+        // link; otherwise a fresh copy takes its place.
+        let adoption = if settings
             .link_types
             .first()
-            .is_some_and(|l| l.is_protected());
-        let odb = Odb::new(settings.cache_dir.clone(), settings.shared_group).adopting(copies);
+            .is_some_and(|l| l.is_protected())
+        {
+            Adoption::Link
+        } else {
+            Adoption::Copy
+        };
+        let odb = Odb::new(settings.cache_dir.clone(), settings.shared_group).adopting(adoption);
         let state = StateDb::open(&root.join(".dvc/tmp/strix/state-v2"));
         let complete = CompleteDirs::open(&root.join(".dvc/tmp/strix/complete-v1"));
         Ok(Self {

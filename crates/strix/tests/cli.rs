@@ -501,6 +501,26 @@ fn hardlink_symlink_and_unprotect() {
     let h_obj = object_path(&md5_hex(b"h\n"));
     assert_eq!(meta(&env, "h.txt").ino(), meta(&env, &h_obj).ino());
 
+    // A large file is moved into the cache, not copied: its own inode
+    // becomes the object, and no temporary is left behind.
+    let big: Vec<u8> = (0..(5u32 << 20)).map(|i| (i % 251) as u8).collect();
+    fs::write(env.repo().join("big.bin"), &big).unwrap();
+    let ino = meta(&env, "big.bin").ino();
+    env.strix_ok(&["add", "-q", "big.bin"]);
+    let big_obj = object_path(&md5_hex(&big));
+    assert_eq!(meta(&env, &big_obj).ino(), ino);
+    assert_eq!(meta(&env, "big.bin").ino(), ino);
+    assert_eq!(meta(&env, "big.bin").nlink(), 2);
+    assert_eq!(mode(&env, "big.bin"), 0o444);
+    assert_eq!(env.read("big.bin"), big);
+    let temps: Vec<String> = fs::read_dir(env.repo())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(temps.is_empty(), "temporaries left: {temps:?}");
+    assert_eq!(parse(&env.strix_ok(&["status", "--json"])), json!({}));
+
     env.strix_ok(&["config", "cache.type", "symlink"]);
     env.write("s.txt", "s\n");
     env.strix_ok(&["add", "-q", "s.txt"]);

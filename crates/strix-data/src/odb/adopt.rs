@@ -26,8 +26,16 @@
 //! bytes. A kill leaves at most a temporary in the cache, removed by the
 //! next run. The workspace copy is not forced to disk: the cache holds the
 //! durable bytes.
+//!
+//! With [`Adoption::Link`] (link types `hardlink` and `symlink`) there is no
+//! copy: the file is hashed in place (steps 2 and 4 vanish), its inode is
+//! linked under the object's name, and after the lease check it becomes
+//! read-only. The workspace path then is a hard link to the object until the
+//! caller replaces it by the configured link, as DVC's "move to cache" and
+//! link back leave it. If a writer turned up, the object's name is removed
+//! again and the caller copies.
 
-use super::{Layout, Odb, OdbError, Stored, TempGuard, check_expected};
+use super::{Adoption, Layout, Odb, OdbError, Stored, TempGuard, check_expected};
 use crate::oid::{Md5, Oid};
 use crate::state::FileStat;
 use std::fs::{self, File};
@@ -68,6 +76,9 @@ impl Odb {
             return Ok(None);
         };
 
+        if self.adopt == Adoption::Link {
+            return self.adopt_in_place(src, input, expected, layout, lease);
+        }
         let werr = |source| OdbError::Write {
             path: staging.clone(),
             source,
@@ -151,6 +162,63 @@ impl Odb {
             replaced: Some(FileStat::from_metadata(&stat)),
         }))
     }
+
+    /// [`Adoption::Link`]: the file's inode, hashed where it is, gets the
+    /// object's name as a second one and becomes read-only.
+    fn adopt_in_place(
+        &self,
+        src: &Path,
+        input: &File,
+        expected: Option<Md5>,
+        layout: Layout,
+        lease: ReadLease,
+    ) -> Result<Option<Stored>, OdbError> {
+        let rerr = |source| OdbError::Read {
+            path: src.to_path_buf(),
+            source,
+        };
+        let (md5, size) = std::thread::scope(|s| {
+            s.spawn(|| strix_fs::start_writeback(input, 0, 0));
+            crate::hash::md5_stream(&mut &*input, None)
+        })
+        .map_err(rerr)?;
+        check_expected(src, expected, md5)?;
+        if !lease.intact() {
+            return Ok(None);
+        }
+        let dest = self.path(&Oid::file(md5), layout);
+        let oerr = |source| OdbError::Write {
+            path: dest.clone(),
+            source,
+        };
+        input.sync_data().map_err(rerr)?;
+        self.ensure_dir(dest.parent().expect("object has a parent"))
+            .map_err(oerr)?;
+        match strix_fs::link_fd(input, &dest) {
+            Ok(()) => {}
+            // The cache has it already: the workspace stays as it was.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Ok(Some(Stored::kept(md5, size)));
+            }
+            Err(_) => return Ok(None),
+        }
+        if !lease.intact() {
+            // Somebody is opening the file for writing: the object's name
+            // goes (the workspace name never moved) and the caller copies.
+            fs::remove_file(&dest).map_err(oerr)?;
+            return Ok(None);
+        }
+        input
+            .set_permissions(fs::Permissions::from_mode(0o444))
+            .map_err(oerr)?;
+        drop(lease);
+        let stat = input.metadata().map_err(rerr)?;
+        Ok(Some(Stored {
+            md5,
+            size,
+            replaced: Some(FileStat::from_metadata(&stat)),
+        }))
+    }
 }
 
 #[cfg(test)]
@@ -178,7 +246,7 @@ mod tests {
     #[test]
     fn adopted_inode_becomes_the_object_and_a_copy_replaces_it() {
         let d = tempfile::tempdir().unwrap();
-        let odb = Odb::new(d.path().join("cache"), false).adopting(true);
+        let odb = Odb::new(d.path().join("cache"), false).adopting(Adoption::Copy);
         let src = d.path().join("model.bin");
         let data = big(&src, 0o750);
         let before = fs::metadata(&src).unwrap();
@@ -206,9 +274,56 @@ mod tests {
     }
 
     #[test]
+    fn link_adoption_names_the_inode_without_copying() {
+        let d = tempfile::tempdir().unwrap();
+        let odb = Odb::new(d.path().join("cache"), false).adopting(Adoption::Link);
+        let src = d.path().join("model.bin");
+        let data = big(&src, 0o640);
+        let before = fs::metadata(&src).unwrap();
+        let stored = odb.put_file(&src, None, Layout::V3).unwrap();
+        let obj = odb.path(&Oid::file(stored.md5), Layout::V3);
+        let after = fs::metadata(&src).unwrap();
+        let objm = fs::metadata(&obj).unwrap();
+        assert_eq!(fs::read(&obj).unwrap(), data);
+        odb.verify(&Oid::file(stored.md5), Layout::V3).unwrap();
+        if let Some(st) = stored.replaced {
+            // Adopted: one inode under both names, read-only.
+            assert_eq!(after.ino(), before.ino());
+            assert_eq!(objm.ino(), before.ino());
+            assert_eq!(objm.nlink(), 2);
+            assert_eq!(objm.permissions().mode() & 0o777, 0o444);
+            assert_eq!(st, FileStat::from_metadata(&after));
+        } else {
+            // Leases unavailable here: a copy, the workspace untouched.
+            assert_ne!(objm.ino(), before.ino());
+            assert_eq!(after.permissions().mode() & 0o777, 0o640);
+        }
+        no_temps(d.path());
+
+        // A writer holding the file open: no adoption, no object name on it.
+        let src = d.path().join("open.bin");
+        let mut data = big(&src, 0o644);
+        data[1] ^= 1;
+        fs::write(&src, &data).unwrap();
+        let writer = fs::OpenOptions::new().append(true).open(&src).unwrap();
+        let ino = fs::metadata(&src).unwrap().ino();
+        let stored = odb.put_file(&src, None, Layout::V3).unwrap();
+        assert_eq!(stored.replaced, None);
+        let obj = odb.path(&Oid::file(stored.md5), Layout::V3);
+        assert_ne!(fs::metadata(&obj).unwrap().ino(), ino);
+        assert_eq!(fs::metadata(&src).unwrap().nlink(), 1);
+        assert_eq!(
+            fs::metadata(&src).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
+        drop(writer);
+        no_temps(d.path());
+    }
+
+    #[test]
     fn no_adoption_of_files_with_other_names_or_open_writers() {
         let d = tempfile::tempdir().unwrap();
-        let odb = Odb::new(d.path().join("cache"), false).adopting(true);
+        let odb = Odb::new(d.path().join("cache"), false).adopting(Adoption::Copy);
         // A second hard link elsewhere.
         let src = d.path().join("a.bin");
         big(&src, 0o644);
@@ -242,7 +357,7 @@ mod tests {
     #[test]
     fn wrong_expected_hash_adopts_nothing() {
         let d = tempfile::tempdir().unwrap();
-        let odb = Odb::new(d.path().join("cache"), false).adopting(true);
+        let odb = Odb::new(d.path().join("cache"), false).adopting(Adoption::Copy);
         let src = d.path().join("c.bin");
         let data = big(&src, 0o644);
         let ino = fs::metadata(&src).unwrap().ino();

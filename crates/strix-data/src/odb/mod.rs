@@ -69,14 +69,31 @@ impl Layout {
     }
 }
 
+/// How [`Odb::put_file`] treats a large workspace file whose inode nobody
+/// else can reach (one name, no writer): see [`Odb::adopt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Adoption {
+    /// Never: the object is a copy written by strix.
+    No,
+    /// The inode becomes the object and a fresh copy takes its place in
+    /// the workspace (link type `copy`, or `reflink` falling back to it),
+    /// so nothing waits for gigabytes of copy to reach the disk.
+    Copy,
+    /// The inode becomes the object and stays in the workspace, read-only,
+    /// until the caller replaces it by a link (link types `hardlink` and
+    /// `symlink`): no byte is copied, as DVC's "move to cache".
+    Link,
+}
+
 /// The cache of one repository.
 #[derive(Debug, Clone)]
 pub struct Odb {
     root: PathBuf,
     /// `cache.shared = group`: directories 2775, temporaries 0664.
     shared_group: bool,
-    /// Whether large workspace files may be adopted (see [`Odb::adopt`]).
-    adopt: bool,
+    /// Whether and how large workspace files are adopted (see
+    /// [`Odb::adopt`]).
+    adopt: Adoption,
     /// Set when an object was written that is not yet known to be durable
     /// (see [`Odb::sync`]); shared by clones.
     unsynced: Arc<AtomicBool>,
@@ -92,17 +109,15 @@ impl Odb {
             early: Arc::new(strix_fs::EarlyFlush::new(root.clone())),
             root,
             shared_group,
-            adopt: false,
+            adopt: Adoption::No,
             unsynced: Arc::new(AtomicBool::new(false)),
         }
     }
 
     /// Lets [`Odb::put_file`] adopt large workspace files: their inode
-    /// becomes the object and a fresh copy takes their place. Only for
-    /// repositories whose workspace keeps independent copies (link type
-    /// `copy`, or `reflink` where it falls back to copies).
-    pub fn adopting(mut self, yes: bool) -> Self {
-        self.adopt = yes;
+    /// becomes the object (see [`Adoption`]).
+    pub fn adopting(mut self, how: Adoption) -> Self {
+        self.adopt = how;
         self
     }
 
@@ -294,7 +309,7 @@ impl Odb {
             return Ok(stored);
         }
         input.seek(io::SeekFrom::Start(0)).map_err(rerr)?;
-        if self.adopt
+        if self.adopt != Adoption::No
             && let Some(stored) = self.adopt(src, &input, expected, layout)?
         {
             return Ok(stored);
