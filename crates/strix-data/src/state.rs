@@ -3,10 +3,12 @@
 //! hashed twice. It is separate from DVC's site-cache state and only a hint:
 //! a missing, stale or corrupt database costs a rehash, never a failure.
 //!
-//! On-disk format (`.dvc/tmp/strix/state-v2`, little endian):
+//! On-disk format (`.dvc/tmp/strix/state-v3`, little endian):
 //!
 //! ```text
-//! magic   "STRIXSTATE\x00\x02"          12 bytes
+//! magic   "STRIXSTATE\x00\x03"          12 bytes
+//! boot    [u8; 16]                      the kernel's boot id at the save
+//! flags   u64                           bit 0: vouches for unflushed data
 //! count   u64                           number of records
 //! records count × 56 bytes, sorted by (dev, ino, kind):
 //!         dev u64, ino u64, kind u64, a u64, b u64, md5 [u8; 16]
@@ -21,6 +23,16 @@
 //! in the same timestamp tick as our read cannot be mistaken for unchanged
 //! content ("racy" entries are simply rehashed next time). A directory is
 //! recorded only when none of its files is racy.
+//!
+//! Records for bytes strix wrote itself without flushing them (files placed
+//! by `checkout`, objects downloaded by `fetch`: see
+//! [`StateDb::insert_trusted`]) would vouch for garbage after a power loss,
+//! when the file kept its stat but not its data. Flushing would make every
+//! checkout wait for the disk; instead such a save sets flag bit 0 and
+//! records the boot id. A database loaded in another boot with that bit set
+//! is dropped (everything is rehashed once), so a record never outlives a
+//! crash that its data may not have survived. A later flush of the whole
+//! filesystem ([`StateDb::mark_durable`]) clears the bit.
 //!
 //! A directory's fingerprint ([`DirFingerprint`]) covers the relative path,
 //! device, inode, mtime and size of every file listed in it, so any added,
@@ -38,8 +50,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, RwLock};
 
-const MAGIC: &[u8; 12] = b"STRIXSTATE\x00\x02";
+const MAGIC: &[u8; 12] = b"STRIXSTATE\x00\x03";
 const REC: usize = 56;
+/// Magic, boot id, flags, count.
+const HEADER: usize = 44;
+/// Flag bit: some record vouches for data that was not flushed.
+const UNSYNCED: u64 = 1;
 /// Files modified this recently (ns) are not recorded.
 pub const RACY_WINDOW_NS: i64 = 100_000_000;
 
@@ -149,6 +165,30 @@ pub struct StateDb {
     verified: RwLock<HashMap<(u64, u64, u64), Rec>>,
     any_verified: AtomicBool,
     now_ns: i64,
+    /// This boot's id (zeros where the kernel does not tell).
+    boot: [u8; 16],
+    /// Some record (loaded or new) vouches for data not known to be on
+    /// disk.
+    unsynced: AtomicBool,
+    /// The file must be rewritten even without new records (it was
+    /// dropped, or its flag changed).
+    rewrite: AtomicBool,
+}
+
+/// The kernel's id of the current boot (`/proc/sys/kernel/random/boot_id`),
+/// or zeros.
+fn current_boot_id() -> [u8; 16] {
+    let mut id = [0u8; 16];
+    if let Ok(text) = fs::read_to_string("/proc/sys/kernel/random/boot_id") {
+        let hex: Vec<u8> = text.bytes().filter(u8::is_ascii_hexdigit).collect();
+        if hex.len() == 32 {
+            for (i, pair) in hex.chunks(2).enumerate() {
+                let s = std::str::from_utf8(pair).unwrap_or("00");
+                id[i] = u8::from_str_radix(s, 16).unwrap_or(0);
+            }
+        }
+    }
+    id
 }
 
 fn u64_at(b: &[u8], off: usize) -> u64 {
@@ -159,10 +199,26 @@ impl StateDb {
     /// Loads the database at `path`. A missing or corrupt file gives an empty
     /// database (and the corrupt file is replaced on the next save).
     pub fn open(path: &Path) -> Self {
-        let (bytes, count) = fs::read(path)
+        Self::open_in_boot(path, current_boot_id())
+    }
+
+    /// [`StateDb::open`] as if the current boot had the id `boot`.
+    fn open_in_boot(path: &Path, boot: [u8; 16]) -> Self {
+        let (mut bytes, mut count) = fs::read(path)
             .ok()
             .and_then(|b| Self::validate(&b).map(|n| (b, n)))
             .unwrap_or_default();
+        let mut unsynced = false;
+        let mut rewrite = false;
+        if !bytes.is_empty() && u64_at(&bytes, 28) & UNSYNCED != 0 {
+            if bytes[12..28] == boot {
+                unsynced = true;
+            } else {
+                // Saved before a reboot while vouching for unflushed data.
+                (bytes, count) = (Vec::new(), 0);
+                rewrite = true;
+            }
+        }
         let now_ns = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos() as i64)
@@ -175,6 +231,18 @@ impl StateDb {
             verified: RwLock::new(HashMap::new()),
             any_verified: AtomicBool::new(false),
             now_ns,
+            boot,
+            unsynced: AtomicBool::new(unsynced),
+            rewrite: AtomicBool::new(rewrite),
+        }
+    }
+
+    /// Says that everything written so far is on disk (a `syncfs` of the
+    /// filesystem holding the workspace and the cache just returned): the
+    /// records need not be dropped after a reboot.
+    pub fn mark_durable(&self) {
+        if self.unsynced.swap(false, Ordering::AcqRel) {
+            self.rewrite.store(true, Ordering::Release);
         }
     }
 
@@ -185,11 +253,11 @@ impl StateDb {
 
     /// Checks magic, length, checksum and order; returns the record count.
     fn validate(b: &[u8]) -> Option<usize> {
-        if b.len() < 28 || &b[..12] != MAGIC {
+        if b.len() < HEADER + 8 || &b[..12] != MAGIC {
             return None;
         }
-        let count = u64::from_le_bytes(b[12..20].try_into().ok()?) as usize;
-        let body_end = 20usize.checked_add(count.checked_mul(REC)?)?;
+        let count = u64::from_le_bytes(b[36..HEADER].try_into().ok()?) as usize;
+        let body_end = HEADER.checked_add(count.checked_mul(REC)?)?;
         if b.len() != body_end + 8 {
             return None;
         }
@@ -198,7 +266,7 @@ impl StateDb {
             return None;
         }
         let key_at = |i: usize| {
-            let o = 20 + i * REC;
+            let o = HEADER + i * REC;
             (u64_at(b, o), u64_at(b, o + 8), u64_at(b, o + 16))
         };
         if (1..count).any(|i| key_at(i - 1) >= key_at(i)) {
@@ -209,7 +277,7 @@ impl StateDb {
 
     fn rec(&self, i: usize) -> Rec {
         let b = &self.bytes;
-        let o = 20 + i * REC;
+        let o = HEADER + i * REC;
         Rec {
             key: (u64_at(b, o), u64_at(b, o + 8), u64_at(b, o + 16)),
             mtime_ns: u64_at(b, o + 24) as i64,
@@ -223,7 +291,7 @@ impl StateDb {
         let b = &self.bytes;
         while lo < hi {
             let mid = (lo + hi) / 2;
-            let o = 20 + mid * REC;
+            let o = HEADER + mid * REC;
             let k = (u64_at(b, o), u64_at(b, o + 8), u64_at(b, o + 16));
             match k.cmp(&key) {
                 std::cmp::Ordering::Less => lo = mid + 1,
@@ -301,9 +369,14 @@ impl StateDb {
         self.added.lock().expect("state lock").push(rec);
     }
 
-    /// Records a hash without the racy-window check, for cache objects that
-    /// strix itself wrote or verified (they are immutable, mode 0444).
+    /// Records a hash without the racy-window check, for files that strix
+    /// itself wrote or verified (cache objects are immutable, mode 0444).
+    /// Their bytes may not be on disk yet: the saved database is marked so
+    /// (see the module documentation).
     pub fn insert_trusted(&self, st: &FileStat, kind: HashKind, md5: Md5) {
+        if !self.unsynced.swap(true, Ordering::AcqRel) {
+            self.rewrite.store(true, Ordering::Release);
+        }
         if self.get(st, kind) == Some(md5) {
             return;
         }
@@ -335,13 +408,13 @@ impl StateDb {
 
     /// Whether anything was recorded since loading.
     pub fn is_dirty(&self) -> bool {
-        !self.added.lock().expect("state lock").is_empty()
+        self.rewrite.load(Ordering::Acquire) || !self.added.lock().expect("state lock").is_empty()
     }
 
     /// Merges new records and replaces the file atomically.
     pub fn save(&mut self) -> io::Result<()> {
         let mut added = std::mem::take(&mut *self.added.lock().expect("state lock"));
-        if added.is_empty() {
+        if added.is_empty() && !self.rewrite.load(Ordering::Acquire) {
             return Ok(());
         }
         added.sort_by_key(|r| r.key);
@@ -356,8 +429,15 @@ impl StateDb {
         });
         // Merge the old records (read in place) with the new ones straight
         // into the output buffer.
-        let mut out = Vec::with_capacity(28 + (self.count + added.len()) * REC);
+        let mut out = Vec::with_capacity(HEADER + 8 + (self.count + added.len()) * REC);
         out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&self.boot);
+        let flags = if self.unsynced.load(Ordering::Acquire) {
+            UNSYNCED
+        } else {
+            0
+        };
+        out.extend_from_slice(&flags.to_le_bytes());
         out.extend_from_slice(&0u64.to_le_bytes());
         let push = |out: &mut Vec<u8>, r: &Rec| {
             out.extend_from_slice(&r.key.0.to_le_bytes());
@@ -395,7 +475,7 @@ impl StateDb {
             n += 1;
         }
         drop(added);
-        out[12..20].copy_from_slice(&n.to_le_bytes());
+        out[36..HEADER].copy_from_slice(&n.to_le_bytes());
         let check = checksum(&out);
         out.extend_from_slice(&check.to_le_bytes());
         if let Some(parent) = self.path.parent() {
@@ -404,6 +484,7 @@ impl StateDb {
         strix_fs::atomic_write_mode(&self.path, &out, 0o644)?;
         self.count = n as usize;
         self.bytes = out;
+        self.rewrite.store(false, Ordering::Release);
         Ok(())
     }
 }
@@ -453,7 +534,7 @@ mod tests {
         db.insert(&st(5, 1000), HashKind::Md5, Md5([1; 16]));
         db.save().unwrap();
         let mut bytes = fs::read(&p).unwrap();
-        bytes[30] ^= 0xff;
+        bytes[HEADER + 2] ^= 0xff;
         fs::write(&p, &bytes).unwrap();
         let mut db = StateDb::open(&p);
         assert!(db.is_empty());
@@ -475,6 +556,42 @@ mod tests {
         assert_eq!(db.get(&st(2, 1001), HashKind::Md5), None);
         assert_eq!(db.get(&st(2, 1000), HashKind::Md5Dos2Unix), None);
         assert!(db.is_dirty());
+    }
+
+    #[test]
+    fn unflushed_records_do_not_survive_a_reboot() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("state");
+        let (boot, other) = ([1u8; 16], [2u8; 16]);
+        // Hashes of files read: kept across boots.
+        let mut db = StateDb::open_in_boot(&p, boot);
+        db.insert(&st(1, 1000), HashKind::Md5, Md5([1; 16]));
+        db.save().unwrap();
+        let db = StateDb::open_in_boot(&p, other);
+        assert_eq!(db.get(&st(1, 1000), HashKind::Md5), Some(Md5([1; 16])));
+        assert!(!db.is_dirty());
+
+        // A file strix wrote without flushing: kept in the same boot only.
+        let mut db = StateDb::open_in_boot(&p, boot);
+        db.insert_trusted(&st(2, 1000), HashKind::Md5, Md5([2; 16]));
+        db.save().unwrap();
+        let mut same = StateDb::open_in_boot(&p, boot);
+        assert_eq!(same.len(), 2);
+        assert!(!same.is_dirty());
+        let mut after = StateDb::open_in_boot(&p, other);
+        assert!(after.is_empty(), "every record dropped after a reboot");
+        assert!(after.is_dirty(), "the dropped file is rewritten");
+        after.save().unwrap();
+        let again = StateDb::open_in_boot(&p, boot);
+        assert!(again.is_empty() && !again.is_dirty());
+
+        // A flush of everything clears the mark.
+        same.mark_durable();
+        assert!(same.is_dirty());
+        same.save().unwrap();
+        let kept = StateDb::open_in_boot(&p, other);
+        assert_eq!(kept.len(), 2);
+        assert_eq!(kept.get(&st(2, 1000), HashKind::Md5), Some(Md5([2; 16])));
     }
 
     #[test]

@@ -184,12 +184,7 @@ fn add_one(
         .ok_or_else(|| RepoError::NotFound(src.to_path_buf()))?;
     if !opts.no_commit {
         // The metafile will point at these objects: make them durable first.
-        if let Err(source) = repo.odb().sync() {
-            return Err(RepoError::Write {
-                path: repo.odb().root().to_path_buf(),
-                source,
-            });
-        }
+        repo.sync_cache()?;
     }
 
     let mut out = prev_out.unwrap_or_else(|| Output::new(name.clone()));

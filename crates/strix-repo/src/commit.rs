@@ -76,10 +76,7 @@ fn commit_one(repo: &Repo, f: DvcFileRef, progress: &dyn Progress) -> Result<Com
         out.isexec = m.tree.is_none() && m.isexec;
         out.hash = Some("md5".into());
     }
-    repo.odb().sync().map_err(|source| RepoError::Write {
-        path: repo.odb().root().to_path_buf(),
-        source,
-    })?;
+    repo.sync_cache()?;
     let text =
         strix_dvcfile::update_text(&f.text, &file).map_err(|source| RepoError::MetafileUpdate {
             path: f.path.clone(),

@@ -97,7 +97,7 @@ impl Repo {
             Adoption::Copy
         };
         let odb = Odb::new(settings.cache_dir.clone(), settings.shared_group).adopting(adoption);
-        let state = StateDb::open(&root.join(".dvc/tmp/strix/state-v2"));
+        let state = StateDb::open(&root.join(".dvc/tmp/strix/state-v3"));
         let complete = CompleteDirs::open(&root.join(".dvc/tmp/strix/complete-v1"));
         Ok(Self {
             root,
@@ -195,6 +195,24 @@ impl Repo {
         &self.state
     }
 
+    /// Makes the objects written to the cache durable ([`Odb::sync`]). When
+    /// that flushed the filesystem the workspace is on too, everything
+    /// strix wrote before is on disk, and the state database says so.
+    pub fn sync_cache(&self) -> Result<()> {
+        let flushed = self.odb.sync().map_err(|source| RepoError::Write {
+            path: self.odb.root().to_path_buf(),
+            source,
+        })?;
+        if flushed {
+            use std::os::unix::fs::MetadataExt;
+            let dev = |p: &Path| std::fs::metadata(p).map(|m| m.dev()).ok();
+            if dev(&self.root).is_some() && dev(&self.root) == dev(self.odb.root()) {
+                self.state.mark_durable();
+            }
+        }
+        Ok(())
+    }
+
     /// Directory outputs known to be complete in the cache.
     pub fn complete_dirs(&self) -> &CompleteDirs {
         &self.complete
@@ -203,8 +221,10 @@ impl Repo {
     /// Saves the state database; failures only cost a rehash next time.
     pub fn save_state(&mut self) {
         if self.state.is_dirty() {
-            // The first format's file (FNV checksum, files only) is never read again.
-            let _ = std::fs::remove_file(self.root.join(".dvc/tmp/strix/state-v1"));
+            // Earlier formats' files are never read again.
+            for old in ["state-v1", "state-v2"] {
+                let _ = std::fs::remove_file(self.root.join(".dvc/tmp/strix").join(old));
+            }
         }
         let _ = self.state.save();
         let _ = self.complete.save();

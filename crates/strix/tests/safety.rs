@@ -504,7 +504,7 @@ fn sigkill_during_add_leaves_a_consistent_repo() {
         let _ = fs::remove_dir_all(&cache);
         let _ = fs::remove_file(&dvcfile);
         let _ = fs::remove_file(env.repo().join(".gitignore"));
-        let _ = fs::remove_file(env.repo().join(".dvc/tmp/strix/state-v2"));
+        let _ = fs::remove_file(env.repo().join(".dvc/tmp/strix/state-v3"));
     };
 
     // A full run: its duration bounds the kill delays, its .dvc file is the reference.
@@ -797,7 +797,7 @@ fn corrupt_state_db_is_ignored() {
     std::thread::sleep(Duration::from_millis(300));
     env.strix_ok(&["add", "-q", "data", "f.txt"]);
     assert_status_clean(&env);
-    let state = env.repo().join(".dvc/tmp/strix/state-v2");
+    let state = env.repo().join(".dvc/tmp/strix/state-v3");
     assert!(state.is_file(), "no state db was written");
 
     let mut rng = Rng::seeded(99);
@@ -883,7 +883,7 @@ fn unchanged_files_are_not_rehashed() {
     );
 
     // Control: without the state db the new bytes are seen, so the check above could fail.
-    fs::remove_file(env.repo().join(".dvc/tmp/strix/state-v2")).unwrap();
+    fs::remove_file(env.repo().join(".dvc/tmp/strix/state-v3")).unwrap();
     let st = env.strix_ok(&["status"]);
     assert!(
         st.contains("modified:") && st.contains("data"),

@@ -125,16 +125,17 @@ impl Odb {
     /// `syncfs` for the whole batch when any object was written since the
     /// last call, nothing otherwise (adopted files are made durable one by
     /// one as they are adopted, so their fresh workspace copies need not be
-    /// waited for).
-    pub fn sync(&self) -> io::Result<()> {
+    /// waited for). Returns whether the filesystem was flushed.
+    pub fn sync(&self) -> io::Result<bool> {
         self.early.stop();
-        if self.unsynced.swap(false, Ordering::AcqRel)
-            && let Err(e) = strix_fs::syncfs(&self.root)
-        {
+        if !self.unsynced.swap(false, Ordering::AcqRel) {
+            return Ok(false);
+        }
+        if let Err(e) = strix_fs::syncfs(&self.root) {
             self.unsynced.store(true, Ordering::Release);
             return Err(e);
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Notes an object written but not yet durable.
