@@ -249,9 +249,11 @@ fn place_copy(
         Layout::V3 => HashKind::Md5,
         Layout::Legacy => HashKind::Md5Dos2Unix,
     };
-    // Verified with this very stat (e.g. just downloaded): not hashed again.
-    let verified =
-        kind == HashKind::Md5 && opts.state.get(&FileStat::from_metadata(&meta), kind) == Some(md5);
+    // Verified with this very stat, or written by this process from
+    // verified bytes (just downloaded): not hashed again.
+    let verified = kind == HashKind::Md5
+        && (opts.odb.is_fresh(&md5)
+            || opts.state.get(&FileStat::from_metadata(&meta), kind) == Some(md5));
     if size <= SMALL_COPY && kind == HashKind::Md5 {
         let mut data = Vec::with_capacity(size as usize + 1);
         io::Read::read_to_end(&mut io::Read::take(&mut src, size + 1), &mut data)

@@ -104,7 +104,7 @@ impl Landing<'_> {
     /// Stores the verified bytes as the object; the file's stat, if any.
     fn finish(mut self, o: &ObjectRef, odb: &Odb) -> io::Result<Option<FileStat>> {
         match std::mem::replace(&mut self.sink, Sink::Memory(Vec::new())) {
-            Sink::Memory(data) => match odb.put_bytes(&o.oid, o.layout, &data) {
+            Sink::Memory(data) => match odb.put_verified(&o.oid, o.layout, &data) {
                 Ok(()) => Ok(None),
                 Err(OdbError::Write { source, .. }) => Err(source),
                 Err(e) => Err(io::Error::other(e)),

@@ -100,6 +100,10 @@ pub struct Odb {
     /// Starts writing a large batch to disk while it is still being
     /// written, so that [`Odb::sync`] finds little left to do.
     early: Arc<strix_fs::EarlyFlush>,
+    /// DVC 3 file objects this process stored from bytes it had verified
+    /// ([`Odb::put_verified`]: downloads): a checkout in the same run need not
+    /// hash them again. Shared by clones.
+    fresh: Arc<std::sync::Mutex<HashSet<Md5>>>,
 }
 
 impl Odb {
@@ -111,6 +115,7 @@ impl Odb {
             shared_group,
             adopt: Adoption::No,
             unsynced: Arc::new(AtomicBool::new(false)),
+            fresh: Arc::default(),
         }
     }
 
@@ -247,13 +252,36 @@ impl Odb {
         Ok(())
     }
 
-    /// Stores bytes (a `.dir` manifest) under `oid`, atomically.
+    /// Stores bytes whose hash is `oid` (a `.dir` manifest) under `oid`,
+    /// atomically; nothing is written if the object exists.
     pub fn put_bytes(&self, oid: &Oid, layout: Layout, data: &[u8]) -> Result<(), OdbError> {
         let dest = self.path(oid, layout);
         if dest.exists() {
             return Ok(());
         }
-        self.write_object(&dest, data)
+        self.write_object(&dest, data).map(drop)
+    }
+
+    /// [`Odb::put_bytes`] for bytes just verified against `oid` (a
+    /// download) and most likely not in the cache: no lookup first (an
+    /// existing object is left alone all the same), and a checkout in this
+    /// run trusts the object without hashing it again ([`Odb::is_fresh`]).
+    pub fn put_verified(&self, oid: &Oid, layout: Layout, data: &[u8]) -> Result<(), OdbError> {
+        let created = self.write_object(&self.path(oid, layout), data)?;
+        if created
+            && layout == Layout::V3
+            && !oid.is_dir
+            && let Ok(mut fresh) = self.fresh.lock()
+        {
+            fresh.insert(oid.md5);
+        }
+        Ok(())
+    }
+
+    /// Whether this process wrote the DVC 3 file object `md5` from bytes
+    /// that hashed to it (see [`Odb::put_verified`]).
+    pub fn is_fresh(&self, md5: &Md5) -> bool {
+        self.fresh.lock().is_ok_and(|f| f.contains(md5))
     }
 
     /// Saves a workspace file into the cache, hashing the bytes as they are
@@ -373,7 +401,7 @@ impl Odb {
 
     /// Writes a whole object so that it appears complete or not at all
     /// (see [`strix_fs::write_new`]); an existing object is left alone.
-    fn write_object(&self, dest: &Path, data: &[u8]) -> Result<(), OdbError> {
+    fn write_object(&self, dest: &Path, data: &[u8]) -> Result<bool, OdbError> {
         let werr = |source| OdbError::Write {
             path: dest.to_path_buf(),
             source,
@@ -388,8 +416,9 @@ impl Odb {
         };
         if let strix_fs::WriteNew::Created = r.map_err(werr)? {
             self.wrote(data.len() as u64);
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     }
 
     /// Re-hashes an object and compares it with its id.
@@ -526,6 +555,22 @@ impl Drop for TempGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_verified_downloads_are_fresh() {
+        let dir = tempfile::tempdir().unwrap();
+        let odb = Odb::new(dir.path().join("cache"), false);
+        let a = crate::hash::md5_bytes(b"a");
+        let b = crate::hash::md5_bytes(b"b");
+        odb.put_bytes(&Oid::file(a), Layout::V3, b"a").unwrap();
+        assert!(!odb.is_fresh(&a), "put_bytes vouches for nothing");
+        odb.put_verified(&Oid::file(b), Layout::V3, b"b").unwrap();
+        assert!(odb.is_fresh(&b));
+        assert!(odb.clone().is_fresh(&b), "clones share the set");
+        // An existing object is left alone, and vouched for by nobody.
+        odb.put_verified(&Oid::file(a), Layout::V3, b"a").unwrap();
+        assert!(!odb.is_fresh(&a));
+    }
 
     #[test]
     fn put_file_writes_readonly_object_and_dedupes() {
