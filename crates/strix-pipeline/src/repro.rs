@@ -486,8 +486,13 @@ fn pull_run_cache(repo: &Repo, rep: &dyn Reporter) {
     let r = remote::open(repo, None)
         .map_err(|e| e.to_string())
         .and_then(|r| remote::fetch(repo, &r, None).map_err(|e| e.to_string()));
-    if let Err(e) = r {
-        rep.warn(&format!("Failed to pull run cache: {e}"));
+    match r {
+        Ok(fetched) => {
+            for line in &fetched.failed {
+                rep.warn(&format!("failed to transfer {line}"));
+            }
+        }
+        Err(e) => rep.warn(&format!("Failed to pull run cache: {e}")),
     }
 }
 

@@ -246,6 +246,43 @@ fn push_run_cache_goes_on_past_a_failed_entry_like_dvc() {
     assert_eq!(outs[0], outs[1]);
 }
 
+/// A run-cache entry that cannot land in the cache is reported and the
+/// fetch goes on with the others and the data, as in DVC.
+#[test]
+fn fetch_run_cache_goes_on_past_a_failed_entry_like_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    let mut outs = Vec::new();
+    for t in [Tool::Strix, Tool::Dvc] {
+        let env = TestEnv::new();
+        build(&env, Tool::Strix);
+        let dir = clone(&env);
+        // The first entry's prefix folder in the clone's cache is a file.
+        let remote_runs = tree_listing(remote(&env).join("runs"));
+        let first = remote_runs.keys().next().unwrap().clone();
+        let prefix = first.split('/').next().unwrap();
+        let blocker = dir.join(".dvc/cache/runs").join(prefix);
+        std::fs::create_dir_all(blocker.parent().unwrap()).unwrap();
+        std::fs::write(&blocker, "not a folder").unwrap();
+        let out = run(&env, t, &dir, &["fetch", "--run-cache"]);
+        assert_success(&out);
+        let err = stderr(&out);
+        assert!(err.contains("failed to transfer"), "{t:?}: {err}");
+        let landed: Vec<String> = tree_listing(dir.join(".dvc/cache/runs"))
+            .into_keys()
+            .filter(|rel| rel != prefix)
+            .collect();
+        let expected: Vec<String> = remote_runs
+            .into_keys()
+            .filter(|rel| !rel.starts_with(&format!("{prefix}/")))
+            .collect();
+        assert_eq!(landed, expected, "{t:?}: the other entries landed");
+        outs.push((stdout(&out), landed));
+    }
+    assert_eq!(outs[0], outs[1]);
+}
+
 #[test]
 fn fetch_run_cache_counts_only_objects_like_dvc() {
     if !have_dvc() {

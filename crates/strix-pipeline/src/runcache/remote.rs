@@ -187,9 +187,20 @@ pub fn push(repo: &Repo, r: &OpenedRemote, jobs: Option<usize>) -> Result<Pushed
     })
 }
 
-/// Copies every remote run-cache entry the cache lacks into the cache;
-/// returns how many were copied.
-pub fn fetch(repo: &Repo, r: &OpenedRemote, jobs: Option<usize>) -> Result<usize, SyncError> {
+/// What [`fetch`] did.
+#[derive(Debug, Default)]
+pub struct Fetched {
+    /// Entries copied into the cache.
+    pub entries: usize,
+    /// One line per entry that could not be copied: DVC logs these and goes
+    /// on, as for a push.
+    pub failed: Vec<String>,
+}
+
+/// Copies every remote run-cache entry the cache lacks into the cache. An
+/// entry that cannot be copied is reported in [`Fetched::failed`]; only a
+/// remote that cannot be listed is an error.
+pub fn fetch(repo: &Repo, r: &OpenedRemote, jobs: Option<usize>) -> Result<Fetched, SyncError> {
     let root = repo.odb().root();
     let keys = r.backend.list(RUNS).map_err(|source| SyncError::Query {
         remote: r.name.clone(),
@@ -211,12 +222,10 @@ pub fn fetch(repo: &Repo, r: &OpenedRemote, jobs: Option<usize>) -> Result<usize
         // One flush for all the small files instead of an fsync each.
         let _ = strix_fs::syncfs(&root.join(RUNS));
     }
-    if !failed.is_empty() {
-        return Err(SyncError::DownloadFailed(failed_entries(&failed, |i| {
-            todo[i].0.clone()
-        })));
-    }
-    Ok(todo.len())
+    Ok(Fetched {
+        entries: todo.len() - failed.len(),
+        failed: failed_entries(&failed, |i| todo[i].0.clone()).lines,
+    })
 }
 
 /// Downloads `key` into `dest` (mode 0644 as DVC writes entries) under a

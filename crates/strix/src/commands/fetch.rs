@@ -71,10 +71,11 @@ pub fn fetch_scoped(
     cwd: &Path,
     s: &SyncArgs,
     bars: &Bars,
+    p: &crate::ui::Printer,
 ) -> Result<strix_repo::transfer::FetchSummary, SyncError> {
     if s.run_cache {
         // DVC fetches the run-cache first and does not count its files.
-        fetch_run_cache(repo, s)?;
+        fetch_run_cache(repo, s, p)?;
     }
     let outs = scoped_outs(repo, cwd, s, false)?;
     strix_repo::transfer::fetch_outs(repo, outs, s.remote.as_deref(), s.jobs(), bars)
@@ -83,13 +84,22 @@ pub fn fetch_scoped(
 /// `fetch --run-cache`: copies the remote's run-cache entries into the
 /// cache; returns how many. A remote that holds no run-cache (HTTP), or
 /// none at all, is skipped here as DVC does: the data transfer that follows
-/// reports a missing remote.
-pub fn fetch_run_cache(repo: &strix_repo::Repo, s: &SyncArgs) -> Result<usize, SyncError> {
+/// reports a missing remote. An entry that cannot be copied is reported and
+/// the fetch goes on, as in DVC.
+pub fn fetch_run_cache(
+    repo: &strix_repo::Repo,
+    s: &SyncArgs,
+    p: &crate::ui::Printer,
+) -> Result<usize, SyncError> {
     use strix_pipeline::runcache::remote;
     let Ok(r) = remote::open(repo, s.remote.as_deref()) else {
         return Ok(0);
     };
-    remote::fetch(repo, &r, s.jobs())
+    let fetched = remote::fetch(repo, &r, s.jobs())?;
+    for line in &fetched.failed {
+        p.warn(format!("failed to transfer {line}"));
+    }
+    Ok(fetched.entries)
 }
 
 /// `push --run-cache`: sends the run-cache entries; returns DVC's count of
@@ -223,7 +233,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
     let s = &a.sync;
-    let result = fetch_scoped(&repo, &cwd, s, &bars);
+    let result = fetch_scoped(&repo, &cwd, s, &bars, p);
     repo.save_state();
     let r = result.map_err(|e| sync_failure(e, "failed to fetch data from the cloud"))?;
     warn_missing(p, &cwd, &r.missing);

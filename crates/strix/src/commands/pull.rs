@@ -21,7 +21,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
     let s = &a.sync;
-    let fetched = super::fetch::fetch_scoped(&repo, &cwd, s, &bars);
+    let fetched = super::fetch::fetch_scoped(&repo, &cwd, s, &bars, p);
     let fetched = match fetched {
         Ok(f) => f,
         Err(e) => {
