@@ -176,83 +176,6 @@ mod tests {
     }
 }
 
-/// Copies `input` to `out` while hashing it, with the hashing and the
-/// writing on two threads (so a large file costs about as much as hashing
-/// it). With `writeback`, asks the kernel to start writing back every
-/// 64 MiB so that a later `syncfs` has little left to flush. Buffers are
-/// recycled: memory stays at a few MiB whatever the file size.
-pub fn md5_copy<R: Read>(
-    input: &mut R,
-    out: &std::fs::File,
-    writeback: bool,
-) -> io::Result<(Md5, u64)> {
-    use std::sync::mpsc;
-    const BUF: usize = 4 << 20;
-    const FLUSH_EVERY: u64 = 64 << 20;
-    let (full_tx, full_rx) = mpsc::sync_channel::<Vec<u8>>(3);
-    let (free_tx, free_rx) = mpsc::channel::<Vec<u8>>();
-    std::thread::scope(|s| {
-        let writer = s.spawn(move || -> io::Result<()> {
-            let mut w = out;
-            let mut written = 0u64;
-            let mut flushed = 0u64;
-            for buf in full_rx {
-                w.write_all(&buf)?;
-                written += buf.len() as u64;
-                if writeback && written - flushed >= FLUSH_EVERY {
-                    strix_fs::start_writeback(out, flushed, written - flushed);
-                    flushed = written;
-                }
-                // The reader may be gone after an error; the buffer is then dropped.
-                let _ = free_tx.send(buf);
-            }
-            Ok(())
-        });
-        let mut h = Hasher::new();
-        let mut total = 0u64;
-        let mut spare: Vec<Vec<u8>> = Vec::new();
-        let read_result: io::Result<()> = (|| {
-            loop {
-                let mut buf = free_rx
-                    .try_recv()
-                    .ok()
-                    .or_else(|| spare.pop())
-                    .unwrap_or_else(|| vec![0u8; BUF]);
-                buf.resize(BUF, 0);
-                let mut n = 0;
-                while n < BUF {
-                    match input.read(&mut buf[n..]) {
-                        Ok(0) => break,
-                        Ok(k) => n += k,
-                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                if n == 0 {
-                    return Ok(());
-                }
-                buf.truncate(n);
-                h.update(&buf);
-                total += n as u64;
-                if full_tx.send(buf).is_err() {
-                    // The writer failed; its error is reported below.
-                    return Ok(());
-                }
-                if n < BUF {
-                    return Ok(());
-                }
-            }
-        })();
-        drop(full_tx);
-        let write_result = writer
-            .join()
-            .unwrap_or_else(|_| Err(io::Error::other("writer thread panicked")));
-        read_result?;
-        write_result?;
-        Ok((Md5(h.finalize().into()), total))
-    })
-}
-
 /// Copies the file `input` to `out` inside the kernel (`copy_file_range`
 /// where the filesystem has it), while a second thread reads back and
 /// hashes what has landed in `out`: the hash is that of the bytes `out`
@@ -316,9 +239,113 @@ pub fn md5_copy_file(input: &File, out: &File) -> io::Result<(Md5, u64)> {
     })
 }
 
+/// Hashes the file `input` while a second thread copies it to `out` inside
+/// the kernel: the two run independently (a copy slowed down by the
+/// kernel's dirty-page throttling does not hold up the hashing). The copy
+/// holds the hashed bytes only if nobody writes `input` meanwhile: for
+/// files under a read lease (adoption), whose copy is not the object.
+/// Neither file's offset is used. Returns the md5 and size of `input`.
+pub fn md5_beside_copy(input: &File, out: &File) -> io::Result<(Md5, u64)> {
+    use std::os::unix::fs::FileExt;
+    std::thread::scope(|s| {
+        let copier = s.spawn(|| copy_range(input, out));
+        let hashed = BUF.with(|buf| -> io::Result<(Md5, u64)> {
+            let mut buf = buf.borrow_mut();
+            let mut h = Hasher::new();
+            let mut pos = 0u64;
+            loop {
+                let n = match input.read_at(&mut buf[..], pos) {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                };
+                h.update(&buf[..n]);
+                pos += n as u64;
+            }
+            Ok((Md5(h.finalize().into()), pos))
+        });
+        let copied = copier
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("copy thread panicked")))?;
+        let (md5, n) = hashed?;
+        if n != copied {
+            return Err(io::Error::other(
+                "the file changed while it was copied and hashed",
+            ));
+        }
+        Ok((md5, n))
+    })
+}
+
+/// Copies all of `input` to `out` from offset 0 with explicit offsets
+/// (`copy_file_range`, or `pread`/`pwrite` where the kernel cannot).
+fn copy_range(input: &File, out: &File) -> io::Result<u64> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::FileExt;
+    const STEP: usize = 64 << 20;
+    let (mut off_in, mut off_out): (libc::loff_t, libc::loff_t) = (0, 0);
+    loop {
+        // SAFETY: valid fds and offset pointers for the duration of the call.
+        let n = unsafe {
+            libc::copy_file_range(
+                input.as_raw_fd(),
+                &mut off_in,
+                out.as_raw_fd(),
+                &mut off_out,
+                STEP,
+                0,
+            )
+        };
+        if n == 0 {
+            return Ok(off_out as u64);
+        }
+        if n > 0 {
+            continue;
+        }
+        let e = io::Error::last_os_error();
+        match e.raw_os_error() {
+            Some(libc::EINTR) => continue,
+            Some(libc::ENOSYS | libc::EXDEV | libc::EINVAL | libc::EOPNOTSUPP) => break,
+            _ => return Err(e),
+        }
+    }
+    let mut buf = vec![0u8; CHUNK];
+    let mut pos = off_in as u64;
+    loop {
+        let n = match input.read_at(&mut buf, pos) {
+            Ok(0) => return Ok(pos),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        out.write_all_at(&buf[..n], pos)?;
+        pos += n as u64;
+    }
+}
+
 #[cfg(test)]
 mod copy_tests {
     use super::*;
+
+    #[test]
+    fn hash_beside_copy_matches_and_copies_everything() {
+        let d = tempfile::tempdir().unwrap();
+        let src = d.path().join("src");
+        let data: Vec<u8> = (0..(70 << 20) + 13).map(|i| (i * 13 % 251) as u8).collect();
+        std::fs::write(&src, &data).unwrap();
+        let input = File::open(&src).unwrap();
+        let out = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(d.path().join("dst"))
+            .unwrap();
+        let (md5, n) = md5_beside_copy(&input, &out).unwrap();
+        assert_eq!(n, data.len() as u64);
+        assert_eq!(md5, md5_bytes(&data));
+        drop(out);
+        assert_eq!(std::fs::read(d.path().join("dst")).unwrap(), data);
+    }
 
     #[test]
     fn kernel_copy_hashes_what_it_wrote() {
@@ -349,20 +376,5 @@ mod copy_tests {
             .unwrap();
         let (m, n) = md5_copy_file(&File::open(&empty).unwrap(), &out).unwrap();
         assert_eq!((m, n), (md5_bytes(b""), 0));
-    }
-
-    #[test]
-    fn pipelined_copy_matches_serial_hash() {
-        let d = tempfile::tempdir().unwrap();
-        let src = d.path().join("src");
-        let data: Vec<u8> = (0..(9 << 20) + 123).map(|i| (i * 7 % 253) as u8).collect();
-        std::fs::write(&src, &data).unwrap();
-        let dst = d.path().join("dst");
-        let out = std::fs::File::create(&dst).unwrap();
-        let (m, n) = md5_copy(&mut File::open(&src).unwrap(), &out, true).unwrap();
-        drop(out);
-        assert_eq!(n as usize, data.len());
-        assert_eq!(m, md5_bytes(&data));
-        assert_eq!(std::fs::read(&dst).unwrap(), data);
     }
 }

@@ -17,7 +17,9 @@ mod remote_common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{TestEnv, assert_failure, assert_success, skip, stderr, stdout, tree_listing};
+use common::{
+    TestEnv, assert_failure, assert_success, md5_hex, skip, stderr, stdout, tree_listing,
+};
 use remote_common::{
     add_remote, clone, cloud_json, commit, create_bucket, free_port as closed_port, server_var,
     setup_repo, unique, workspace,
@@ -260,6 +262,38 @@ fn sftp_dvc_push_then_strix_pull_and_status() {
     let out = env.strix_in(&c, &["pull"]);
     assert_success(&out);
     assert!(stdout(&out).contains("5 files fetched"), "{}", stdout(&out));
+    assert_eq!(workspace(&c), workspace(env.repo()));
+}
+
+/// An object cut short on the SFTP remote (what a server keeps of an upload broken off) counts
+/// as absent: `status -c` says the remote is not in sync, the next push sends exactly that
+/// object again (replacing the short one), and DVC pulls everything whole.
+#[test]
+fn sftp_truncated_object_heals_on_push() {
+    let env = TestEnv::new();
+    let Some(remote) = sftp_repo(&env, None) else {
+        return;
+    };
+    assert_eq!(env.strix_ok(&["push"]), "5 files pushed\n");
+    // `model.bin` (a `.dir`'s members count as present while their `.dir` is, as in DVC).
+    let bytes = b"weights\n".to_vec();
+    let id = md5_hex(&bytes);
+    let obj = remote.join(format!("files/md5/{}/{}", &id[..2], &id[2..]));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&obj, std::fs::Permissions::from_mode(0o644)).unwrap();
+    }
+    std::fs::write(&obj, &bytes[..3]).unwrap();
+    let st = env.strix(&["status", "-c"]);
+    assert_success(&st);
+    assert!(!stdout(&st).contains("in sync"), "{}", stdout(&st));
+    assert_eq!(env.strix_ok(&["push"]), "1 file pushed\n");
+    assert_eq!(std::fs::read(&obj).unwrap(), bytes);
+    assert_pushed_layout(&remote, 5);
+    assert_eq!(env.strix_ok(&["push"]), "Everything is up to date.\n");
+    let c = clone(&env);
+    let out = dvc_ok(&env, &c, &["pull"]);
+    assert!(out.contains("5 files fetched"), "{out}");
     assert_eq!(workspace(&c), workspace(env.repo()));
 }
 

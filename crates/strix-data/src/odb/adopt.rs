@@ -92,13 +92,13 @@ impl Odb {
             .mode(0o600)
             .open(&tmp)
             .map_err(werr)?;
-        let mut reader = input;
         let (md5, size) = std::thread::scope(|s| {
             // The original's pending writes (a file just written) go to
             // disk while it is hashed, so that its `fdatasync` below finds
             // little left to do.
             s.spawn(|| strix_fs::start_writeback(input, 0, 0));
-            crate::hash::md5_copy(&mut reader, &copy, false)
+            // The lease keeps writers out: the copy holds the hashed bytes.
+            crate::hash::md5_beside_copy(input, &copy)
         })
         .map_err(|e| {
             if e.kind() == io::ErrorKind::StorageFull || e.raw_os_error() == Some(libc::EFBIG) {

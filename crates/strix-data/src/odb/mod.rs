@@ -365,13 +365,16 @@ impl Odb {
         self.ensure_dir(&staging).map_err(werr)?;
         let tmp = strix_fs::temp_path_in(&staging);
         let mut guard = TempGuard(Some(tmp.clone()));
+        // Read back while it is written: the object's hash is that of the
+        // bytes it holds, whatever happens to the workspace file meanwhile.
         let out = fs::OpenOptions::new()
+            .read(true)
             .write(true)
             .create_new(true)
             .mode(self.temp_mode())
             .open(&tmp)
             .map_err(werr)?;
-        let (md5, size) = crate::hash::md5_copy(input, &out, true).map_err(|e| {
+        let (md5, size) = crate::hash::md5_copy_file(input, &out).map_err(|e| {
             if e.kind() == io::ErrorKind::StorageFull || e.raw_os_error() == Some(libc::EFBIG) {
                 werr(e)
             } else {
