@@ -11,7 +11,7 @@ pub mod lock;
 
 pub use atomic::{
     AtomicFile, TEMP_PREFIX, TEMP_SUFFIX, WriteNew, atomic_write, atomic_write_mode, is_stale_temp,
-    link_fd, temp_owner_pid, temp_path_in, write_new,
+    link_fd, replace, temp_owner_pid, temp_path_in, write_new,
 };
 
 pub use flush::EarlyFlush;

@@ -12,7 +12,10 @@
 //!    already on disk) and its inode is linked, by descriptor, under the
 //!    object's name, still with the workspace mode (an object that is not
 //!    0444 is not trusted: DVC and strix verify it before use);
-//! 4. the copy is renamed over the workspace path;
+//! 4. the object's directory entries are flushed (the original bytes keep a
+//!    durable name), then the copy takes the workspace path's place
+//!    ([`strix_fs::replace`]: an exchange, which does not make ext4 write
+//!    out the whole copy first as a rename over the file would);
 //! 5. the lease must still be intact: nobody tried to open the file for
 //!    writing meanwhile (such an opener is blocked by the lease, so it has
 //!    written nothing yet). If somebody did, the original inode is renamed
@@ -132,7 +135,19 @@ impl Odb {
             }
             Err(_) => return Ok(None),
         }
-        if let Err(e) = fs::rename(&tmp, src) {
+        // The object's name reaches the disk before the workspace name
+        // moves to the copy: whatever a crash leaves of the copy, the
+        // original bytes keep a name.
+        let parent = dest.parent().expect("object has a parent");
+        let durable_name = sync_dir(parent).and_then(|()| match parent.parent() {
+            Some(layout_root) => sync_dir(layout_root),
+            None => Ok(()),
+        });
+        if let Err(e) = durable_name {
+            let _ = fs::remove_file(&dest);
+            return Err(oerr(e));
+        }
+        if let Err(e) = strix_fs::replace(&tmp, src) {
             let _ = fs::remove_file(&dest);
             return Err(OdbError::Write {
                 path: src.to_path_buf(),
@@ -219,6 +234,11 @@ impl Odb {
             replaced: Some(FileStat::from_metadata(&stat)),
         }))
     }
+}
+
+/// Makes the names in the directory `dir` durable.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]
