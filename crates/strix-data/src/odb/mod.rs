@@ -85,6 +85,15 @@ pub enum Adoption {
     Link,
 }
 
+/// Objects written since the last [`Odb::sync`], while there are few.
+#[derive(Debug, Default)]
+struct Pending {
+    objects: Vec<PathBuf>,
+    /// More than [`Odb::FSYNC_MAX`]: `objects` is dropped, and the next
+    /// sync flushes the filesystem.
+    overflow: bool,
+}
+
 /// The cache of one repository.
 #[derive(Debug, Clone)]
 pub struct Odb {
@@ -97,6 +106,9 @@ pub struct Odb {
     /// Set when an object was written that is not yet known to be durable
     /// (see [`Odb::sync`]); shared by clones.
     unsynced: Arc<AtomicBool>,
+    /// The objects behind `unsynced` while they are few (see
+    /// [`Odb::sync`]); shared by clones.
+    pending: Arc<std::sync::Mutex<Pending>>,
     /// Starts writing a large batch to disk while it is still being
     /// written, so that [`Odb::sync`] finds little left to do.
     early: Arc<strix_fs::EarlyFlush>,
@@ -115,6 +127,7 @@ impl Odb {
             shared_group,
             adopt: Adoption::No,
             unsynced: Arc::new(AtomicBool::new(false)),
+            pending: Arc::default(),
             fresh: Arc::default(),
         }
     }
@@ -126,27 +139,80 @@ impl Odb {
         self
     }
 
-    /// Makes the objects written through this handle durable: one
-    /// `syncfs` for the whole batch when any object was written since the
-    /// last call, nothing otherwise (adopted files are made durable one by
-    /// one as they are adopted, so their fresh workspace copies need not be
-    /// waited for). Returns whether the filesystem was flushed.
+    /// Makes the objects written through this handle since the last call
+    /// durable. A few objects (up to [`Odb::FSYNC_MAX`]: a `.dir` manifest,
+    /// one changed file) are flushed one by one with their directories,
+    /// which leaves alone whatever else is waiting for the disk (the fresh
+    /// workspace copy of an adopted file, other programs' writes). A larger
+    /// batch is flushed by one `syncfs`. Adopted files are made durable as
+    /// they are adopted and are not part of either. Returns whether the
+    /// whole filesystem was flushed.
     pub fn sync(&self) -> io::Result<bool> {
         self.early.stop();
         if !self.unsynced.swap(false, Ordering::AcqRel) {
             return Ok(false);
         }
-        if let Err(e) = strix_fs::syncfs(&self.root) {
+        let pending = self
+            .pending
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or(Pending {
+                objects: Vec::new(),
+                overflow: true,
+            });
+        let r = if pending.overflow {
+            strix_fs::syncfs(&self.root).map(|()| true)
+        } else {
+            self.sync_each(&pending.objects).map(|()| false)
+        };
+        if r.is_err() {
             self.unsynced.store(true, Ordering::Release);
-            return Err(e);
+            if let Ok(mut p) = self.pending.lock() {
+                p.overflow = true;
+            }
         }
-        Ok(true)
+        r
     }
 
-    /// Notes an object written but not yet durable.
-    fn wrote(&self, bytes: u64) {
+    /// Objects that [`Odb::sync`] flushes one by one; from one more on, it
+    /// flushes the filesystem.
+    pub const FSYNC_MAX: usize = 16;
+
+    /// Flushes each object, then each directory on the way from the
+    /// cache's parent to it (any of them may have been created for it).
+    fn sync_each(&self, objects: &[PathBuf]) -> io::Result<()> {
+        let mut dirs = std::collections::BTreeSet::new();
+        for path in objects {
+            File::open(path)?.sync_all()?;
+            let top = self.root.parent().unwrap_or(&self.root);
+            for dir in path.ancestors().skip(1) {
+                dirs.insert(dir.to_path_buf());
+                if dir == top || !dir.starts_with(top) {
+                    break;
+                }
+            }
+        }
+        // Deepest first: a directory's new entries before its own name.
+        for dir in dirs.iter().rev() {
+            File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+
+    /// Notes the object `path` written but not yet durable.
+    fn wrote(&self, path: &Path, bytes: u64) {
         self.unsynced.store(true, Ordering::Release);
         self.early.wrote(bytes);
+        if let Ok(mut p) = self.pending.lock()
+            && !p.overflow
+        {
+            if p.objects.len() < Self::FSYNC_MAX {
+                p.objects.push(path.to_path_buf());
+            } else {
+                p.objects = Vec::new();
+                p.overflow = true;
+            }
+        }
     }
 
     /// The cache directory.
@@ -393,7 +459,7 @@ impl Odb {
             .map_err(werr)?;
         fs::rename(&tmp, &dest).map_err(werr)?;
         guard.0 = None;
-        self.wrote(size);
+        self.wrote(&dest, size);
         Ok(Stored::kept(md5, size))
     }
 
@@ -418,7 +484,7 @@ impl Odb {
             other => other,
         };
         if let strix_fs::WriteNew::Created = r.map_err(werr)? {
-            self.wrote(data.len() as u64);
+            self.wrote(dest, data.len() as u64);
             return Ok(true);
         }
         Ok(false)
@@ -573,6 +639,44 @@ mod tests {
         // An existing object is left alone, and vouched for by nobody.
         odb.put_verified(&Oid::file(a), Layout::V3, b"a").unwrap();
         assert!(!odb.is_fresh(&a));
+    }
+
+    #[test]
+    fn a_few_objects_are_flushed_alone_and_a_batch_by_syncfs() {
+        let dir = tempfile::tempdir().unwrap();
+        let odb = Odb::new(dir.path().join("cache"), false);
+        let put = |i: usize| {
+            let data = format!("object {i}");
+            let oid = Oid::file(crate::hash::md5_bytes(data.as_bytes()));
+            odb.put_bytes(&oid, Layout::V3, data.as_bytes()).unwrap();
+        };
+        assert!(!odb.sync().unwrap(), "nothing written, nothing flushed");
+        put(0);
+        put(1);
+        assert!(!odb.sync().unwrap(), "two objects: flushed one by one");
+        assert!(!odb.pending.lock().unwrap().overflow);
+        assert!(odb.pending.lock().unwrap().objects.is_empty());
+        // A clone shares the pending list: a batch written through clones
+        // counts as one.
+        let other = odb.clone();
+        for i in 0..Odb::FSYNC_MAX {
+            put(10 + i);
+        }
+        other
+            .put_bytes(&Oid::file(crate::hash::md5_bytes(b"x")), Layout::V3, b"x")
+            .unwrap();
+        assert!(odb.sync().unwrap(), "a batch: one syncfs");
+        assert!(!other.sync().unwrap(), "flushed already");
+        // An object that vanished before its flush fails the sync, which
+        // then stays owed.
+        put(100);
+        let gone = odb.path(
+            &Oid::file(crate::hash::md5_bytes(b"object 100")),
+            Layout::V3,
+        );
+        fs::remove_file(&gone).unwrap();
+        assert!(odb.sync().is_err());
+        assert!(odb.sync().unwrap(), "the retry flushes the filesystem");
     }
 
     #[test]
