@@ -393,8 +393,8 @@ pub struct FetchSummary {
 
 /// `fetch`: downloads the used objects the cache lacks. `.dir` objects come
 /// first, then the files they list. Every object is verified before it
-/// enters the cache; a corrupted one fails the command, naming the output
-/// and the object. Without a remote, succeeds only if nothing is missing.
+/// enters the cache, and they are all made durable before this returns; a
+/// corrupted one fails the command, naming the output and the object. Without a remote, succeeds only if nothing is missing.
 pub fn fetch(
     repo: &Repo,
     cwd: &Path,
@@ -512,9 +512,14 @@ pub fn fetch_outs(
             .unwrap_or_default()
     };
     record(report, &member_owner, &mut summary);
+    // What landed reaches the disk before anything relies on it (a linked
+    // checkout, a later push): a crash must not leave a trusted, read-only
+    // object that holds zeros.
+    let synced = repo.sync_cache();
     if !failed.lines.is_empty() {
         return Err(SyncError::DownloadFailed(failed));
     }
+    synced?;
     Ok(summary)
 }
 
