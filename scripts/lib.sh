@@ -3,8 +3,10 @@
 # shellcheck shell=bash
 
 readonly DVC_VERSION=3.67.1
-# DVC's remote plugins matching $DVC_VERSION (what `pip install dvc[s3,ssh]==3.67.1` resolves to).
-readonly DVC_PLUGINS=("dvc-s3==3.3.0" "dvc-ssh==4.3.0")
+# DVC's remote plugins matching $DVC_VERSION (what `pip install dvc[s3,ssh,webdav,azure,gs]==3.67.1`
+# resolves to).
+readonly DVC_PLUGINS=("dvc-s3==3.3.0" "dvc-ssh==4.3.0" "dvc-webdav==3.0.1" "dvc-azure==3.1.1"
+    "dvc-gs==3.1.0")
 STRIX_CACHE_ROOT=${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/strix-test
 # The venv holding the reference DVC, shared by scripts/test and bench/run.
 DVC_VENV=${STRIX_DVC_VENV:-$STRIX_CACHE_ROOT/dvc-venv}
@@ -124,7 +126,8 @@ install_dvc2() {
     export STRIX_TEST_DVC2=$DVC2_VENV/bin/dvc
 }
 
-# The S3 and SSH remote plugins in $DVC_VENV (interop tests against real servers need them).
+# The S3, SSH, WebDAV, Azure and GCS remote plugins in $DVC_VENV (interop tests against real
+# servers need them).
 install_dvc_plugins() {
     local missing=() spec
     for spec in "${DVC_PLUGINS[@]}"; do

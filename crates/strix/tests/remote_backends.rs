@@ -3,6 +3,16 @@
 //! python's http.server over a folder holding a pushed remote). S3 and SFTP are in
 //! `remote_servers.rs`.
 //!
+//! For WebDAV, Azure and GCS, real DVC (with its `dvc-webdav`, `dvc-azure` and `dvc-gs` plugins,
+//! pinned in `scripts/lib.sh`) shares the remote, configured once in `.dvc/config` and
+//! `.dvc/config.local`: what strix pushes, `dvc status -c` finds in sync and `dvc pull` restores;
+//! what `dvc push` stored, `strix pull` restores; and `strix status -c --json` equals
+//! `dvc status -c --json` before, between and after DVC's pushes. HTTP is checked against DVC's
+//! built-in HTTP remote (pull only). Two things DVC needs and strix does not: a WebDAV remote's
+//! folder must exist before `dvc push` (created with `MKCOL`, see [`Backend::webdav_root`]), and
+//! gcsfs must not probe an emulator over gRPC (`GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false` for the
+//! `dvc` process only, see [`gcs`]).
+//!
 //! `scripts/test` starts the servers and exports where they are:
 //!
 //! * `STRIX_TEST_WEBDAV_URL` (`webdav://127.0.0.1:PORT`), `STRIX_TEST_WEBDAV_USER`,
@@ -16,10 +26,14 @@
 mod common;
 mod remote_common;
 
-use common::{TestEnv, assert_failure, assert_success, skip, stderr, stdout};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::Output;
+
+use common::{TestEnv, assert_failure, assert_success, dvc_bin, skip, stderr, stdout};
 use remote_common::{
-    add_remote, add_remote_in, clone, clone_as, commit, server_var, setup_repo, strix_ok_in,
-    unique, verify_objects, workspace,
+    add_remote, add_remote_in, clone, clone_as, cloud_json, commit, server_var, setup_repo,
+    strix_ok_in, unique, verify_objects, workspace,
 };
 
 /// Every line strix printed in a list of runs, for secret checks.
@@ -81,72 +95,322 @@ fn push_then_pull(env: &TestEnv, secret: Option<&str>) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Interop with real DVC
+
+fn has_dvc(env: &TestEnv) -> bool {
+    if env.dvc(&["version"]).is_none() {
+        skip("DVC is not installed (STRIX_TEST_DVC)");
+        return false;
+    }
+    true
+}
+
+/// A fresh remote on one of the servers: the URL and `strix remote modify` options that
+/// [`add_remote`] writes to `.dvc/config` (and `.dvc/config.local` for `local`). These are DVC's
+/// own keys, so real DVC with its plugin reads the same configuration.
+struct Backend {
+    url: String,
+    options: Vec<(&'static str, String)>,
+    local: Vec<(&'static str, String)>,
+    /// What must never be printed (a password or an account key).
+    secret: Option<String>,
+    /// Variables set for the `dvc` process only (strix never sees them).
+    dvc_env: &'static [(&'static str, &'static str)],
+    /// WebDAV: the remote's folder as `(http URL, user, password)`. DVC's WebDAV filesystem
+    /// (webdav4) creates the folders below its URL but not the URL's own folder: `dvc push` to a
+    /// missing one fails with `FileNotFoundError: [Errno 2] No such file or directory: ''`, so a
+    /// DVC user creates it first (strix creates it on push).
+    webdav_root: Option<(String, String, String)>,
+}
+
+impl Backend {
+    /// `setup_repo` (big), this remote as the default, committed.
+    fn setup(&self, env: &TestEnv) {
+        fn pairs<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)> {
+            v.iter().map(|(k, v)| (*k, v.as_str())).collect()
+        }
+        setup_repo(env, true);
+        add_remote(env, &self.url, &pairs(&self.options), &pairs(&self.local));
+        commit(env);
+    }
+
+    /// Runs real DVC in `dir` with [`Self::dvc_env`]; panics unless it succeeds, returns stdout.
+    #[track_caller]
+    fn dvc_ok(&self, env: &TestEnv, dir: &Path, args: &[&str]) -> String {
+        let out = self.dvc(env, dir, args);
+        assert_success(&out);
+        stdout(&out)
+    }
+
+    fn dvc(&self, env: &TestEnv, dir: &Path, args: &[&str]) -> Output {
+        let dvc = dvc_bin().expect("has_dvc was checked");
+        env.command_in(dir, dvc)
+            .envs(self.dvc_env.iter().copied())
+            .args(args)
+            .output()
+            .expect("start dvc")
+    }
+
+    /// What a DVC user does before the first `dvc push` to a fresh remote.
+    fn prepare_for_dvc_push(&self) {
+        if let Some((url, user, password)) = &self.webdav_root {
+            mkcol(url, user, password);
+        }
+    }
+}
+
+/// `Basic` credentials for an `Authorization` header (base64 of `user:password`).
+fn basic_auth(user: &str, password: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = format!("{user}:{password}").into_bytes();
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let b = |i: usize| u32::from(chunk.get(i).copied().unwrap_or(0));
+        let n = (b(0) << 16) | (b(1) << 8) | b(2);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Creates the WebDAV collection at `url` (`http://HOST:PORT/PATH`) with a `MKCOL`.
+fn mkcol(url: &str, user: &str, password: &str) {
+    use std::io::{Read, Write};
+    let (addr, path) = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split_once('/'))
+        .unwrap_or_else(|| panic!("not http://HOST:PORT/PATH: {url}"));
+    let mut s = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect {addr}: {e}"));
+    write!(
+        s,
+        "MKCOL /{path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {}\r\n\
+         Content-Length: 0\r\nConnection: close\r\n\r\n",
+        basic_auth(user, password)
+    )
+    .unwrap();
+    let mut response = String::new();
+    s.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 201") || response.starts_with("HTTP/1.0 201"),
+        "MKCOL {url}: {response}"
+    );
+}
+
+/// strix pushes; real DVC finds its cache and the remote in sync and `dvc pull` restores the
+/// same workspace in a fresh clone.
+fn strix_push_then_dvc_pull(backend: &Backend) {
+    let env = TestEnv::new();
+    if !has_dvc(&env) {
+        return;
+    }
+    backend.setup(&env);
+    assert_eq!(env.strix_ok(&["push"]), "6 files pushed\n");
+    let out = backend.dvc_ok(&env, env.repo(), &["status", "-c"]);
+    assert_eq!(out, "Cache and remote 'storage' are in sync.\n");
+    let out = backend.dvc(&env, env.repo(), &["status", "-c", "--json"]);
+    assert_eq!(cloud_json(&out), serde_json::json!({}));
+
+    let c = clone(&env);
+    let out = backend.dvc_ok(&env, &c, &["pull"]);
+    assert!(out.contains("6 files fetched"), "{out}");
+    assert_eq!(workspace(&c), workspace(env.repo()));
+    let objects = verify_objects(&c.join(".dvc/cache"));
+    assert_eq!(objects.len(), 6, "{objects:?}");
+    assert!(objects.contains(&dir_id(&env)), "{objects:?}");
+}
+
+/// `dvc push` (the directory, then the rest); `strix status -c --json` says what
+/// `dvc status -c --json` says before, between and after, and `strix pull` restores the same
+/// workspace in a fresh clone.
+fn dvc_push_then_strix_pull(backend: &Backend) {
+    let env = TestEnv::new();
+    if !has_dvc(&env) {
+        return;
+    }
+    backend.setup(&env);
+    let compare = |label: &str| {
+        let s = cloud_json(&env.strix(&["status", "-c", "--json"]));
+        let d = cloud_json(&backend.dvc(&env, env.repo(), &["status", "-c", "--json"]));
+        assert_eq!(s, d, "{label}");
+        s
+    };
+    let new = serde_json::json!({
+        "data": "new",
+        "data/a.txt": "new",
+        "data/big.bin": "new",
+        "data/sub/b.txt": "new",
+        "data/sub/c.bin": "new",
+        "model.bin": "new",
+    });
+    assert_eq!(compare("before push"), new);
+    backend.prepare_for_dvc_push();
+    let out = backend.dvc_ok(&env, env.repo(), &["push", "data"]);
+    assert!(out.contains("5 files pushed"), "{out}");
+    assert_eq!(
+        compare("after dvc pushed data"),
+        serde_json::json!({"model.bin": "new"})
+    );
+    let out = backend.dvc_ok(&env, env.repo(), &["push"]);
+    assert!(out.contains("1 file pushed"), "{out}");
+    assert_eq!(compare("after dvc push"), serde_json::json!({}));
+    assert_eq!(
+        env.strix_ok(&["status", "-c"]),
+        "Cache and remote 'storage' are in sync.\n"
+    );
+
+    let c = clone(&env);
+    let pull = env.strix_in(&c, &["pull"]);
+    assert_success(&pull);
+    assert!(
+        stdout(&pull).contains("6 files fetched"),
+        "{}",
+        stdout(&pull)
+    );
+    assert_eq!(workspace(&c), workspace(env.repo()));
+    let objects = verify_objects(&c.join(".dvc/cache"));
+    assert_eq!(objects.len(), 6, "{objects:?}");
+    assert!(objects.contains(&dir_id(&env)), "{objects:?}");
+    assert_eq!(
+        strix_ok_in(&env, &c, &["status", "-c"]),
+        "Cache and remote 'storage' are in sync.\n"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // WebDAV
+
+/// A fresh folder on the WebDAV server, basic auth (`user` in the config, `password` local).
+fn webdav() -> Option<Backend> {
+    let url = server_var("STRIX_TEST_WEBDAV_URL", "WebDAV server")?;
+    let user = server_var("STRIX_TEST_WEBDAV_USER", "WebDAV server").unwrap();
+    let password = server_var("STRIX_TEST_WEBDAV_PASSWORD", "WebDAV server").unwrap();
+    let url = format!("{url}/{}", unique("strix"));
+    let http = format!("http://{}", url.strip_prefix("webdav://").unwrap());
+    Some(Backend {
+        url,
+        options: vec![("user", user.clone())],
+        local: vec![("password", password.clone())],
+        secret: Some(password.clone()),
+        dvc_env: &[],
+        webdav_root: Some((http, user, password)),
+    })
+}
 
 #[test]
 fn webdav_push_then_pull_restores_everything() {
-    let Some(url) = server_var("STRIX_TEST_WEBDAV_URL", "WebDAV server") else {
-        return;
-    };
-    let user = server_var("STRIX_TEST_WEBDAV_USER", "WebDAV server").unwrap();
-    let password = server_var("STRIX_TEST_WEBDAV_PASSWORD", "WebDAV server").unwrap();
+    let Some(backend) = webdav() else { return };
     let env = TestEnv::new();
-    setup_repo(&env, true);
-    add_remote(
-        &env,
-        &format!("{url}/{}", unique("strix")),
-        &[("user", &user)],
-        &[("password", &password)],
-    );
-    commit(&env);
-    push_then_pull(&env, Some(&password));
+    backend.setup(&env);
+    push_then_pull(&env, backend.secret.as_deref());
+}
+
+#[test]
+fn webdav_strix_push_then_dvc_pull() {
+    let Some(backend) = webdav() else { return };
+    strix_push_then_dvc_pull(&backend);
+}
+
+#[test]
+fn webdav_dvc_push_then_strix_pull_and_status() {
+    let Some(backend) = webdav() else { return };
+    dvc_push_then_strix_pull(&backend);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Azure
 
-#[test]
-fn azure_push_then_pull_restores_everything() {
-    let Some(cs) = server_var("STRIX_TEST_AZURE_CONNECTION_STRING", "Azure blob server") else {
-        return;
-    };
+/// A fresh prefix in the Azurite container; the connection string (holding the account key) is
+/// local.
+fn azure() -> Option<Backend> {
+    let cs = server_var("STRIX_TEST_AZURE_CONNECTION_STRING", "Azure blob server")?;
     let container = server_var("STRIX_TEST_AZURE_CONTAINER", "Azure blob server").unwrap();
     let key = cs
         .split(';')
         .find_map(|kv| kv.strip_prefix("AccountKey="))
         .expect("AccountKey in the connection string")
         .to_string();
+    Some(Backend {
+        url: format!("azure://{container}/{}", unique("strix")),
+        options: vec![],
+        local: vec![("connection_string", cs)],
+        secret: Some(key),
+        dvc_env: &[],
+        webdav_root: None,
+    })
+}
+
+#[test]
+fn azure_push_then_pull_restores_everything() {
+    let Some(backend) = azure() else { return };
     let env = TestEnv::new();
-    setup_repo(&env, true);
-    add_remote(
-        &env,
-        &format!("azure://{container}/{}", unique("strix")),
-        &[],
-        &[("connection_string", &cs)],
-    );
-    commit(&env);
-    push_then_pull(&env, Some(&key));
+    backend.setup(&env);
+    push_then_pull(&env, backend.secret.as_deref());
+}
+
+#[test]
+fn azure_strix_push_then_dvc_pull() {
+    let Some(backend) = azure() else { return };
+    strix_push_then_dvc_pull(&backend);
+}
+
+#[test]
+fn azure_dvc_push_then_strix_pull_and_status() {
+    let Some(backend) = azure() else { return };
+    dvc_push_then_strix_pull(&backend);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Google Cloud Storage
 
+/// A fresh prefix in the fake-gcs-server bucket. `endpointurl` makes strix talk to an emulator
+/// (no OAuth); `allow_anonymous_login` tells DVC the same (gcsfs `token="anon"`).
+///
+/// gcsfs (2025.x and later) by default is its `ExtendedGcsFileSystem`, which first asks the
+/// Storage Control gRPC API on the endpoint's host for the bucket's layout, over TLS. The
+/// emulator speaks plain HTTP, so with anonymous credentials every call waits out a 60 s gRPC
+/// timeout ("Could not determine bucket type for bucket name strix: Timeout of 60.0s exceeded,
+/// ... Ssl handshake failed ... WRONG_VERSION_NUMBER ..., falling back to GCSFileSystem") and a
+/// `dvc push` takes many minutes. `GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT=false`, for DVC only,
+/// selects gcsfs's plain `GCSFileSystem` (the fallback it would reach anyway).
+fn gcs() -> Option<Backend> {
+    let endpoint = server_var("STRIX_TEST_GCS_ENDPOINT", "GCS server")?;
+    let bucket = server_var("STRIX_TEST_GCS_BUCKET", "GCS server").unwrap();
+    Some(Backend {
+        url: format!("gs://{bucket}/{}", unique("strix")),
+        options: vec![
+            ("endpointurl", endpoint),
+            ("allow_anonymous_login", "true".to_string()),
+        ],
+        local: vec![],
+        secret: None,
+        dvc_env: &[("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")],
+        webdav_root: None,
+    })
+}
+
 #[test]
 fn gcs_push_then_pull_restores_everything() {
-    let Some(endpoint) = server_var("STRIX_TEST_GCS_ENDPOINT", "GCS server") else {
-        return;
-    };
-    let bucket = server_var("STRIX_TEST_GCS_BUCKET", "GCS server").unwrap();
+    let Some(backend) = gcs() else { return };
     let env = TestEnv::new();
-    setup_repo(&env, true);
-    add_remote(
-        &env,
-        &format!("gs://{bucket}/{}", unique("strix")),
-        &[("endpointurl", &endpoint)],
-        &[],
-    );
-    commit(&env);
-    push_then_pull(&env, None);
+    backend.setup(&env);
+    push_then_pull(&env, backend.secret.as_deref());
+}
+
+#[test]
+fn gcs_strix_push_then_dvc_pull() {
+    let Some(backend) = gcs() else { return };
+    strix_push_then_dvc_pull(&backend);
+}
+
+#[test]
+fn gcs_dvc_push_then_strix_pull_and_status() {
+    let Some(backend) = gcs() else { return };
+    dvc_push_then_strix_pull(&backend);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -193,8 +457,7 @@ fn http_pull_from_a_static_server() {
     assert!(err.contains("not supported"), "{err}");
 
     // Real DVC reads the same server (its HTTP remote is built in).
-    if env.dvc(&["version"]).is_none() {
-        skip("DVC is not installed (STRIX_TEST_DVC)");
+    if !has_dvc(&env) {
         return;
     }
     let d = clone_as(&env, "dvc-clone");
