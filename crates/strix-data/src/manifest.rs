@@ -106,7 +106,7 @@ impl Manifest {
                 s.push_str(", ");
             }
             s.push_str("{\"md5\": \"");
-            s.push_str(&e.md5.to_hex());
+            s.push_str(e.md5.hex_str(&mut [0; 32]));
             s.push_str("\", \"relpath\": ");
             pyjson::push_str(&mut s, &e.relpath);
             s.push('}');

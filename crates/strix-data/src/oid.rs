@@ -17,7 +17,18 @@ impl Md5 {
 
     /// Lowercase hex.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        self.hex_str(&mut [0; 32]).to_owned()
+    }
+
+    /// Lowercase hex, written into `buf` (no allocation: manifests of a
+    /// million entries write a million of these).
+    pub fn hex_str<'a>(&self, buf: &'a mut [u8; 32]) -> &'a str {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        for (pair, b) in buf.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 15)];
+        }
+        std::str::from_utf8(buf).expect("hex digits are ASCII")
     }
 
     /// Parses 32 hex digits (either case).
@@ -33,7 +44,7 @@ impl Md5 {
 
 impl fmt::Display for Md5 {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
+        f.write_str(self.hex_str(&mut [0; 32]))
     }
 }
 
@@ -81,7 +92,7 @@ impl FromStr for Oid {
 
 impl fmt::Display for Oid {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.md5.to_hex())?;
+        f.write_str(self.md5.hex_str(&mut [0; 32]))?;
         if self.is_dir {
             f.write_str(".dir")?;
         }

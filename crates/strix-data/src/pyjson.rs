@@ -6,6 +6,14 @@
 pub fn push_str(out: &mut String, s: &str) {
     use std::fmt::Write;
     out.push('"');
+    // Most names need no escape: copied whole.
+    if s.bytes()
+        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -36,5 +44,15 @@ mod tests {
         let mut s = String::new();
         push_str(&mut s, "ü😀\u{7f}\"\\\n\u{01} x");
         assert_eq!(s, r#""\u00fc\ud83d\ude00\u007f\"\\\n\u0001 x""#);
+        // ASCII: copied whole, unless it holds a character to escape.
+        for (name, json) in [
+            ("d0001/f 01.bin", r#""d0001/f 01.bin""#),
+            ("a\"b\\c~", r#""a\"b\\c~""#),
+            ("tab\tend", r#""tab\tend""#),
+        ] {
+            let mut s = String::new();
+            push_str(&mut s, name);
+            assert_eq!(s, json);
+        }
     }
 }
