@@ -24,10 +24,22 @@ pub struct Entry {
 }
 
 /// A directory listing, sorted by relpath.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default)]
 pub struct Manifest {
     entries: Vec<Entry>,
+    /// The `.dir` id, computed on first use: serialising and hashing a
+    /// million entries costs a fifth of a second, and callers ask often.
+    oid: std::sync::OnceLock<Oid>,
 }
+
+/// Manifests are equal when they list the same entries.
+impl PartialEq for Manifest {
+    fn eq(&self, other: &Self) -> bool {
+        self.entries == other.entries
+    }
+}
+
+impl Eq for Manifest {}
 
 /// Why manifest bytes were refused.
 #[derive(Debug, thiserror::Error)]
@@ -74,7 +86,10 @@ impl Manifest {
     /// Builds a manifest from entries in any order.
     pub fn from_entries(mut entries: Vec<Entry>) -> Self {
         entries.sort_unstable_by(|a, b| a.relpath.as_bytes().cmp(b.relpath.as_bytes()));
-        Self { entries }
+        Self {
+            entries,
+            oid: std::sync::OnceLock::new(),
+        }
     }
 
     pub fn entries(&self) -> &[Entry] {
@@ -129,10 +144,12 @@ impl Manifest {
     /// The `.dir` object id of this manifest (hashed as it is serialised,
     /// without holding the whole JSON in memory).
     pub fn oid(&self) -> Oid {
-        use md5::Digest;
-        let mut h = md5::Md5::new();
-        self.serialize(|chunk| h.update(chunk));
-        Oid::dir(Md5(h.finalize().into()))
+        *self.oid.get_or_init(|| {
+            use md5::Digest;
+            let mut h = md5::Md5::new();
+            self.serialize(|chunk| h.update(chunk));
+            Oid::dir(Md5(h.finalize().into()))
+        })
     }
 
     /// Parses manifest bytes from a cache or remote, treating them as
@@ -240,6 +257,23 @@ mod tests {
         assert_eq!(m.to_bytes(), bytes);
         assert_eq!(m.oid().to_string(), "bf8385e2b15aea0801b306267fe382bc.dir");
         assert!(m.get("nested/deeper/c.txt").is_some());
+    }
+
+    #[test]
+    fn the_remembered_id_is_that_of_the_entries() {
+        let p = Path::new(VECTORS).join("expected/dvc3/dir/bf8385e2b15aea0801b306267fe382bc.dir");
+        let m = Manifest::parse(&std::fs::read(p).unwrap()).unwrap();
+        let fresh = Manifest::from_entries(m.entries().to_vec());
+        let known = m.oid();
+        assert_eq!(known.to_string(), "bf8385e2b15aea0801b306267fe382bc.dir");
+        assert_eq!(m.oid(), known, "asked again");
+        assert_eq!(m.clone().oid(), known, "a clone keeps it");
+        // Equality looks at the entries only, not at whether the id was asked.
+        assert_eq!(fresh, m);
+        assert_eq!(fresh.oid(), known);
+        let fewer = Manifest::from_entries(m.entries()[1..].to_vec());
+        assert_ne!(fewer, m);
+        assert_ne!(fewer.oid(), known);
     }
 
     #[test]
