@@ -44,7 +44,7 @@ use crate::state::FileStat;
 use std::fs::{self, File};
 use std::io;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use strix_fs::lease::ReadLease;
 
 impl Odb {
@@ -119,31 +119,20 @@ impl Odb {
             return Ok(None);
         }
 
-        let dest = self.path(&Oid::file(md5), layout);
+        let dest = match self.name_as_object(src, input, md5, layout)? {
+            Named::Object(dest) => dest,
+            // The cache has it already: the workspace stays as it was.
+            Named::Exists => return Ok(Some(Stored::kept(md5, size))),
+            Named::Not => return Ok(None),
+        };
         let oerr = |source| OdbError::Write {
             path: dest.clone(),
             source,
         };
-        input.sync_data().map_err(rerr)?;
-        self.ensure_dir(dest.parent().expect("object has a parent"))
-            .map_err(oerr)?;
-        match strix_fs::link_fd(input, &dest) {
-            Ok(()) => {}
-            // The cache has it already: the workspace stays as it was.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                return Ok(Some(Stored::kept(md5, size)));
-            }
-            Err(_) => return Ok(None),
-        }
         // The object's name reaches the disk before the workspace name
         // moves to the copy: whatever a crash leaves of the copy, the
         // original bytes keep a name.
-        let parent = dest.parent().expect("object has a parent");
-        let durable_name = sync_dir(parent).and_then(|()| match parent.parent() {
-            Some(layout_root) => sync_dir(layout_root),
-            None => Ok(()),
-        });
-        if let Err(e) = durable_name {
+        if let Err(e) = self.sync_each(std::slice::from_ref(&dest)) {
             let _ = fs::remove_file(&dest);
             return Err(oerr(e));
         }
@@ -201,22 +190,16 @@ impl Odb {
         if !lease.intact() {
             return Ok(None);
         }
-        let dest = self.path(&Oid::file(md5), layout);
+        let dest = match self.name_as_object(src, input, md5, layout)? {
+            Named::Object(dest) => dest,
+            // The cache has it already: the workspace stays as it was.
+            Named::Exists => return Ok(Some(Stored::kept(md5, size))),
+            Named::Not => return Ok(None),
+        };
         let oerr = |source| OdbError::Write {
             path: dest.clone(),
             source,
         };
-        input.sync_data().map_err(rerr)?;
-        self.ensure_dir(dest.parent().expect("object has a parent"))
-            .map_err(oerr)?;
-        match strix_fs::link_fd(input, &dest) {
-            Ok(()) => {}
-            // The cache has it already: the workspace stays as it was.
-            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                return Ok(Some(Stored::kept(md5, size)));
-            }
-            Err(_) => return Ok(None),
-        }
         if !lease.intact() {
             // Somebody is opening the file for writing: the object's name
             // goes (the workspace name never moved) and the caller copies.
@@ -236,9 +219,43 @@ impl Odb {
     }
 }
 
-/// Makes the names in the directory `dir` durable.
-fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+/// What [`Odb::name_as_object`] did.
+enum Named {
+    /// The inode has the object's name too, at this path.
+    Object(PathBuf),
+    /// The cache holds the object already.
+    Exists,
+    /// The inode could not be linked (a filesystem without `linkat` from
+    /// a descriptor): the caller copies.
+    Not,
+}
+
+impl Odb {
+    /// Makes the adopted inode's data durable and links it, by descriptor,
+    /// under the name of the object `md5`.
+    fn name_as_object(
+        &self,
+        src: &Path,
+        input: &File,
+        md5: Md5,
+        layout: Layout,
+    ) -> Result<Named, OdbError> {
+        let dest = self.path(&Oid::file(md5), layout);
+        input.sync_data().map_err(|source| OdbError::Read {
+            path: src.to_path_buf(),
+            source,
+        })?;
+        self.ensure_dir(dest.parent().expect("object has a parent"))
+            .map_err(|source| OdbError::Write {
+                path: dest.clone(),
+                source,
+            })?;
+        Ok(match strix_fs::link_fd(input, &dest) {
+            Ok(()) => Named::Object(dest),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Named::Exists,
+            Err(_) => Named::Not,
+        })
+    }
 }
 
 #[cfg(test)]
