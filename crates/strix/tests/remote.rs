@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use common::{
-    TestEnv, assert_exit_code, assert_failure, assert_success, skip, stderr, stdout, tree_listing,
+    TestEnv, assert_exit_code, assert_failure, assert_success, stderr, stdout, tree_listing,
 };
 
 /// A git + DVC repository with a directory and a file tracked, committed, and a default remote
@@ -24,14 +24,6 @@ fn setup(env: &TestEnv) {
     env.strix_ok(&["remote", "add", "-d", "storage", "../remote"]);
     env.git(&["add", "-A"]);
     env.git(&["commit", "--quiet", "-m", "track"]);
-}
-
-fn has_dvc(env: &TestEnv) -> bool {
-    if env.dvc(&["version"]).is_none() {
-        skip("DVC is not installed (STRIX_TEST_DVC)");
-        return false;
-    }
-    true
 }
 
 fn dvc_ok(env: &TestEnv, dir: &Path, args: &[&str]) -> String {
@@ -60,7 +52,7 @@ fn workspace(dir: &Path) -> std::collections::BTreeMap<String, (u32, String)> {
 #[test]
 fn strix_push_then_dvc_pull_in_a_clone() {
     let env = TestEnv::new();
-    if !has_dvc(&env) {
+    if !env.has_dvc() {
         return;
     }
     setup(&env);
@@ -76,7 +68,7 @@ fn strix_push_then_dvc_pull_in_a_clone() {
 #[test]
 fn dvc_push_then_strix_pull_in_a_clone() {
     let env = TestEnv::new();
-    if !has_dvc(&env) {
+    if !env.has_dvc() {
         return;
     }
     setup(&env);
@@ -116,7 +108,7 @@ fn cloud_json(out: &std::process::Output) -> serde_json::Value {
 #[test]
 fn status_cloud_agrees_with_dvc() {
     let env = TestEnv::new();
-    if !has_dvc(&env) {
+    if !env.has_dvc() {
         return;
     }
     setup(&env);
@@ -160,7 +152,7 @@ fn status_cloud_agrees_with_dvc() {
 #[test]
 fn a_dir_on_the_remote_stands_for_its_files_as_in_dvc() {
     let env = TestEnv::new();
-    if !has_dvc(&env) {
+    if !env.has_dvc() {
         return;
     }
     setup(&env);
@@ -204,7 +196,7 @@ fn a_dir_on_the_remote_stands_for_its_files_as_in_dvc() {
 #[test]
 fn remote_layout_is_identical_to_dvcs() {
     let env = TestEnv::new();
-    if !has_dvc(&env) {
+    if !env.has_dvc() {
         return;
     }
     setup(&env);
@@ -231,7 +223,7 @@ fn remote_layout_is_identical_to_dvcs() {
 #[test]
 fn remote_commands_write_what_dvc_writes() {
     let env = TestEnv::new();
-    if !has_dvc(&env) {
+    if !env.has_dvc() {
         return;
     }
     let ours = env.mkdir("ours");

@@ -30,7 +30,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::Output;
 
-use common::{TestEnv, assert_failure, assert_success, dvc_bin, skip, stderr, stdout};
+use common::{TestEnv, assert_failure, assert_success, dvc_bin, stderr, stdout};
 use remote_common::{
     add_remote, add_remote_in, clone, clone_as, cloud_json, commit, server_var, setup_repo,
     strix_ok_in, unique, verify_objects, workspace,
@@ -51,6 +51,16 @@ fn dir_id(env: &TestEnv) -> String {
         .find_map(|l| l.trim().strip_prefix("- md5: "))
         .unwrap_or_else(|| panic!("no md5 in data.dvc:\n{dvc}"));
     md5.to_string()
+}
+
+/// The clone `c` holds the workspace of `env`'s repository, and its cache the 6 objects behind
+/// it, the `.dir` object included, each with the content its name says.
+#[track_caller]
+fn assert_restored(env: &TestEnv, c: &Path) {
+    assert_eq!(workspace(c), workspace(env.repo()));
+    let objects = verify_objects(&c.join(".dvc/cache"));
+    assert_eq!(objects.len(), 6, "{objects:?}");
+    assert!(objects.contains(&dir_id(env)), "{objects:?}");
 }
 
 /// Pushes the repository (a directory of 4 files, one of 17 MiB, and a file) to its default
@@ -77,10 +87,7 @@ fn push_then_pull(env: &TestEnv, secret: Option<&str>) {
         "{}",
         stdout(&pull)
     );
-    assert_eq!(workspace(&c), workspace(env.repo()));
-    let objects = verify_objects(&c.join(".dvc/cache"));
-    assert_eq!(objects.len(), 6, "{objects:?}");
-    assert!(objects.contains(&dir_id(env)), "{objects:?}");
+    assert_restored(env, &c);
     let status = env.strix_in(&c, &["status", "-c"]);
     assert_success(&status);
     assert_eq!(stdout(&status), "Cache and remote 'storage' are in sync.\n");
@@ -96,14 +103,6 @@ fn push_then_pull(env: &TestEnv, secret: Option<&str>) {
 
 // ---------------------------------------------------------------------------------------------
 // Interop with real DVC
-
-fn has_dvc(env: &TestEnv) -> bool {
-    if env.dvc(&["version"]).is_none() {
-        skip("DVC is not installed (STRIX_TEST_DVC)");
-        return false;
-    }
-    true
-}
 
 /// A fresh remote on one of the servers: the URL and `strix remote modify` options that
 /// [`add_remote`] writes to `.dvc/config` (and `.dvc/config.local` for `local`). These are DVC's
@@ -192,7 +191,7 @@ fn mkcol(url: &str, user: &str, password: &str) {
 /// same workspace in a fresh clone.
 fn strix_push_then_dvc_pull(backend: &Backend) {
     let env = TestEnv::new();
-    if !has_dvc(&env) {
+    if !env.has_dvc() {
         return;
     }
     backend.setup(&env);
@@ -205,10 +204,7 @@ fn strix_push_then_dvc_pull(backend: &Backend) {
     let c = clone(&env);
     let out = backend.dvc_ok(&env, &c, &["pull"]);
     assert!(out.contains("6 files fetched"), "{out}");
-    assert_eq!(workspace(&c), workspace(env.repo()));
-    let objects = verify_objects(&c.join(".dvc/cache"));
-    assert_eq!(objects.len(), 6, "{objects:?}");
-    assert!(objects.contains(&dir_id(&env)), "{objects:?}");
+    assert_restored(&env, &c);
 }
 
 /// `dvc push` (the directory, then the rest); `strix status -c --json` says what
@@ -216,7 +212,7 @@ fn strix_push_then_dvc_pull(backend: &Backend) {
 /// workspace in a fresh clone.
 fn dvc_push_then_strix_pull(backend: &Backend) {
     let env = TestEnv::new();
-    if !has_dvc(&env) {
+    if !env.has_dvc() {
         return;
     }
     backend.setup(&env);
@@ -258,10 +254,7 @@ fn dvc_push_then_strix_pull(backend: &Backend) {
         "{}",
         stdout(&pull)
     );
-    assert_eq!(workspace(&c), workspace(env.repo()));
-    let objects = verify_objects(&c.join(".dvc/cache"));
-    assert_eq!(objects.len(), 6, "{objects:?}");
-    assert!(objects.contains(&dir_id(&env)), "{objects:?}");
+    assert_restored(&env, &c);
     assert_eq!(
         strix_ok_in(&env, &c, &["status", "-c"]),
         "Cache and remote 'storage' are in sync.\n"
@@ -444,7 +437,7 @@ fn http_pull_from_a_static_server() {
     assert!(err.contains("not supported"), "{err}");
 
     // Real DVC reads the same server (its HTTP remote is built in).
-    if !has_dvc(&env) {
+    if !env.has_dvc() {
         return;
     }
     let d = clone_as(&env, "dvc-clone");

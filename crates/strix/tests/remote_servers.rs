@@ -17,24 +17,11 @@ mod remote_common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{
-    TestEnv, assert_failure, assert_success, md5_hex, skip, stderr, stdout, tree_listing,
-};
+use common::{TestEnv, assert_failure, assert_success, md5_hex, stderr, stdout, tree_listing};
 use remote_common::{
     add_remote, clone, cloud_json, commit, create_bucket, free_port as closed_port, server_var,
     setup_repo, unique, workspace,
 };
-
-// ---------------------------------------------------------------------------------------------
-// Servers
-
-fn has_dvc(env: &TestEnv) -> bool {
-    if env.dvc(&["version"]).is_none() {
-        skip("DVC is not installed (STRIX_TEST_DVC)");
-        return false;
-    }
-    true
-}
 
 // ---------------------------------------------------------------------------------------------
 // Repositories
@@ -51,7 +38,7 @@ const S3_SECRET: &str = "strix-test-secret-value";
 /// The repository with an S3 remote in a fresh bucket; `None` when there is no server.
 fn s3_repo(env: &TestEnv, big: bool) -> Option<String> {
     let endpoint = server_var("STRIX_TEST_S3_ENDPOINT", "S3 server")?;
-    if !has_dvc(env) {
+    if !env.has_dvc() {
         return None;
     }
     let bucket = unique("strix");
@@ -87,7 +74,7 @@ fn ssh_server() -> Option<Ssh> {
 /// `keyfile` (the server's when `None`).
 fn sftp_repo(env: &TestEnv, keyfile: Option<&str>) -> Option<PathBuf> {
     let ssh = ssh_server()?;
-    if !has_dvc(env) {
+    if !env.has_dvc() {
         return None;
     }
     setup_repo(env, false);

@@ -212,6 +212,15 @@ impl TestEnv {
         self.dvc_in(&self.repo, args)
     }
 
+    /// Whether real DVC is installed; says the test is skipped when it is not.
+    pub fn has_dvc(&self) -> bool {
+        if self.dvc(&["version"]).is_none() {
+            skip("DVC is not installed (STRIX_TEST_DVC)");
+            return false;
+        }
+        true
+    }
+
     /// Runs DVC 2 (`dvc2_bin`) with ARGS in the repo directory; `None` when it
     /// is not installed. Does not check the exit status.
     pub fn dvc2(&self, args: &[&str]) -> Option<Output> {
