@@ -33,7 +33,7 @@
 //! With [`Adoption::Link`] (link types `hardlink` and `symlink`) there is no
 //! copy: the file is hashed in place (steps 2 and 4 vanish), its inode is
 //! linked under the object's name, and after the lease check it becomes
-//! read-only. The workspace path then is a hard link to the object until the
+//! read-only and its name is made durable. The workspace path then is a hard link to the object until the
 //! caller replaces it by the configured link, as DVC's "move to cache" and
 //! link back leave it. If a writer turned up, the object's name is removed
 //! again and the caller copies.
@@ -209,6 +209,9 @@ impl Odb {
         input
             .set_permissions(fs::Permissions::from_mode(0o444))
             .map_err(oerr)?;
+        // The object's name is durable before a `.dvc` file points at it
+        // (adopted objects are not part of the batch `Odb::sync` flushes).
+        self.sync_each(std::slice::from_ref(&dest)).map_err(oerr)?;
         drop(lease);
         let stat = input.metadata().map_err(rerr)?;
         Ok(Some(Stored {
