@@ -24,7 +24,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Errors of the object database.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +93,13 @@ struct Pending {
     overflow: bool,
 }
 
+impl Pending {
+    /// Nothing written since the last sync.
+    fn is_empty(&self) -> bool {
+        !self.overflow && self.objects.is_empty()
+    }
+}
+
 /// The cache of one repository.
 #[derive(Debug, Clone)]
 pub struct Odb {
@@ -103,10 +109,7 @@ pub struct Odb {
     /// Whether and how large workspace files are adopted (see
     /// [`Odb::adopt`]).
     adopt: Adoption,
-    /// Set when an object was written that is not yet known to be durable
-    /// (see [`Odb::sync`]); shared by clones.
-    unsynced: Arc<AtomicBool>,
-    /// The objects behind `unsynced` while they are few (see
+    /// The objects written and not yet known to be durable (see
     /// [`Odb::sync`]); shared by clones.
     pending: Arc<std::sync::Mutex<Pending>>,
     /// Starts writing a large batch to disk while it is still being
@@ -126,7 +129,6 @@ impl Odb {
             root,
             shared_group,
             adopt: Adoption::No,
-            unsynced: Arc::new(AtomicBool::new(false)),
             pending: Arc::default(),
             fresh: Arc::default(),
         }
@@ -149,9 +151,6 @@ impl Odb {
     /// whole filesystem was flushed.
     pub fn sync(&self) -> io::Result<bool> {
         self.early.stop();
-        if !self.unsynced.swap(false, Ordering::AcqRel) {
-            return Ok(false);
-        }
         let pending = self
             .pending
             .lock()
@@ -160,16 +159,19 @@ impl Odb {
                 objects: Vec::new(),
                 overflow: true,
             });
+        if pending.is_empty() {
+            return Ok(false);
+        }
         let r = if pending.overflow {
             strix_fs::syncfs(&self.root).map(|()| true)
         } else {
             self.sync_each(&pending.objects).map(|()| false)
         };
-        if r.is_err() {
-            self.unsynced.store(true, Ordering::Release);
-            if let Ok(mut p) = self.pending.lock() {
-                p.overflow = true;
-            }
+        // Still owed: the next call flushes the filesystem.
+        if r.is_err()
+            && let Ok(mut p) = self.pending.lock()
+        {
+            p.overflow = true;
         }
         r
     }
@@ -201,7 +203,6 @@ impl Odb {
 
     /// Notes the object `path` written but not yet durable.
     fn wrote(&self, path: &Path, bytes: u64) {
-        self.unsynced.store(true, Ordering::Release);
         self.early.wrote(bytes);
         if let Ok(mut p) = self.pending.lock()
             && !p.overflow
