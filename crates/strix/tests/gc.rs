@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use common::{TestEnv, assert_exit_code, assert_success, md5_hex, stderr, stdout};
+use common::{TestEnv, assert_exit_code, assert_success, have_dvc, md5_hex, stderr, stdout};
 
 fn strix_ok_in(env: &TestEnv, dir: &Path, args: &[&str]) -> String {
     let out = env.strix_in(dir, args);
@@ -151,7 +151,7 @@ fn workspace_gc_removes_only_unused_objects_and_matches_dvc() {
         format!("No unused 'repo' cache to remove.\n{NO_LEGACY}\n")
     );
 
-    if !env.has_dvc() {
+    if !have_dvc() {
         return;
     }
     let dvc_out = dvc_ok_in(&env, &twin, &["gc", "-w", "-f"]);
@@ -168,7 +168,7 @@ fn workspace_gc_removes_only_unused_objects_and_matches_dvc() {
 fn all_branches_and_all_tags_keep_other_revisions_and_match_dvc() {
     let env = TestEnv::new();
     setup_history(&env);
-    let dvc = env.has_dvc();
+    let dvc = have_dvc();
     for (flag, kept, gone) in [
         ("-a", vec!["v2\n", "v4\n"], vec!["v1\n", "v3\n"]),
         ("-T", vec!["v3\n", "v4\n"], vec!["v1\n", "v2\n"]),
@@ -240,7 +240,7 @@ fn prompt_without_tty_fails_and_dry_run_removes_nothing() {
     assert!(out.contains("Removed 5 objects from repo cache."), "{out}");
     assert_eq!(cache(env.repo()), before);
 
-    if env.has_dvc() {
+    if have_dvc() {
         let d = env.dvc(&["gc", "-w"]).unwrap();
         assert_exit_code(&d, 1);
         assert_eq!(cache(env.repo()), before);
@@ -380,7 +380,7 @@ fn cloud_gc_removes_unused_remote_objects_but_never_other_branches_data() {
         "bravo-1\n"
     );
 
-    if !env.has_dvc() {
+    if !have_dvc() {
         return;
     }
     // DVC on an identical repository and remote removes the same.

@@ -15,7 +15,7 @@ use std::process::{Child, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{
-    TestEnv, assert_failure, assert_success, md5_hex, stderr, stdout, tree_listing,
+    TestEnv, assert_failure, assert_success, have_dvc, md5_hex, stderr, stdout, tree_listing,
     tree_listing_except,
 };
 use serde_json::Value;
@@ -51,14 +51,6 @@ fn copy_tree(src: &Path, dst: &Path) {
 }
 
 /// Whether DVC is available; reports a skip when it is not (panics if it is required).
-fn have_dvc() -> bool {
-    let have = common::dvc_bin().is_some();
-    if !have {
-        common::skip("DVC is not installed (set STRIX_TEST_DVC)");
-    }
-    have
-}
-
 /// Runs DVC in `dir`, or returns `None` after reporting a skip.
 fn dvc_in(env: &TestEnv, dir: &Path, args: &[&str]) -> Option<Output> {
     let out = env.dvc_in(dir, args);

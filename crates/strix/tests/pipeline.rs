@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TestEnv, assert_failure, assert_success, stderr, stdout};
+use common::{TestEnv, assert_failure, assert_success, have_dvc, stderr, stdout};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -19,14 +19,6 @@ fn vector(name: &str) -> String {
             .join(name),
     )
     .unwrap()
-}
-
-fn have_dvc() -> bool {
-    let have = common::dvc_bin().is_some();
-    if !have {
-        common::skip("DVC is not installed (set STRIX_TEST_DVC)");
-    }
-    have
 }
 
 /// A repo with raw.txt tracked and params.yaml, like make-vectors.sh.

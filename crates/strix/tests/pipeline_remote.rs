@@ -10,7 +10,7 @@
 
 mod common;
 
-use common::{TestEnv, assert_success, stderr, stdout, tree_listing};
+use common::{TestEnv, assert_success, have_dvc, stderr, stdout, tree_listing};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -18,14 +18,6 @@ use std::process::Output;
 enum Tool {
     Strix,
     Dvc,
-}
-
-fn have_dvc() -> bool {
-    let have = common::dvc_bin().is_some();
-    if !have {
-        common::skip("DVC is not installed (set STRIX_TEST_DVC)");
-    }
-    have
 }
 
 fn run(env: &TestEnv, t: Tool, dir: &Path, args: &[&str]) -> Output {

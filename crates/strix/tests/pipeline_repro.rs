@@ -8,25 +8,11 @@
 
 mod common;
 
-use common::{TestEnv, assert_exit_code, assert_failure, assert_success, stderr, stdout};
+use common::{
+    TestEnv, assert_exit_code, assert_failure, assert_success, have_dvc, have_dvc2, stderr, stdout,
+};
 use std::process::Output;
 use std::time::{Duration, Instant};
-
-fn have_dvc() -> bool {
-    let have = common::dvc_bin().is_some();
-    if !have {
-        common::skip("DVC is not installed (set STRIX_TEST_DVC)");
-    }
-    have
-}
-
-fn have_dvc2() -> bool {
-    let have = common::dvc2_bin().is_some();
-    if !have {
-        common::skip("DVC 2 is not installed (set STRIX_TEST_DVC2)");
-    }
-    have
-}
 
 fn init(env: &TestEnv) {
     env.git(&["init", "-q"]);

@@ -8,15 +8,7 @@
 
 mod common;
 
-use common::{TestEnv, assert_failure, assert_success, stderr, stdout};
-
-fn have_dvc() -> bool {
-    let have = common::dvc_bin().is_some();
-    if !have {
-        common::skip("DVC is not installed (set STRIX_TEST_DVC)");
-    }
-    have
-}
+use common::{TestEnv, assert_failure, assert_success, have_dvc, stderr, stdout};
 
 const PARAMS_YAML: &str = "models:\n  us:\n    lr: 0.1\n    layers: [1, 2]\n  eu:\n    lr: 0.2\n    layers: [3]\nopts:\n  epochs: 3\n  verbose: true\n  quiet: false\n  name: a b\n  tags: [x, y z]\nseed: 7\n";
 

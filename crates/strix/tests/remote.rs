@@ -8,7 +8,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use common::{
-    TestEnv, assert_exit_code, assert_failure, assert_success, stderr, stdout, tree_listing,
+    TestEnv, assert_exit_code, assert_failure, assert_success, have_dvc, stderr, stdout,
+    tree_listing,
 };
 
 /// A git + DVC repository with a directory and a file tracked, committed, and a default remote
@@ -52,7 +53,7 @@ fn workspace(dir: &Path) -> std::collections::BTreeMap<String, (u32, String)> {
 #[test]
 fn strix_push_then_dvc_pull_in_a_clone() {
     let env = TestEnv::new();
-    if !env.has_dvc() {
+    if !have_dvc() {
         return;
     }
     setup(&env);
@@ -68,7 +69,7 @@ fn strix_push_then_dvc_pull_in_a_clone() {
 #[test]
 fn dvc_push_then_strix_pull_in_a_clone() {
     let env = TestEnv::new();
-    if !env.has_dvc() {
+    if !have_dvc() {
         return;
     }
     setup(&env);
@@ -108,7 +109,7 @@ fn cloud_json(out: &std::process::Output) -> serde_json::Value {
 #[test]
 fn status_cloud_agrees_with_dvc() {
     let env = TestEnv::new();
-    if !env.has_dvc() {
+    if !have_dvc() {
         return;
     }
     setup(&env);
@@ -152,7 +153,7 @@ fn status_cloud_agrees_with_dvc() {
 #[test]
 fn a_dir_on_the_remote_stands_for_its_files_as_in_dvc() {
     let env = TestEnv::new();
-    if !env.has_dvc() {
+    if !have_dvc() {
         return;
     }
     setup(&env);
@@ -196,7 +197,7 @@ fn a_dir_on_the_remote_stands_for_its_files_as_in_dvc() {
 #[test]
 fn remote_layout_is_identical_to_dvcs() {
     let env = TestEnv::new();
-    if !env.has_dvc() {
+    if !have_dvc() {
         return;
     }
     setup(&env);
@@ -223,7 +224,7 @@ fn remote_layout_is_identical_to_dvcs() {
 #[test]
 fn remote_commands_write_what_dvc_writes() {
     let env = TestEnv::new();
-    if !env.has_dvc() {
+    if !have_dvc() {
         return;
     }
     let ours = env.mkdir("ours");

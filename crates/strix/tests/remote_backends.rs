@@ -30,7 +30,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::Output;
 
-use common::{TestEnv, assert_failure, assert_success, dvc_bin, stderr, stdout};
+use common::{TestEnv, assert_failure, assert_success, dvc_bin, have_dvc, stderr, stdout};
 use remote_common::{
     add_remote, add_remote_in, clone, clone_as, cloud_json, commit, server_var, setup_repo,
     strix_ok_in, unique, verify_objects, workspace,
@@ -142,7 +142,7 @@ impl Backend {
     }
 
     fn dvc(&self, env: &TestEnv, dir: &Path, args: &[&str]) -> Output {
-        let dvc = dvc_bin().expect("has_dvc was checked");
+        let dvc = dvc_bin().expect("have_dvc was checked");
         env.command_in(dir, dvc)
             .envs(self.dvc_env.iter().copied())
             .args(args)
@@ -191,7 +191,7 @@ fn mkcol(url: &str, user: &str, password: &str) {
 /// same workspace in a fresh clone.
 fn strix_push_then_dvc_pull(backend: &Backend) {
     let env = TestEnv::new();
-    if !env.has_dvc() {
+    if !have_dvc() {
         return;
     }
     backend.setup(&env);
@@ -212,7 +212,7 @@ fn strix_push_then_dvc_pull(backend: &Backend) {
 /// workspace in a fresh clone.
 fn dvc_push_then_strix_pull(backend: &Backend) {
     let env = TestEnv::new();
-    if !env.has_dvc() {
+    if !have_dvc() {
         return;
     }
     backend.setup(&env);
@@ -437,7 +437,7 @@ fn http_pull_from_a_static_server() {
     assert!(err.contains("not supported"), "{err}");
 
     // Real DVC reads the same server (its HTTP remote is built in).
-    if !env.has_dvc() {
+    if !have_dvc() {
         return;
     }
     let d = clone_as(&env, "dvc-clone");

@@ -17,7 +17,9 @@ mod remote_common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::{TestEnv, assert_failure, assert_success, md5_hex, stderr, stdout, tree_listing};
+use common::{
+    TestEnv, assert_failure, assert_success, have_dvc, md5_hex, stderr, stdout, tree_listing,
+};
 use remote_common::{
     add_remote, clone, cloud_json, commit, create_bucket, free_port as closed_port, server_var,
     setup_repo, unique, workspace,
@@ -38,7 +40,7 @@ const S3_SECRET: &str = "strix-test-secret-value";
 /// The repository with an S3 remote in a fresh bucket; `None` when there is no server.
 fn s3_repo(env: &TestEnv, big: bool) -> Option<String> {
     let endpoint = server_var("STRIX_TEST_S3_ENDPOINT", "S3 server")?;
-    if !env.has_dvc() {
+    if !have_dvc() {
         return None;
     }
     let bucket = unique("strix");
@@ -74,7 +76,7 @@ fn ssh_server() -> Option<Ssh> {
 /// `keyfile` (the server's when `None`).
 fn sftp_repo(env: &TestEnv, keyfile: Option<&str>) -> Option<PathBuf> {
     let ssh = ssh_server()?;
-    if !env.has_dvc() {
+    if !have_dvc() {
         return None;
     }
     setup_repo(env, false);

@@ -212,15 +212,6 @@ impl TestEnv {
         self.dvc_in(&self.repo, args)
     }
 
-    /// Whether real DVC is installed; says the test is skipped when it is not.
-    pub fn has_dvc(&self) -> bool {
-        if self.dvc(&["version"]).is_none() {
-            skip("DVC is not installed (STRIX_TEST_DVC)");
-            return false;
-        }
-        true
-    }
-
     /// Runs DVC 2 (`dvc2_bin`) with ARGS in the repo directory; `None` when it
     /// is not installed. Does not check the exit status.
     pub fn dvc2(&self, args: &[&str]) -> Option<Output> {
@@ -318,6 +309,24 @@ pub fn dvc2_bin() -> Option<PathBuf> {
         ),
         None => None,
     }
+}
+
+/// Whether real DVC is installed ([`dvc_bin`]); says the test is skipped when it is not.
+pub fn have_dvc() -> bool {
+    let have = dvc_bin().is_some();
+    if !have {
+        skip("DVC is not installed (set STRIX_TEST_DVC)");
+    }
+    have
+}
+
+/// Whether DVC 2 is installed ([`dvc2_bin`]); says the test is skipped when it is not.
+pub fn have_dvc2() -> bool {
+    let have = dvc2_bin().is_some();
+    if !have {
+        skip("DVC 2 is not installed (set STRIX_TEST_DVC2)");
+    }
+    have
 }
 
 /// Says on stderr that a test is skipped and why; the caller then returns.
