@@ -12,7 +12,7 @@ use crate::manifest::Manifest;
 use crate::odb::{Layout, Odb};
 use crate::oid::{Md5, Oid};
 use crate::progress::Progress;
-use crate::state::{FileStat, StateDb};
+use crate::state::{DirFingerprint, FileStat, StateDb};
 use crate::walk::{Visit, WalkError, walk_with};
 use rayon::prelude::*;
 use std::fs;
@@ -346,7 +346,7 @@ pub fn checkout_file(
     let parent = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(parent).map_err(io_err(parent))?;
     place(md5, path, exec, change == Change::Added, opts)?;
-    record_placed(path, md5, opts);
+    let _ = record_placed(path, md5, opts);
     Ok(change)
 }
 
@@ -354,11 +354,10 @@ pub fn checkout_file(
 /// skipped: strix wrote these bytes itself a moment ago. (Only a concurrent
 /// writer changing the file within the same timestamp tick, keeping its
 /// size, could make the record stale; DVC records the same way.)
-fn record_placed(path: &Path, md5: Md5, opts: &CheckoutOptions<'_>) {
-    if let Ok(m) = fs::metadata(path) {
-        opts.state
-            .insert_trusted(&FileStat::from_metadata(&m), opts.kind, md5);
-    }
+fn record_placed(path: &Path, md5: Md5, opts: &CheckoutOptions<'_>) -> Option<FileStat> {
+    let st = FileStat::from_metadata(&fs::metadata(path).ok()?);
+    opts.state.insert_trusted(&st, opts.kind, md5);
+    Some(st)
 }
 
 /// What to do with one manifest entry.
@@ -384,6 +383,8 @@ struct Compare<'a> {
     changed: Vec<(usize, Md5)>,
     /// Workspace files the manifest does not list (relpath, current md5).
     extras: Vec<(String, Md5)>,
+    /// The listing of the files kept as they are.
+    kept: DirFingerprint,
     error: Option<CheckoutError>,
 }
 
@@ -392,6 +393,7 @@ impl Visit for Compare<'_> {
         Self {
             changed: Vec::new(),
             extras: Vec::new(),
+            kept: DirFingerprint::default(),
             error: None,
             range: 0..self.entries.len(),
             ..*self
@@ -430,7 +432,9 @@ impl Visit for Compare<'_> {
                 let unchanged = cur == self.entries[i].md5
                     && !self.opts.relink
                     && (!is_symlink || self.wanted_symlink);
-                if !unchanged {
+                if unchanged {
+                    self.kept.add(relpath, &stat);
+                } else {
                     self.changed.push((i, cur));
                 }
             }
@@ -441,6 +445,7 @@ impl Visit for Compare<'_> {
     fn merge(&mut self, mut other: Self) {
         self.changed.append(&mut other.changed);
         self.extras.append(&mut other.extras);
+        self.kept.merge(&other.kept);
         if self.error.is_none() {
             self.error = other.error;
         }
@@ -482,6 +487,7 @@ pub fn checkout_dir(
         prefix_len: 0,
         changed: Vec::new(),
         extras: Vec::new(),
+        kept: DirFingerprint::default(),
         error: None,
     };
     let found = if dir.is_dir() {
@@ -493,7 +499,10 @@ pub fn checkout_dir(
         return Err(e);
     }
     let Compare {
-        changed, extras, ..
+        changed,
+        extras,
+        mut kept,
+        ..
     } = found;
     // Entries first (to add, or modified), then no more than the work.
     let mut plan: Vec<(usize, Option<Todo>, Option<Md5>)> = seen
@@ -553,14 +562,14 @@ pub fn checkout_dir(
         fs::create_dir_all(d).map_err(io_err(d))?;
     }
     progress.start("Checking out", Some(work.len() as u64));
-    let results: Vec<(usize, bool, bool, Result<(), CheckoutError>)> = work
+    type Placed = Result<Option<FileStat>, CheckoutError>;
+    let results: Vec<(usize, bool, bool, Placed)> = work
         .par_iter()
         .map(|&(i, added, changed)| {
             let e = &manifest.entries()[i];
             let dest = dir.join(&e.relpath);
-            let r = place(e.md5, &dest, false, added, opts).map(|()| {
-                record_placed(&dest, e.md5, opts);
-            });
+            let r =
+                place(e.md5, &dest, false, added, opts).map(|()| record_placed(&dest, e.md5, opts));
             progress.inc(1);
             (i, added, changed, r)
         })
@@ -569,15 +578,28 @@ pub fn checkout_dir(
 
     let mut changes = DirChanges::default();
     let mut failures = Vec::new();
+    // The listing checkout leaves behind, known only if every placed file
+    // could be stat'ed.
+    let mut listing = Some(&mut kept);
     for (i, added, changed, r) in results {
         let rel = manifest.entries()[i].relpath.clone();
+        match &r {
+            Ok(Some(st)) => {
+                if let Some(fp) = listing.as_deref_mut() {
+                    fp.add_written(&rel, st);
+                }
+            }
+            Ok(None) => listing = None,
+            Err(_) => {}
+        }
         match r {
-            Ok(()) if added => changes.added.push(rel),
-            Ok(()) if changed => changes.modified.push(rel),
-            Ok(()) => {}
+            Ok(_) if added => changes.added.push(rel),
+            Ok(_) if changed => changes.modified.push(rel),
+            Ok(_) => {}
             Err(e) => failures.push(e),
         }
     }
+    let listing = listing.map(|fp| *fp);
     for rel in &extras {
         let path = dir.join(rel);
         fs::remove_file(&path).map_err(io_err(&path))?;
@@ -586,6 +608,19 @@ pub fn checkout_dir(
     }
     if !dir.exists() {
         fs::create_dir_all(dir).map_err(io_err(dir))?;
+    }
+    // Record the listing for `status`, as hashing would have: the next
+    // status then needs one walk, not a rebuilt manifest.
+    if failures.is_empty()
+        && let Some(fp) = listing
+        && let Ok(m) = fs::metadata(dir)
+    {
+        opts.state.insert_dir(
+            &FileStat::from_metadata(&m),
+            opts.kind,
+            &fp,
+            manifest.oid().md5,
+        );
     }
     changes.added.sort();
     changes.modified.sort();
@@ -648,6 +683,68 @@ mod tests {
             force,
             relink: false,
         }
+    }
+
+    #[test]
+    fn the_listing_left_behind_is_recorded_for_status() {
+        let (d, odb, _, m) = setup();
+        let data = d.path().join("data");
+        // `a` is kept as it is (old enough not to be racy), `sub/b` goes,
+        // and a saved extra file is removed.
+        let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        let a = fs::File::options()
+            .append(true)
+            .open(data.join("a"))
+            .unwrap();
+        a.set_modified(hour_ago).unwrap();
+        fs::remove_file(data.join("sub/b")).unwrap();
+        fs::write(data.join("extra"), b"aaa").unwrap();
+        let path = d.path().join("state");
+        let mut state = StateDb::open(&path);
+        let ch = checkout_dir(&data, &m, &opts(&odb, &state, false), &NoProgress).unwrap();
+        assert_eq!((ch.added.len(), ch.deleted.len()), (1, 1));
+        state.save().unwrap();
+
+        // Reloaded, the record answers for exactly the listing on disk now.
+        let state = StateDb::open(&path);
+        let dir_stat = FileStat::from_metadata(&fs::metadata(&data).unwrap());
+        let mut fp = DirFingerprint::default();
+        for f in crate::walk::walk_dir(&data, 1).unwrap() {
+            fp.add(&f.relpath, &f.stat);
+        }
+        assert_eq!(
+            state.get_dir(&dir_stat, HashKind::Md5, &fp),
+            Some(m.oid().md5)
+        );
+        let summary =
+            crate::tree::summarize_dir(&data, HashKind::Md5, &state, &NoProgress).unwrap();
+        assert_eq!((summary.oid, summary.nfiles), (m.oid(), 2));
+
+        // Any change afterwards misses the record.
+        fs::write(data.join("sub/b"), b"other").unwrap();
+        let changed =
+            crate::tree::summarize_dir(&data, HashKind::Md5, &state, &NoProgress).unwrap();
+        assert_ne!(changed.oid, m.oid());
+    }
+
+    #[test]
+    fn a_racy_kept_file_keeps_the_listing_unrecorded() {
+        let (d, odb, _, m) = setup();
+        let data = d.path().join("data");
+        fs::remove_file(data.join("sub/b")).unwrap();
+        // `a` was written after the state opened: within the racy window.
+        let path = d.path().join("state");
+        let mut state = StateDb::open(&path);
+        fs::write(data.join("a"), b"aaa").unwrap();
+        checkout_dir(&data, &m, &opts(&odb, &state, false), &NoProgress).unwrap();
+        state.save().unwrap();
+        let state = StateDb::open(&path);
+        let dir_stat = FileStat::from_metadata(&fs::metadata(&data).unwrap());
+        let mut fp = DirFingerprint::default();
+        for f in crate::walk::walk_dir(&data, 1).unwrap() {
+            fp.add(&f.relpath, &f.stat);
+        }
+        assert_eq!(state.get_dir(&dir_stat, HashKind::Md5, &fp), None);
     }
 
     #[test]

@@ -152,6 +152,22 @@ impl Manifest {
         })
     }
 
+    /// Remembers `oid`, the verified hash of `bytes`, as this manifest's id
+    /// when `bytes` are exactly what [`Manifest::to_bytes`] writes (the
+    /// bytes it was parsed from, as DVC and strix write them): serialising
+    /// to compare costs a third of hashing again.
+    pub fn remember_oid(&self, bytes: &[u8], oid: Oid) {
+        let mut pos = 0;
+        let mut same = true;
+        self.serialize(|chunk| {
+            same = same && bytes.get(pos..pos + chunk.len()) == Some(chunk);
+            pos += chunk.len();
+        });
+        if same && pos == bytes.len() {
+            let _ = self.oid.set(oid);
+        }
+    }
+
     /// Parses manifest bytes from a cache or remote, treating them as
     /// untrusted: every relpath is checked, duplicates are refused. Legacy
     /// manifests may carry extra keys; they are ignored.
@@ -247,6 +263,26 @@ mod tests {
     use std::path::Path;
 
     const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dvc-vectors");
+
+    #[test]
+    fn only_canonical_bytes_lend_their_hash_as_the_id() {
+        let m = Manifest::from_entries(vec![Entry {
+            relpath: "a".into(),
+            md5: crate::hash::md5_bytes(b"a"),
+        }]);
+        let canonical = m.to_bytes();
+        let oid = Oid::dir(crate::hash::md5_bytes(&canonical));
+        let parsed = Manifest::parse(&canonical).unwrap();
+        parsed.remember_oid(&canonical, oid);
+        assert_eq!(parsed.oid(), oid);
+
+        // Same entries, other spacing: the id is that of the entries, not
+        // the hash of these bytes.
+        let spaced = [&canonical[..], b" "].concat();
+        let parsed = Manifest::parse(&spaced).unwrap();
+        parsed.remember_oid(&spaced, Oid::dir(crate::hash::md5_bytes(&spaced)));
+        assert_eq!(parsed.oid(), oid);
+    }
 
     #[test]
     fn dvc_vector_roundtrips_byte_for_byte() {

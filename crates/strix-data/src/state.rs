@@ -136,6 +136,16 @@ impl DirFingerprint {
         self.newest_mtime_ns = self.newest_mtime_ns.max(st.mtime_ns);
     }
 
+    /// Adds a file strix has just written itself (a checkout): it is not
+    /// racy for the listing, as its own record is trusted (see
+    /// [`StateDb::insert_trusted`]), so its mtime does not count towards
+    /// the racy-window check.
+    pub fn add_written(&mut self, relpath: &str, st: &FileStat) {
+        let newest = self.newest_mtime_ns;
+        self.add(relpath, st);
+        self.newest_mtime_ns = newest;
+    }
+
     /// Takes in another part of the same listing.
     pub fn merge(&mut self, other: &Self) {
         self.sum = self.sum.wrapping_add(other.sum);

@@ -520,8 +520,10 @@ impl Odb {
         if actual != oid.md5 {
             return Err(ManifestReadError::Corrupted { oid: *oid, actual });
         }
-        crate::manifest::Manifest::parse(&bytes)
-            .map_err(|source| ManifestReadError::Invalid { oid: *oid, source })
+        let m = crate::manifest::Manifest::parse(&bytes)
+            .map_err(|source| ManifestReadError::Invalid { oid: *oid, source })?;
+        m.remember_oid(&bytes, *oid);
+        Ok(m)
     }
 }
 
