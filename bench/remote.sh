@@ -29,12 +29,21 @@ install_remote_tools() {
     AWS=$AWS_VENV/bin/aws
 }
 
-# The S3 server of the remote rows: BENCH_S3=s3rver (default) runs s3rver 3.7.1 from npm (a
-# Node.js server that keeps objects as files; installed into $STRIX_CACHE_ROOT/s3rver on first
-# use); BENCH_S3=moto runs moto_server, the server the tests use. moto is one Python process that
-# spends milliseconds on each request, so on moto both tools mostly measure the server. (s3s-fs,
-# a Rust server, answers DVC's HEAD of a key prefix with a 500 and so can not serve DVC.)
+# The S3 server of the remote rows:
+# - BENCH_S3=s3rver (default): s3rver 3.7.1 from npm, a Node.js server that keeps objects as
+#   files. Its own CPU time per request exceeds strix's: on it the strix rows mostly measure the
+#   server.
+# - BENCH_S3=garage: Garage 2.5.0, a production S3 server written in Rust, built once from
+#   crates.io into $STRIX_CACHE_ROOT/garage (cargo install, about 13 minutes on 2 cores), run as
+#   a single node with SQLite metadata. Measured here (results-2026-12-03-213621.md) it is no
+#   faster than s3rver for 20,000 small objects: 38.5 s of its own CPU for strix's push.
+# - BENCH_S3=moto: moto_server, the server the tests use; one Python process that spends
+#   milliseconds on each request.
+# (s3s-fs, another Rust server, answers DVC's HEAD of a key prefix with a 500 and so can not
+# serve DVC.)
 readonly S3RVER_DIR=$STRIX_CACHE_ROOT/s3rver
+readonly GARAGE_DIR=$STRIX_CACHE_ROOT/garage
+readonly GARAGE_VERSION=2.5.0
 S3_NAME=
 
 install_s3rver() {
@@ -46,6 +55,55 @@ install_s3rver() {
         die "npm install s3rver failed"
 }
 
+install_garage() {
+    [[ -x $GARAGE_DIR/bin/garage && $("$GARAGE_DIR/bin/garage" --version 2>/dev/null) == *"$GARAGE_VERSION"* ]] &&
+        return 0
+    log "building garage $GARAGE_VERSION into $GARAGE_DIR (cargo install; 10-15 minutes, once)"
+    CARGO_TARGET_DIR=$GARAGE_DIR/target cargo install --quiet --locked "garage@$GARAGE_VERSION" \
+        --no-default-features --features bundled-libs,sqlite --root "$GARAGE_DIR" </dev/null ||
+        die "cargo install garage failed"
+    rm -rf "$GARAGE_DIR/target"
+}
+
+# Garage: one node on loopback (S3 on PORT, RPC and admin on free ports), a key with the
+# right to create buckets, exported as the AWS credentials of both tools and the AWS CLI.
+start_garage() { # PORT
+    local dir=$RUN/garage conf id tries=100
+    conf=$dir/garage.toml
+    mkdir -p "$dir"
+    cat >"$conf" <<CONF
+metadata_dir = "$dir/meta"
+data_dir = "$dir/data"
+db_engine = "sqlite"
+replication_factor = 1
+rpc_bind_addr = "127.0.0.1:$(free_port)"
+rpc_secret = "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+
+[s3_api]
+s3_region = "us-east-1"
+api_bind_addr = "127.0.0.1:$1"
+root_domain = ".s3.garage.localhost"
+CONF
+    "$GARAGE_DIR/bin/garage" -c "$conf" server >"$RUN/logs/s3.log" 2>&1 &
+    S3_PID=$!
+    trap stop_s3 EXIT
+    local g=("$GARAGE_DIR/bin/garage" -c "$conf")
+    while ! id=$("${g[@]}" status 2>/dev/null | awk '/NO ROLE ASSIGNED/ { print $1 }') || [[ -z $id ]]; do
+        kill -0 "$S3_PID" 2>/dev/null || die "garage exited (see $RUN/logs/s3.log)"
+        tries=$((tries - 1))
+        [[ $tries -gt 0 ]] || die "garage did not come up (see $RUN/logs/s3.log)"
+        sleep 0.1
+    done
+    export AWS_ACCESS_KEY_ID=GK$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
+    export AWS_SECRET_ACCESS_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+    {
+        "${g[@]}" layout assign -z bench -c 100G "$id" &&
+            "${g[@]}" layout apply --version 1 &&
+            "${g[@]}" key import --yes -n bench "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" &&
+            "${g[@]}" key allow --create-bucket bench
+    } >>"$RUN/logs/s3-setup.log" 2>&1 </dev/null || die "setting up garage failed (see $RUN/logs/s3-setup.log)"
+}
+
 # Starts the S3 server on a free port (stopped by PID when bench/run exits). Both tools and the
 # AWS CLI get its credentials from the environment; ~/.aws is not read.
 start_s3() {
@@ -55,6 +113,11 @@ start_s3() {
     export AWS_DEFAULT_REGION=us-east-1
     export AWS_CONFIG_FILE=$RUN/aws-config AWS_SHARED_CREDENTIALS_FILE=$RUN/aws-credentials
     case ${BENCH_S3:-s3rver} in
+    garage)
+        install_garage
+        start_garage "$port"
+        S3_NAME=garage
+        ;;
     s3rver)
         install_s3rver
         mkdir -p "$RUN/s3rver-root"
@@ -69,7 +132,7 @@ start_s3() {
         "$MOTO_VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$RUN/logs/s3.log" 2>&1 &
         S3_NAME=moto
         ;;
-    *) die "BENCH_S3 must be s3rver or moto, not '${BENCH_S3}'" ;;
+    *) die "BENCH_S3 must be garage, s3rver or moto, not '${BENCH_S3}'" ;;
     esac
     S3_PID=$!
     trap stop_s3 EXIT
