@@ -501,7 +501,7 @@ pub fn checkout_dir(
     let Compare {
         changed,
         extras,
-        mut kept,
+        kept,
         ..
     } = found;
     // Entries first (to add, or modified), then no more than the work.
@@ -580,26 +580,27 @@ pub fn checkout_dir(
     let mut failures = Vec::new();
     // The listing checkout leaves behind, known only if every placed file
     // could be stat'ed.
-    let mut listing = Some(&mut kept);
+    let mut listing = Some(kept);
     for (i, added, changed, r) in results {
         let rel = manifest.entries()[i].relpath.clone();
-        match &r {
-            Ok(Some(st)) => {
-                if let Some(fp) = listing.as_deref_mut() {
-                    fp.add_written(&rel, st);
-                }
+        let placed = match r {
+            Ok(placed) => placed,
+            Err(e) => {
+                failures.push(e);
+                continue;
             }
-            Ok(None) => listing = None,
-            Err(_) => {}
+        };
+        match (placed, &mut listing) {
+            (Some(st), Some(fp)) => fp.add_written(&rel, &st),
+            (None, l) => *l = None,
+            (Some(_), None) => {}
         }
-        match r {
-            Ok(_) if added => changes.added.push(rel),
-            Ok(_) if changed => changes.modified.push(rel),
-            Ok(_) => {}
-            Err(e) => failures.push(e),
+        if added {
+            changes.added.push(rel);
+        } else if changed {
+            changes.modified.push(rel);
         }
     }
-    let listing = listing.map(|fp| *fp);
     for rel in &extras {
         let path = dir.join(rel);
         fs::remove_file(&path).map_err(io_err(&path))?;
@@ -651,6 +652,7 @@ fn remove_empty_parents(mut cur: Option<&Path>, stop: &Path) {
 mod tests {
     use super::*;
     use crate::progress::NoProgress;
+    use crate::tree::tests::recorded_listing;
     use crate::tree::{Save, hash_dir};
     use strix_fs::link::DEFAULT_LINK_TYPES;
 
@@ -707,15 +709,7 @@ mod tests {
 
         // Reloaded, the record answers for exactly the listing on disk now.
         let state = StateDb::open(&path);
-        let dir_stat = FileStat::from_metadata(&fs::metadata(&data).unwrap());
-        let mut fp = DirFingerprint::default();
-        for f in crate::walk::walk_dir(&data, 1).unwrap() {
-            fp.add(&f.relpath, &f.stat);
-        }
-        assert_eq!(
-            state.get_dir(&dir_stat, HashKind::Md5, &fp),
-            Some(m.oid().md5)
-        );
+        assert_eq!(recorded_listing(&state, &data), Some(m.oid().md5));
         let summary =
             crate::tree::summarize_dir(&data, HashKind::Md5, &state, &NoProgress).unwrap();
         assert_eq!((summary.oid, summary.nfiles), (m.oid(), 2));
@@ -739,12 +733,7 @@ mod tests {
         checkout_dir(&data, &m, &opts(&odb, &state, false), &NoProgress).unwrap();
         state.save().unwrap();
         let state = StateDb::open(&path);
-        let dir_stat = FileStat::from_metadata(&fs::metadata(&data).unwrap());
-        let mut fp = DirFingerprint::default();
-        for f in crate::walk::walk_dir(&data, 1).unwrap() {
-            fp.add(&f.relpath, &f.stat);
-        }
-        assert_eq!(state.get_dir(&dir_stat, HashKind::Md5, &fp), None);
+        assert_eq!(recorded_listing(&state, &data), None);
     }
 
     #[test]

@@ -309,12 +309,27 @@ impl Visit for Fingerprinted {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::progress::NoProgress;
     use std::fs;
 
     const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/dvc-vectors");
+
+    /// The fingerprint of `dir`'s listing as a walk finds it now.
+    fn walked_listing(dir: &Path) -> DirFingerprint {
+        let mut fp = DirFingerprint::default();
+        for f in walk_dir(dir, 1).unwrap() {
+            fp.add(&f.relpath, &f.stat);
+        }
+        fp
+    }
+
+    /// The md5 `state` records for `dir`'s current listing, if any.
+    pub(crate) fn recorded_listing(state: &StateDb, dir: &Path) -> Option<Md5> {
+        let dir_stat = FileStat::from_metadata(&fs::metadata(dir).unwrap());
+        state.get_dir(&dir_stat, HashKind::Md5, &walked_listing(dir))
+    }
 
     #[test]
     fn vector_workspace_dir_hash_matches_dvc() {
@@ -411,15 +426,9 @@ mod tests {
 
         // Reloaded: the directory's record is there and answers.
         let state = StateDb::open(&path);
+        assert_eq!(recorded_listing(&state, &data), Some(first.oid.md5));
         let dir_stat = FileStat::from_metadata(&fs::metadata(&data).unwrap());
-        let mut fp = DirFingerprint::default();
-        for f in walk_dir(&data, 1).unwrap() {
-            fp.add(&f.relpath, &f.stat);
-        }
-        assert_eq!(
-            state.get_dir(&dir_stat, HashKind::Md5, &fp),
-            Some(first.oid.md5)
-        );
+        let fp = walked_listing(&data);
         assert_eq!(state.get_dir(&dir_stat, HashKind::Md5Dos2Unix, &fp), None);
         assert_eq!(summary(&state), first);
 
@@ -488,14 +497,6 @@ mod tests {
         .unwrap();
         state.save().unwrap();
         let state = StateDb::open(&path);
-        let dir_stat = FileStat::from_metadata(&fs::metadata(&data).unwrap());
-        let mut fp = DirFingerprint::default();
-        for f in walk_dir(&data, 1).unwrap() {
-            fp.add(&f.relpath, &f.stat);
-        }
-        assert_eq!(
-            state.get_dir(&dir_stat, HashKind::Md5, &fp),
-            Some(t.oid().md5)
-        );
+        assert_eq!(recorded_listing(&state, &data), Some(t.oid().md5));
     }
 }
