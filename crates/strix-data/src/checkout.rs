@@ -413,12 +413,18 @@ impl Visit for Compare<'_> {
         if self.error.is_some() {
             return;
         }
-        let path = self.dir.join(relpath);
-        let cur = match current_md5(&path, &stat, self.opts) {
-            Ok(c) => c,
-            Err(e) => {
-                self.error = Some(io_err(&path)(e));
-                return;
+        // The path is only built for a file the state database does not know.
+        let cur = match self.opts.state.get(&stat, self.opts.kind) {
+            Some(c) => c,
+            None => {
+                let path = self.dir.join(relpath);
+                match current_md5(&path, &stat, self.opts) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.error = Some(io_err(&path)(e));
+                        return;
+                    }
+                }
             }
         };
         let name = &relpath.as_bytes()[self.prefix_len..];

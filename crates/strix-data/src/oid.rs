@@ -32,6 +32,36 @@ impl Md5 {
     }
 
     /// Parses 32 hex digits (either case).
+    /// Decodes exactly 32 lowercase hex digits (the form DVC writes), or
+    /// `None`.
+    pub fn from_lower_hex(hex: &[u8]) -> Option<Self> {
+        // Digit value per byte; 0xff for anything but 0-9 and a-f.
+        const VALUE: [u8; 256] = {
+            let mut t = [0xffu8; 256];
+            let mut i = 0;
+            while i < 10 {
+                t[b'0' as usize + i] = i as u8;
+                i += 1;
+            }
+            let mut i = 0;
+            while i < 6 {
+                t[b'a' as usize + i] = 10 + i as u8;
+                i += 1;
+            }
+            t
+        };
+        let hex: &[u8; 32] = hex.try_into().ok()?;
+        let mut out = [0u8; 16];
+        let mut bad = 0u8;
+        for (o, pair) in out.iter_mut().zip(hex.chunks_exact(2)) {
+            let (hi, lo) = (VALUE[pair[0] as usize], VALUE[pair[1] as usize]);
+            bad |= hi | lo;
+            *o = hi << 4 | lo;
+        }
+        // Valid digits are below 16.
+        (bad < 16).then_some(Md5(out))
+    }
+
     pub fn from_hex(s: &str) -> Option<Self> {
         if s.len() != 32 {
             return None;
@@ -118,5 +148,15 @@ mod tests {
         assert!("xyz".parse::<Oid>().is_err());
         assert!("bf8385e2b15aea0801b306267fe382b".parse::<Oid>().is_err());
         assert_eq!(Md5::EMPTY.to_hex(), "d41d8cd98f00b204e9800998ecf8427e");
+        let hex = "0123456789abcdef0123456789abcdef";
+        assert_eq!(Md5::from_lower_hex(hex.as_bytes()), Md5::from_hex(hex));
+        for bad in [
+            "0123456789ABCDEF0123456789abcdef",
+            "0123456789abcdef0123456789abcdeg",
+            "0123456789abcdef0123456789abcde",
+            " 123456789abcdef0123456789abcdef",
+        ] {
+            assert_eq!(Md5::from_lower_hex(bad.as_bytes()), None, "{bad}");
+        }
     }
 }

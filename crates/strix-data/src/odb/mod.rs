@@ -516,14 +516,16 @@ impl Odb {
             path: path.clone(),
             source,
         })?;
-        let actual = crate::hash::md5_bytes(&bytes);
+        // Hash and parse side by side; the parse is only kept if the hash
+        // is right.
+        let (actual, parsed) = rayon::join(
+            || crate::hash::md5_bytes(&bytes),
+            || crate::manifest::Manifest::parse_verified(&bytes, *oid),
+        );
         if actual != oid.md5 {
             return Err(ManifestReadError::Corrupted { oid: *oid, actual });
         }
-        let m = crate::manifest::Manifest::parse(&bytes)
-            .map_err(|source| ManifestReadError::Invalid { oid: *oid, source })?;
-        m.remember_oid(&bytes, *oid);
-        Ok(m)
+        parsed.map_err(|source| ManifestReadError::Invalid { oid: *oid, source })
     }
 }
 
