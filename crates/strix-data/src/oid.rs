@@ -31,7 +31,6 @@ impl Md5 {
         std::str::from_utf8(buf).expect("hex digits are ASCII")
     }
 
-    /// Parses 32 hex digits (either case).
     /// Decodes exactly 32 lowercase hex digits (the form DVC writes), or
     /// `None`.
     pub fn from_lower_hex(hex: &[u8]) -> Option<Self> {
@@ -62,6 +61,7 @@ impl Md5 {
         (bad < 16).then_some(Md5(out))
     }
 
+    /// Parses 32 hex digits (either case).
     pub fn from_hex(s: &str) -> Option<Self> {
         if s.len() != 32 {
             return None;

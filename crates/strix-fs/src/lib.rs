@@ -4,6 +4,7 @@
 //! This crate knows nothing about DVC formats.
 
 mod atomic;
+mod dir;
 mod flush;
 pub mod lease;
 pub mod link;
@@ -14,6 +15,7 @@ pub use atomic::{
     link_fd, replace, temp_owner_pid, temp_path_in, write_new,
 };
 
+pub use dir::Dir;
 pub use flush::EarlyFlush;
 
 use std::io;

@@ -119,6 +119,9 @@ pub struct Odb {
     /// ([`Odb::put_verified`]: downloads): a checkout in the same run need not
     /// hash them again. Shared by clones.
     fresh: Arc<std::sync::Mutex<HashSet<Md5>>>,
+    /// The layout roots (V3, legacy) held open once they exist, for
+    /// [`Odb::exists`]. Shared by clones.
+    roots: Arc<[std::sync::OnceLock<strix_fs::Dir>; 2]>,
 }
 
 impl Odb {
@@ -131,6 +134,7 @@ impl Odb {
             adopt: Adoption::No,
             pending: Arc::default(),
             fresh: Arc::default(),
+            roots: Arc::default(),
         }
     }
 
@@ -235,9 +239,41 @@ impl Odb {
         self.layout_root(layout).join(&hex[..2]).join(&hex[2..])
     }
 
-    /// Whether the object exists (without checking its content).
+    /// Whether the object exists (without checking its content). Looked up
+    /// from the open layout root: commit and add ask once per file.
     pub fn exists(&self, oid: &Oid, layout: Layout) -> bool {
-        fs::symlink_metadata(self.path(oid, layout)).is_ok()
+        // "ab/" + 30 digits + ".dir" + NUL.
+        let mut name = [0u8; 38];
+        let mut hex = [0u8; 32];
+        oid.md5.hex_str(&mut hex);
+        name[..2].copy_from_slice(&hex[..2]);
+        name[2] = b'/';
+        name[3..33].copy_from_slice(&hex[2..]);
+        let end = if oid.is_dir {
+            name[33..37].copy_from_slice(b".dir");
+            37
+        } else {
+            33
+        };
+        let name = std::ffi::CStr::from_bytes_with_nul(&name[..=end]).expect("one NUL, at the end");
+        match self.root_dir(layout).map(|d| d.exists(name)) {
+            Some(Ok(found)) => found,
+            // No root yet, or a lookup error: ask by full path.
+            _ => fs::symlink_metadata(self.path(oid, layout)).is_ok(),
+        }
+    }
+
+    /// The open layout root, once it exists.
+    fn root_dir(&self, layout: Layout) -> Option<&strix_fs::Dir> {
+        let slot = &self.roots[match layout {
+            Layout::V3 => 0,
+            Layout::Legacy => 1,
+        }];
+        if slot.get().is_none() {
+            let dir = strix_fs::Dir::open(&self.layout_root(layout)).ok()?;
+            let _ = slot.set(dir);
+        }
+        slot.get()
     }
 
     /// Which of `objs` exist (by name, as [`Odb::exists`]). From
@@ -372,7 +408,7 @@ impl Odb {
             source,
         };
         if let Some(md5) = expected
-            && fs::symlink_metadata(self.path(&Oid::file(md5), layout)).is_ok()
+            && self.exists(&Oid::file(md5), layout)
         {
             let size = fs::metadata(src).map_err(rerr)?.len();
             return Ok(Stored::kept(md5, size));
@@ -395,9 +431,8 @@ impl Odb {
             }
             let md5 = crate::hash::md5_bytes(&buf);
             check_expected(src, expected, md5)?;
-            let dest = self.path(&Oid::file(md5), layout);
-            if fs::symlink_metadata(&dest).is_err() {
-                self.write_object(&dest, &buf)?;
+            if !self.exists(&Oid::file(md5), layout) {
+                self.write_object(&self.path(&Oid::file(md5), layout), &buf)?;
             }
             Ok(Some(Stored::kept(md5, buf.len() as u64)))
         })?;
