@@ -18,8 +18,10 @@
 //! check   u64                           XXH3-64 of every byte before it
 //! ```
 //!
-//! The file is replaced atomically on save. A record is only written for a
-//! file whose mtime is older than [`RACY_WINDOW_NS`], so a write that lands
+//! The file is replaced atomically on save, without a flush: after a crash
+//! it is the old file, the new one, or one that fails its checksum.
+//!
+//! A record is only written for a file whose mtime is older than [`RACY_WINDOW_NS`], so a write that lands
 //! in the same timestamp tick as our read cannot be mistaken for unchanged
 //! content ("racy" entries are simply rehashed next time). A directory is
 //! recorded only when none of its files is racy.
@@ -44,7 +46,7 @@ use crate::hash::HashKind;
 use crate::oid::Md5;
 use std::collections::HashMap;
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -491,7 +493,13 @@ impl StateDb {
         if let Some(parent) = self.path.parent() {
             fs::create_dir_all(parent)?;
         }
-        strix_fs::atomic_write_mode(&self.path, &out, 0o644)?;
+        // Not flushed: a database cut short by a crash fails its checksum
+        // and is rebuilt, and one that vouches for unflushed workspace data
+        // is dropped in the next boot (see the module documentation), so
+        // no command waits for tens of megabytes to reach the disk.
+        let mut f = strix_fs::AtomicFile::create(&self.path, 0o644, false)?;
+        f.write_all(&out)?;
+        f.commit()?;
         self.count = n as usize;
         self.bytes = out;
         self.rewrite.store(false, Ordering::Release);
