@@ -170,12 +170,19 @@ fn hash_files_noting(
             md5: Md5::default(),
         })
         .collect();
+    let saved = already_saved(&stats, kind, state, save);
     let first_error: std::sync::Mutex<Option<TreeError>> = std::sync::Mutex::new(None);
     entries
         .par_iter_mut()
         .zip(stats.par_iter())
-        .for_each(|(e, st)| {
+        .enumerate()
+        .for_each(|(i, (e, st))| {
             if first_error.lock().map(|g| g.is_some()).unwrap_or(true) {
+                return;
+            }
+            if let Some(Some(md5)) = saved.get(i) {
+                e.md5 = *md5;
+                progress.inc(1);
                 return;
             }
             match hash_one_noting(&dir.join(&e.relpath), st, kind, state, save, replaced) {
@@ -199,6 +206,41 @@ fn hash_files_noting(
     Ok((out?, size, symlinks))
 }
 
+/// When many files are saved to the cache: per file, its hash if the state
+/// database knows it and the cache holds that object (what
+/// [`hash_one`] would find file by file), with the cache's directories
+/// read once ([`Odb::present`]). Empty when there are few files or nothing
+/// is saved.
+fn already_saved(
+    stats: &[FileStat],
+    kind: HashKind,
+    state: &StateDb,
+    save: Save<'_>,
+) -> Vec<Option<Md5>> {
+    let Save::ToCache(odb) = save else {
+        return Vec::new();
+    };
+    if stats.len() < crate::odb::LIST_MIN {
+        return Vec::new();
+    }
+    let mut known: Vec<Option<Md5>> = stats.par_iter().map(|st| state.get(st, kind)).collect();
+    let (at, objs): (Vec<usize>, Vec<(Oid, Layout)>) = known
+        .iter()
+        .enumerate()
+        .filter_map(|(i, k)| k.map(|m| (i, (Oid::file(m), Layout::V3))))
+        .unzip();
+    let mut present = vec![false; known.len()];
+    for (i, p) in at.into_iter().zip(odb.present(&objs)) {
+        present[i] = p;
+    }
+    for (k, p) in known.iter_mut().zip(present) {
+        if !p {
+            *k = None;
+        }
+    }
+    known
+}
+
 /// Walks, hashes (and optionally saves) a directory.
 pub fn hash_dir(
     dir: &Path,
@@ -218,7 +260,8 @@ pub fn hash_dir(
         hash_files_noting(dir, files, kind, state, save, progress, &replaced)?;
     let manifest = Manifest::from_entries(entries);
     if let Save::ToCache(odb) = save {
-        odb.put_bytes(&manifest.oid(), Layout::V3, &manifest.to_bytes())?;
+        let (bytes, oid) = manifest.to_bytes_with_oid();
+        odb.put_bytes(&oid, Layout::V3, &bytes)?;
     }
     // The listing is known for `status`, unless files were replaced by
     // copies (new inodes: the listing is no longer what is on disk).

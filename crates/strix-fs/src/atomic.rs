@@ -87,7 +87,9 @@ impl AtomicFile {
     }
 
     /// Sets the mode, makes the data durable if asked, and renames the
-    /// temporary file onto the destination.
+    /// temporary file onto the destination. Unflushed data takes the old
+    /// file's place through [`replace`], which does not make the
+    /// filesystem start writing it out first.
     pub fn commit(mut self) -> io::Result<()> {
         let file = self.file.take().expect("file is open until commit");
         file.set_permissions(fs::Permissions::from_mode(self.mode))?;
@@ -95,7 +97,11 @@ impl AtomicFile {
             file.sync_all()?;
         }
         drop(file);
-        fs::rename(&self.temp, &self.dest)?;
+        if self.sync {
+            fs::rename(&self.temp, &self.dest)?;
+        } else {
+            replace(&self.temp, &self.dest)?;
+        }
         self.temp = PathBuf::new();
         Ok(())
     }

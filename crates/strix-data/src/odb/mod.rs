@@ -17,7 +17,7 @@ mod adopt;
 use crate::hash::HashKind;
 use crate::oid::{Md5, Oid};
 use crate::state::FileStat;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fs::{self, File};
 use std::io::{self, Read, Seek};
 use std::os::unix::fs::OpenOptionsExt;
@@ -276,52 +276,68 @@ impl Odb {
         slot.get()
     }
 
-    /// Which of `objs` exist (by name, as [`Odb::exists`]). From
-    /// [`LIST_MIN`] objects on, the directories they live in are read
-    /// instead of one lookup per object.
+    /// Which of `objs` exist (by name, as [`Odb::exists`]; see
+    /// [`Odb::present`]).
     pub fn existing(&self, objs: &[(Oid, Layout)]) -> HashSet<(Oid, Layout)> {
+        self.present(objs)
+            .into_iter()
+            .zip(objs)
+            .filter_map(|(found, o)| found.then_some(*o))
+            .collect()
+    }
+
+    /// Per object of `objs`, whether it exists (by name, as
+    /// [`Odb::exists`]). From [`LIST_MIN`] objects on, the directories they
+    /// live in are read instead (at most 512, in parallel), and the names
+    /// found are matched against the objects sorted the same way: no path
+    /// and no hash per object.
+    pub fn present(&self, objs: &[(Oid, Layout)]) -> Vec<bool> {
+        use rayon::prelude::*;
         if objs.len() < LIST_MIN {
-            return objs
-                .iter()
-                .filter(|(o, l)| self.exists(o, *l))
-                .copied()
-                .collect();
+            return objs.iter().map(|(o, l)| self.exists(o, *l)).collect();
         }
-        // One listing per layout and leading byte (at most 512), compared
-        // by bytes: no path or name is built per object.
-        let mut groups: HashMap<(Layout, u8), Vec<Oid>> = HashMap::new();
-        for (o, l) in objs {
-            groups.entry((*l, o.md5.0[0])).or_default().push(*o);
-        }
-        let mut found = HashSet::with_capacity(objs.len());
-        let mut names: HashSet<NameKey> = HashSet::new();
-        for ((layout, first), members) in groups {
-            let dir = self.layout_root(layout).join(format!("{first:02x}"));
-            match fs::read_dir(&dir) {
-                Ok(rd) => {
-                    names.clear();
-                    names.extend(
-                        rd.flatten()
-                            .filter_map(|e| name_key(e.file_name().as_encoded_bytes())),
-                    );
-                    found.extend(
-                        members
-                            .into_iter()
-                            .filter(|o| names.contains(&oid_key(o)))
-                            .map(|o| (o, layout)),
-                    );
+        let group = |i: &u32| {
+            let (o, l) = &objs[*i as usize];
+            (*l == Layout::Legacy, o.md5.0[0])
+        };
+        let mut order: Vec<u32> = (0..objs.len() as u32).collect();
+        order.par_sort_unstable_by_key(|i| (group(i), oid_key(&objs[*i as usize].0)));
+        let found: Vec<std::sync::atomic::AtomicBool> =
+            objs.iter().map(|_| Default::default()).collect();
+        let mark = |i: u32| found[i as usize].store(true, std::sync::atomic::Ordering::Relaxed);
+        order
+            .chunk_by(|a, b| group(a) == group(b))
+            .collect::<Vec<_>>()
+            .into_par_iter()
+            .for_each(|members| {
+                let (oid, layout) = objs[members[0] as usize];
+                let first = oid.md5.0[0];
+                let dir = self.layout_root(layout).join(format!("{first:02x}"));
+                match fs::read_dir(&dir) {
+                    Ok(rd) => {
+                        let mut names: Vec<NameKey> = rd
+                            .flatten()
+                            .filter_map(|e| name_key(e.file_name().as_encoded_bytes()))
+                            .collect();
+                        names.sort_unstable();
+                        for &i in members {
+                            if names.binary_search(&oid_key(&objs[i as usize].0)).is_ok() {
+                                mark(i);
+                            }
+                        }
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+                    // Unreadable directory: ask object by object.
+                    Err(_) => {
+                        for &i in members {
+                            if self.exists(&objs[i as usize].0, layout) {
+                                mark(i);
+                            }
+                        }
+                    }
                 }
-                Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-                // Unreadable directory: ask object by object.
-                Err(_) => found.extend(
-                    members
-                        .into_iter()
-                        .filter(|o| self.exists(o, layout))
-                        .map(|o| (o, layout)),
-                ),
-            }
-        }
-        found
+            });
+        found.into_iter().map(|f| f.into_inner()).collect()
     }
 
     /// Creates `dir` and its missing parents; with `cache.shared = group`
@@ -616,7 +632,7 @@ fn check_expected(src: &Path, expected: Option<Md5>, actual: Md5) -> Result<(), 
 }
 
 /// From this many objects on, [`Odb::existing`] reads directories.
-const LIST_MIN: usize = 1024;
+pub(crate) const LIST_MIN: usize = 1024;
 
 /// An object's file name inside its `xx/` directory, as bytes: the last 15
 /// bytes of the md5 and whether it is a `.dir`.
@@ -823,7 +839,14 @@ mod tests {
             .collect();
         assert!(want.len() > 300);
         assert!(!want.contains(&(o, Layout::V3)));
+        // Asked twice (one absent legacy object, one stored manifest):
+        // answered twice.
+        objs.push(objs[0]);
+        objs.push(objs[1]);
         assert_eq!(odb.existing(&objs), want);
+        let one_by_one: Vec<bool> = objs.iter().map(|(o, l)| odb.exists(o, *l)).collect();
+        assert_eq!(odb.present(&objs), one_by_one);
+        assert!(!one_by_one[0] && one_by_one[1]);
         assert_eq!(
             odb.existing(&objs[..10]),
             want.iter()
