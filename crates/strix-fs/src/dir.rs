@@ -49,6 +49,67 @@ impl Dir {
     }
 }
 
+impl Dir {
+    /// Creates `name` (relative to this directory; its parent is `parent`,
+    /// also relative) holding exactly `data` with `mode`, or leaves an
+    /// existing `name` alone, as [`crate::write_new`] does: the bytes go
+    /// into an anonymous `O_TMPFILE` inode in `parent`, which is then
+    /// linked under `name`. Errors as the system calls give them (`NotFound`
+    /// when `parent` is missing); the caller may fall back to
+    /// [`crate::write_new`] on others, e.g. where `O_TMPFILE` or `/proc` is
+    /// not available.
+    #[cfg(target_os = "linux")]
+    pub fn write_new(
+        &self,
+        parent: &CStr,
+        name: &CStr,
+        data: &[u8],
+        mode: u32,
+    ) -> io::Result<crate::WriteNew> {
+        use std::io::Write;
+        use std::os::fd::FromRawFd;
+        use std::os::unix::fs::PermissionsExt;
+        // SAFETY: a valid directory fd and a NUL-terminated path.
+        let fd = unsafe {
+            libc::openat(
+                self.0.as_raw_fd(),
+                parent.as_ptr(),
+                libc::O_TMPFILE | libc::O_WRONLY | libc::O_CLOEXEC,
+                mode as libc::c_uint,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` was just opened and is owned by nobody else.
+        let mut f = unsafe { File::from_raw_fd(fd) };
+        f.write_all(data)?;
+        if mode & crate::umask() != 0 {
+            f.set_permissions(std::fs::Permissions::from_mode(mode))?;
+        }
+        let proc_path =
+            std::ffi::CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL in a proc path");
+        // SAFETY: valid NUL-terminated paths and a valid directory fd.
+        let rc = unsafe {
+            libc::linkat(
+                libc::AT_FDCWD,
+                proc_path.as_ptr(),
+                self.0.as_raw_fd(),
+                name.as_ptr(),
+                libc::AT_SYMLINK_FOLLOW,
+            )
+        };
+        if rc == 0 {
+            return Ok(crate::WriteNew::Created);
+        }
+        let e = io::Error::last_os_error();
+        if e.kind() == io::ErrorKind::AlreadyExists {
+            return Ok(crate::WriteNew::Existed);
+        }
+        Err(e)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +131,28 @@ mod tests {
         assert!(!dir.exists(c"zz/cd").unwrap());
         assert!(!dir.exists(c"file/cd").unwrap(), "ENOTDIR is absence");
         assert!(Dir::open(&d.path().join("file")).is_err());
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn write_new_creates_once_with_exact_mode_and_leaves_nothing_else() {
+        use std::os::unix::fs::PermissionsExt;
+        let d = tempfile::tempdir().unwrap();
+        std::fs::create_dir(d.path().join("ab")).unwrap();
+        let dir = Dir::open(d.path()).unwrap();
+        let created = dir.write_new(c"ab", c"ab/cd", b"abc", 0o444).unwrap();
+        assert!(matches!(created, crate::WriteNew::Created));
+        let p = d.path().join("ab/cd");
+        assert_eq!(std::fs::read(&p).unwrap(), b"abc");
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o444);
+        let again = dir.write_new(c"ab", c"ab/cd", b"xyz", 0o444).unwrap();
+        assert!(matches!(again, crate::WriteNew::Existed));
+        assert_eq!(std::fs::read(&p).unwrap(), b"abc");
+        assert_eq!(std::fs::read_dir(d.path().join("ab")).unwrap().count(), 1);
+        // A missing parent is NotFound, and creates nothing.
+        let err = dir.write_new(c"zz", c"zz/cd", b"abc", 0o444).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert!(!d.path().join("zz").exists());
     }
 }

@@ -242,21 +242,8 @@ impl Odb {
     /// Whether the object exists (without checking its content). Looked up
     /// from the open layout root: commit and add ask once per file.
     pub fn exists(&self, oid: &Oid, layout: Layout) -> bool {
-        // "ab/" + 30 digits + ".dir" + NUL.
-        let mut name = [0u8; 38];
-        let mut hex = [0u8; 32];
-        oid.md5.hex_str(&mut hex);
-        name[..2].copy_from_slice(&hex[..2]);
-        name[2] = b'/';
-        name[3..33].copy_from_slice(&hex[2..]);
-        let end = if oid.is_dir {
-            name[33..37].copy_from_slice(b".dir");
-            37
-        } else {
-            33
-        };
-        let name = std::ffi::CStr::from_bytes_with_nul(&name[..=end]).expect("one NUL, at the end");
-        match self.root_dir(layout).map(|d| d.exists(name)) {
+        let name = RelName::of(oid);
+        match self.root_dir(layout).map(|d| d.exists(name.path())) {
             Some(Ok(found)) => found,
             // No root yet, or a lookup error: ask by full path.
             _ => fs::symlink_metadata(self.path(oid, layout)).is_ok(),
@@ -386,7 +373,7 @@ impl Odb {
     /// existing object is left alone all the same), and a checkout in this
     /// run trusts the object without hashing it again ([`Odb::is_fresh`]).
     pub fn put_verified(&self, oid: &Oid, layout: Layout, data: &[u8]) -> Result<(), OdbError> {
-        let created = self.write_object(&self.path(oid, layout), data)?;
+        let created = self.write_object_as(oid, layout, data)?;
         if created
             && layout == Layout::V3
             && !oid.is_dir
@@ -448,7 +435,7 @@ impl Odb {
             let md5 = crate::hash::md5_bytes(&buf);
             check_expected(src, expected, md5)?;
             if !self.exists(&Oid::file(md5), layout) {
-                self.write_object(&self.path(&Oid::file(md5), layout), &buf)?;
+                self.write_object_as(&Oid::file(md5), layout, &buf)?;
             }
             Ok(Some(Stored::kept(md5, buf.len() as u64)))
         })?;
@@ -518,6 +505,36 @@ impl Odb {
     /// Mode of a temporary while it is written (0444 at the end).
     fn temp_mode(&self) -> u32 {
         if self.shared_group { 0o664 } else { 0o644 }
+    }
+
+    /// Writes the whole object `oid` so that it appears complete or not at
+    /// all; an existing object is left alone. Created from the open layout
+    /// root where possible (a million objects otherwise spend much of their
+    /// kernel time walking absolute paths), else as [`Odb::write_object`]
+    /// does, which also reports the errors.
+    fn write_object_as(&self, oid: &Oid, layout: Layout, data: &[u8]) -> Result<bool, OdbError> {
+        let dest = self.path(oid, layout);
+        #[cfg(target_os = "linux")]
+        if let Some(root) = self.root_dir(layout) {
+            let name = RelName::of(oid);
+            let mut r = root.write_new(name.parent(), name.path(), data, 0o444);
+            if matches!(&r, Err(e) if e.kind() == io::ErrorKind::NotFound)
+                && self
+                    .ensure_dir(dest.parent().expect("object has a parent"))
+                    .is_ok()
+            {
+                r = root.write_new(name.parent(), name.path(), data, 0o444);
+            }
+            match r {
+                Ok(strix_fs::WriteNew::Created) => {
+                    self.wrote(&dest, data.len() as u64);
+                    return Ok(true);
+                }
+                Ok(strix_fs::WriteNew::Existed) => return Ok(false),
+                Err(_) => {}
+            }
+        }
+        self.write_object(&dest, data)
     }
 
     /// Writes a whole object so that it appears complete or not at all
@@ -628,6 +645,49 @@ fn check_expected(src: &Path, expected: Option<Md5>, actual: Md5) -> Result<(), 
             actual,
         }),
         _ => Ok(()),
+    }
+}
+
+/// An object's path relative to its layout root, `ab/cdef…[.dir]`, and its
+/// parent `ab`, as C strings on the stack (for calls from the open root).
+struct RelName {
+    /// "ab/" + 30 digits + ".dir" + NUL.
+    buf: [u8; 38],
+    /// Index of the final NUL.
+    end: usize,
+    /// "ab" + NUL.
+    parent: [u8; 3],
+}
+
+impl RelName {
+    fn of(oid: &Oid) -> Self {
+        let mut buf = [0u8; 38];
+        let mut hex = [0u8; 32];
+        oid.md5.hex_str(&mut hex);
+        buf[..2].copy_from_slice(&hex[..2]);
+        buf[2] = b'/';
+        buf[3..33].copy_from_slice(&hex[2..]);
+        let end = if oid.is_dir {
+            buf[33..37].copy_from_slice(b".dir");
+            37
+        } else {
+            33
+        };
+        Self {
+            buf,
+            end,
+            parent: [hex[0], hex[1], 0],
+        }
+    }
+
+    /// `ab/cdef…`.
+    fn path(&self) -> &std::ffi::CStr {
+        std::ffi::CStr::from_bytes_with_nul(&self.buf[..=self.end]).expect("one NUL, at the end")
+    }
+
+    /// `ab`.
+    fn parent(&self) -> &std::ffi::CStr {
+        std::ffi::CStr::from_bytes_with_nul(&self.parent).expect("one NUL, at the end")
     }
 }
 
