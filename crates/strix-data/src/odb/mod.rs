@@ -119,8 +119,9 @@ pub struct Odb {
     /// ([`Odb::put_verified`]: downloads): a checkout in the same run need not
     /// hash them again. Shared by clones.
     fresh: Arc<std::sync::Mutex<HashSet<Md5>>>,
-    /// The layout roots (V3, legacy) held open once they exist, for
-    /// [`Odb::exists`]. Shared by clones.
+    /// The layout roots (V3, legacy) held open once they exist: objects
+    /// are looked up ([`Odb::exists`]) and created relative to them.
+    /// Shared by clones.
     roots: Arc<[std::sync::OnceLock<strix_fs::Dir>; 2]>,
 }
 
