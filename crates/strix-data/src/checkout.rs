@@ -94,9 +94,14 @@ impl DirChanges {
 
 /// The current hash of a workspace file (via the state database).
 fn current_md5(path: &Path, stat: &FileStat, opts: &CheckoutOptions<'_>) -> io::Result<Md5> {
-    if let Some(m) = opts.state.get(stat, opts.kind) {
-        return Ok(m);
+    match opts.state.get(stat, opts.kind) {
+        Some(m) => Ok(m),
+        None => hash_and_record(path, stat, opts),
     }
+}
+
+/// Hashes a workspace file the state database does not know, and records it.
+fn hash_and_record(path: &Path, stat: &FileStat, opts: &CheckoutOptions<'_>) -> io::Result<Md5> {
     let (m, _) = crate::hash::hash_file(path, opts.kind)?;
     opts.state.insert(stat, opts.kind, m);
     Ok(m)
@@ -418,7 +423,7 @@ impl Visit for Compare<'_> {
             Some(c) => c,
             None => {
                 let path = self.dir.join(relpath);
-                match current_md5(&path, &stat, self.opts) {
+                match hash_and_record(&path, &stat, self.opts) {
                     Ok(c) => c,
                     Err(e) => {
                         self.error = Some(io_err(&path)(e));

@@ -339,8 +339,7 @@ fn plain_relpath_len(p: &[u8]) -> Option<usize> {
                 comp_len = 0;
                 all_dots = true;
             }
-            b'\\' => return None,
-            b' '..=b'~' => {
+            b if pyjson::is_plain(b) => {
                 comp_len += 1;
                 all_dots &= b == b'.';
             }
@@ -473,11 +472,10 @@ mod tests {
             assert_eq!(Manifest::parse(&bytes).unwrap(), m);
             let fast = parse_canonical(&bytes);
             // Names that need an escape take the general path.
-            let plain = m.entries().iter().all(|e| {
-                e.relpath
-                    .bytes()
-                    .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
-            });
+            let plain = m
+                .entries()
+                .iter()
+                .all(|e| e.relpath.bytes().all(pyjson::is_plain));
             assert_eq!(fast.is_some(), plain, "{}", String::from_utf8_lossy(&bytes));
             if let Some(entries) = fast {
                 assert_eq!(entries, m.entries());
@@ -521,9 +519,7 @@ mod tests {
             "a", "a/b", "...", "a/.../b", ".a", "a.", "a/..b", "~x y", "", "/a", "a/", "a//b", ".",
             "..", "a/./b", "a/../b", "a/..", "./a", "tab\t", "b\\s", "é", "\u{7f}",
         ] {
-            let plain = rel
-                .bytes()
-                .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
+            let plain = rel.bytes().all(pyjson::is_plain);
             let want = (plain && check_relpath(rel).is_ok()).then_some(rel.len());
             let quoted = format!("{rel}\"}}");
             assert_eq!(plain_relpath_len(quoted.as_bytes()), want, "{rel:?}");

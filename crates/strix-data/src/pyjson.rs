@@ -2,14 +2,18 @@
 //! with lowercase `\uXXXX` escapes and UTF-16 surrogate pairs. Everything
 //! DVC hashes (`.dir` manifests, stage md5s, run-cache keys) goes through it.
 
+/// Whether Python writes the byte `b` of a string as it is (printable
+/// ASCII other than `"` and `\\`), not as an escape.
+pub fn is_plain(b: u8) -> bool {
+    (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\'
+}
+
 /// Appends `s` as a JSON string literal, exactly as Python writes it.
 pub fn push_str(out: &mut String, s: &str) {
     use std::fmt::Write;
     out.push('"');
     // Most names need no escape: copied whole.
-    if s.bytes()
-        .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
-    {
+    if s.bytes().all(is_plain) {
         out.push_str(s);
         out.push('"');
         return;

@@ -21,10 +21,11 @@
 //! The file is replaced atomically on save, without a flush: after a crash
 //! it is the old file, the new one, or one that fails its checksum.
 //!
-//! A record is only written for a file whose mtime is older than [`RACY_WINDOW_NS`], so a write that lands
-//! in the same timestamp tick as our read cannot be mistaken for unchanged
-//! content ("racy" entries are simply rehashed next time). A directory is
-//! recorded only when none of its files is racy.
+//! A record is only written for a file whose mtime is older than
+//! [`RACY_WINDOW_NS`], so a write that lands in the same timestamp tick as
+//! our read cannot be mistaken for unchanged content ("racy" entries are
+//! simply rehashed next time). A directory is recorded only when none of its
+//! files is racy.
 //!
 //! Records for bytes strix wrote itself without flushing them (files placed
 //! by `checkout`, objects downloaded by `fetch`: see

@@ -229,13 +229,9 @@ fn already_saved(
         .enumerate()
         .filter_map(|(i, k)| k.map(|m| (i, (Oid::file(m), Layout::V3))))
         .unzip();
-    let mut present = vec![false; known.len()];
-    for (i, p) in at.into_iter().zip(odb.present(&objs)) {
-        present[i] = p;
-    }
-    for (k, p) in known.iter_mut().zip(present) {
-        if !p {
-            *k = None;
+    for (i, present) in at.into_iter().zip(odb.present(&objs)) {
+        if !present {
+            known[i] = None;
         }
     }
     known

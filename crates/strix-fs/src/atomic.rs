@@ -239,25 +239,68 @@ pub fn write_new(dest: &Path, data: &[u8], mode: u32) -> io::Result<WriteNew> {
 
 #[cfg(target_os = "linux")]
 fn write_new_tmpfile(dir: &Path, dest: &Path, data: &[u8], mode: u32) -> io::Result<WriteNew> {
-    // Created with its final mode; a chmod is only needed when the umask
-    // would clear some of the requested bits.
-    let mut f = OpenOptions::new()
+    let f = OpenOptions::new()
         .write(true)
         .mode(mode)
         .custom_flags(libc::O_TMPFILE)
         .open(dir)?;
-    f.write_all(data)?;
-    if mode & crate::umask() != 0 {
-        f.set_permissions(fs::Permissions::from_mode(mode))?;
-    }
-    match link_fd(&f, dest) {
-        Ok(()) => Ok(WriteNew::Created),
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(WriteNew::Existed),
+    match fill_and_link(f, data, mode, |f| link_fd(f, dest)) {
         // No /proc mounted: let the caller use a named temporary.
         Err(e) if e.kind() == io::ErrorKind::Unsupported => {
             Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
         }
+        r => r,
+    }
+}
+
+/// Writes `data` into `f`, a fresh `O_TMPFILE` inode created with `mode`,
+/// and names it with `link`: `Existed` when the name is taken.
+#[cfg(target_os = "linux")]
+pub(crate) fn fill_and_link(
+    mut f: fs::File,
+    data: &[u8],
+    mode: u32,
+    link: impl FnOnce(&fs::File) -> io::Result<()>,
+) -> io::Result<WriteNew> {
+    f.write_all(data)?;
+    // Created with its final mode; a chmod is only needed when the umask
+    // would clear some of the requested bits.
+    if mode & crate::umask() != 0 {
+        f.set_permissions(fs::Permissions::from_mode(mode))?;
+    }
+    match link(&f) {
+        Ok(()) => Ok(WriteNew::Created),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(WriteNew::Existed),
         Err(e) => Err(e),
+    }
+}
+
+/// `linkat` of the inode behind `file` (through `/proc/self/fd`) to `dest`,
+/// relative to the directory `dir` (or `AT_FDCWD`); the system's error.
+#[cfg(target_os = "linux")]
+pub(crate) fn link_proc_fd(
+    file: &fs::File,
+    dir: std::os::fd::RawFd,
+    dest: &std::ffi::CStr,
+) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let proc_path = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
+        .expect("no NUL in a proc path");
+    // SAFETY: both paths are NUL-terminated; `dir` is AT_FDCWD or an open
+    // directory of the caller's.
+    let rc = unsafe {
+        libc::linkat(
+            libc::AT_FDCWD,
+            proc_path.as_ptr(),
+            dir,
+            dest.as_ptr(),
+            libc::AT_SYMLINK_FOLLOW,
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
@@ -269,26 +312,12 @@ fn write_new_tmpfile(dir: &Path, dest: &Path, data: &[u8], mode: u32) -> io::Res
 pub fn link_fd(file: &fs::File, dest: &Path) -> io::Result<()> {
     #[cfg(target_os = "linux")]
     {
-        use std::os::fd::AsRawFd;
         use std::os::unix::ffi::OsStrExt;
-        let proc_path = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
-            .expect("no NUL in a proc path");
         let dest_c = std::ffi::CString::new(dest.as_os_str().as_bytes())
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-        // SAFETY: both arguments are valid NUL-terminated paths.
-        let rc = unsafe {
-            libc::linkat(
-                libc::AT_FDCWD,
-                proc_path.as_ptr(),
-                libc::AT_FDCWD,
-                dest_c.as_ptr(),
-                libc::AT_SYMLINK_FOLLOW,
-            )
-        };
-        if rc == 0 {
+        let Err(e) = link_proc_fd(file, libc::AT_FDCWD, &dest_c) else {
             return Ok(());
-        }
-        let e = io::Error::last_os_error();
+        };
         if e.raw_os_error() == Some(libc::ENOENT)
             && dest.parent().is_some_and(|d| d.is_dir())
             && !Path::new("/proc/self/fd").is_dir()

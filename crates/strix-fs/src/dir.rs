@@ -66,9 +66,7 @@ impl Dir {
         data: &[u8],
         mode: u32,
     ) -> io::Result<crate::WriteNew> {
-        use std::io::Write;
         use std::os::fd::FromRawFd;
-        use std::os::unix::fs::PermissionsExt;
         // SAFETY: a valid directory fd and a NUL-terminated path.
         let fd = unsafe {
             libc::openat(
@@ -82,31 +80,10 @@ impl Dir {
             return Err(io::Error::last_os_error());
         }
         // SAFETY: `fd` was just opened and is owned by nobody else.
-        let mut f = unsafe { File::from_raw_fd(fd) };
-        f.write_all(data)?;
-        if mode & crate::umask() != 0 {
-            f.set_permissions(std::fs::Permissions::from_mode(mode))?;
-        }
-        let proc_path =
-            std::ffi::CString::new(format!("/proc/self/fd/{fd}")).expect("no NUL in a proc path");
-        // SAFETY: valid NUL-terminated paths and a valid directory fd.
-        let rc = unsafe {
-            libc::linkat(
-                libc::AT_FDCWD,
-                proc_path.as_ptr(),
-                self.0.as_raw_fd(),
-                name.as_ptr(),
-                libc::AT_SYMLINK_FOLLOW,
-            )
-        };
-        if rc == 0 {
-            return Ok(crate::WriteNew::Created);
-        }
-        let e = io::Error::last_os_error();
-        if e.kind() == io::ErrorKind::AlreadyExists {
-            return Ok(crate::WriteNew::Existed);
-        }
-        Err(e)
+        let f = unsafe { File::from_raw_fd(fd) };
+        crate::atomic::fill_and_link(f, data, mode, |f| {
+            crate::atomic::link_proc_fd(f, self.0.as_raw_fd(), name)
+        })
     }
 }
 
