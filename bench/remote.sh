@@ -65,6 +65,10 @@ install_garage() {
     rm -rf "$GARAGE_DIR/target"
 }
 
+random_hex() { # BYTES
+    od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
+}
+
 # Garage: one node on loopback (S3 on PORT, RPC and admin on free ports), a key with the
 # right to create buckets, exported as the AWS credentials of both tools and the AWS CLI.
 start_garage() { # PORT
@@ -77,7 +81,7 @@ data_dir = "$dir/data"
 db_engine = "sqlite"
 replication_factor = 1
 rpc_bind_addr = "127.0.0.1:$(free_port)"
-rpc_secret = "$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+rpc_secret = "$(random_hex 32)"
 
 [s3_api]
 s3_region = "us-east-1"
@@ -94,8 +98,8 @@ CONF
         [[ $tries -gt 0 ]] || die "garage did not come up (see $RUN/logs/s3.log)"
         sleep 0.1
     done
-    export AWS_ACCESS_KEY_ID=GK$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')
-    export AWS_SECRET_ACCESS_KEY=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+    export AWS_ACCESS_KEY_ID=GK$(random_hex 12)
+    export AWS_SECRET_ACCESS_KEY=$(random_hex 32)
     {
         "${g[@]}" layout assign -z bench -c 100G "$id" &&
             "${g[@]}" layout apply --version 1 &&
