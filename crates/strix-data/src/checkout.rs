@@ -237,7 +237,7 @@ fn place_copy(
     opts: &CheckoutOptions<'_>,
 ) -> Result<(), CheckoutError> {
     let oid = Oid::file(md5);
-    let mut src = match fs::File::open(obj) {
+    let mut src = match strix_fs::open_noatime(obj) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
             return Err(CheckoutError::Missing {

@@ -52,7 +52,7 @@ pub fn md5_stream(
 
 /// MD5 and size of a file's bytes.
 pub fn md5_file(path: &Path) -> io::Result<(Md5, u64)> {
-    let mut f = File::open(path)?;
+    let mut f = strix_fs::open_noatime(path)?;
     md5_stream(&mut f, None)
 }
 
@@ -81,7 +81,7 @@ fn is_text(block: &[u8]) -> bool {
 /// Legacy `md5-dos2unix` as DVC 3 checks it: per 1 MiB chunk, a text chunk
 /// has its CRLFs (inside the chunk only) turned into LF before hashing.
 pub fn md5_dos2unix_file(path: &Path) -> io::Result<(Md5, u64)> {
-    let mut f = File::open(path)?;
+    let mut f = strix_fs::open_noatime(path)?;
     let mut h = Hasher::new();
     let mut buf = vec![0u8; CHUNK];
     let mut total = 0u64;

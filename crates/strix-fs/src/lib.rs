@@ -31,6 +31,30 @@ pub fn process_alive(pid: u32) -> bool {
     rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
+/// Opens `path` for reading without updating its access time, where the
+/// kernel lets us (`O_NOATIME` needs the file's owner or `CAP_FOWNER`;
+/// anyone else gets a plain open).
+///
+/// Hashing a freshly written file would otherwise dirty its inode (under
+/// `relatime` the first read after a write updates the access time), and
+/// the `syncfs` that ends a batch would then write every source inode back
+/// along with the new cache objects.
+pub fn open_noatime(path: &Path) -> io::Result<std::fs::File> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        match std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NOATIME)
+            .open(path)
+        {
+            Err(e) if e.raw_os_error() == Some(libc::EPERM) => {}
+            other => return other,
+        }
+    }
+    std::fs::File::open(path)
+}
+
 /// Flushes every dirty page of the filesystem holding `path` (one `syncfs`
 /// for a whole batch of writes).
 pub fn syncfs(path: &Path) -> io::Result<()> {

@@ -265,7 +265,7 @@ pub fn copy_local(
         source,
     };
     let rerr = |e| TransferError::Backend(BackendError::io("download", key, e));
-    let mut input = File::open(src).map_err(rerr)?;
+    let mut input = strix_fs::open_noatime(src).map_err(rerr)?;
     // Room for a typical object up front: `read_to_end` then reads it in
     // one call (plus the one that sees the end) instead of growing a
     // buffer from nothing in small steps.

@@ -11,7 +11,7 @@
 //! object.
 
 use crate::backend::{Backend, BackendError, SizedKeys};
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
@@ -93,7 +93,7 @@ impl LocalBackend {
     pub fn stage(&self, src: &Path, key: &str) -> Result<Staged, BackendError> {
         let dest = self.path(key);
         let werr = |e| BackendError::io("upload", key, e);
-        let mut input = File::open(src).map_err(|e| BackendError::Io {
+        let mut input = strix_fs::open_noatime(src).map_err(|e| BackendError::Io {
             op: "read",
             key: src.to_string_lossy().into_owned(),
             source: e,
@@ -168,7 +168,7 @@ impl LocalBackend {
         if let Some(parent) = dest.parent() {
             fs::create_dir_all(parent).map_err(werr)?;
         }
-        let mut input = File::open(src).map_err(|e| BackendError::Io {
+        let mut input = strix_fs::open_noatime(src).map_err(|e| BackendError::Io {
             op: "read",
             key: src.to_string_lossy().into_owned(),
             source: e,
@@ -258,7 +258,8 @@ impl Backend for LocalBackend {
     }
 
     fn download(&self, key: &str, out: &mut dyn Write) -> Result<u64, BackendError> {
-        let mut f = File::open(self.path(key)).map_err(|e| BackendError::io("download", key, e))?;
+        let mut f = strix_fs::open_noatime(&self.path(key))
+            .map_err(|e| BackendError::io("download", key, e))?;
         io::copy(&mut f, out).map_err(|e| BackendError::Io {
             op: "download",
             key: key.to_string(),

@@ -20,7 +20,6 @@ use futures::StreamExt;
 use opendal::Operator;
 use opendal::layers::{RetryLayer, TimeoutLayer};
 use std::fmt;
-use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -511,7 +510,7 @@ impl OpendalBackend {
     }
 
     async fn upload_to(&self, src: &Path, key: &str) -> Result<(), BackendError> {
-        let mut input = File::open(src).map_err(|e| Self::local_err("read", src, e))?;
+        let mut input = strix_fs::open_noatime(src).map_err(|e| Self::local_err("read", src, e))?;
         let size = input
             .metadata()
             .map_err(|e| Self::local_err("read", src, e))?

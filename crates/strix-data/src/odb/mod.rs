@@ -417,7 +417,7 @@ impl Odb {
             let size = fs::metadata(src).map_err(rerr)?.len();
             return Ok(Stored::kept(md5, size));
         }
-        let mut input = File::open(src).map_err(rerr)?;
+        let mut input = strix_fs::open_noatime(src).map_err(rerr)?;
         // Small files: read, hash, then write straight into the final
         // directory (no cross-directory rename, nothing written for content
         // the cache already has). Reading at most SMALL_FILE + 1 bytes tells
