@@ -275,33 +275,64 @@ pub(crate) fn fill_and_link(
     }
 }
 
-/// `linkat` of the inode behind `file` (through `/proc/self/fd`) to `dest`,
-/// relative to the directory `dir` (or `AT_FDCWD`); the system's error.
+/// `linkat` of the inode behind `file` to `dest`, relative to the directory
+/// `dir` (or `AT_FDCWD`); the system's error.
+///
+/// Linked through the descriptor itself (`AT_EMPTY_PATH`) where the kernel
+/// allows it (Linux 6.10 on, for a file its caller opened; earlier kernels
+/// only with `CAP_DAC_READ_SEARCH`), else through `/proc/self/fd`, whose
+/// lookup costs about as much as the link itself. The first refusal is
+/// remembered, so an older kernel pays for it once.
 #[cfg(target_os = "linux")]
-pub(crate) fn link_proc_fd(
+pub(crate) fn link_fd_at(
     file: &fs::File,
     dir: std::os::fd::RawFd,
     dest: &std::ffi::CStr,
 ) -> io::Result<()> {
     use std::os::fd::AsRawFd;
+    use std::sync::atomic::AtomicBool;
+    static EMPTY_PATH_REFUSED: AtomicBool = AtomicBool::new(false);
+    let linkat = |from_dir: std::os::fd::RawFd, from: &std::ffi::CStr, flags| {
+        // SAFETY: both paths are NUL-terminated; `from_dir` is an open file
+        // of the caller's or AT_FDCWD, `dir` is AT_FDCWD or an open
+        // directory of the caller's.
+        let rc = unsafe { libc::linkat(from_dir, from.as_ptr(), dir, dest.as_ptr(), flags) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    };
+    if !EMPTY_PATH_REFUSED.load(Ordering::Relaxed) {
+        match linkat(file.as_raw_fd(), c"", libc::AT_EMPTY_PATH) {
+            // Refused for want of the capability: ENOENT before Linux 6.10
+            // (EPERM from some security modules).
+            Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EPERM)) => {
+                // ENOENT may also be `dest`'s missing directory, or an inode
+                // with no links that is not O_TMPFILE; the /proc path below
+                // then fails the same way, so only its success proves that
+                // the kernel refused the empty path.
+                let r = link_via_proc(file, &linkat);
+                if r.is_ok() {
+                    EMPTY_PATH_REFUSED.store(true, Ordering::Relaxed);
+                }
+                return r;
+            }
+            r => return r,
+        }
+    }
+    link_via_proc(file, &linkat)
+}
+
+#[cfg(target_os = "linux")]
+fn link_via_proc(
+    file: &fs::File,
+    linkat: &dyn Fn(std::os::fd::RawFd, &std::ffi::CStr, libc::c_int) -> io::Result<()>,
+) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
     let proc_path = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
         .expect("no NUL in a proc path");
-    // SAFETY: both paths are NUL-terminated; `dir` is AT_FDCWD or an open
-    // directory of the caller's.
-    let rc = unsafe {
-        libc::linkat(
-            libc::AT_FDCWD,
-            proc_path.as_ptr(),
-            dir,
-            dest.as_ptr(),
-            libc::AT_SYMLINK_FOLLOW,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    linkat(libc::AT_FDCWD, &proc_path, libc::AT_SYMLINK_FOLLOW)
 }
 
 /// Gives the inode behind an open file one more name, `dest` (which must
@@ -315,7 +346,7 @@ pub fn link_fd(file: &fs::File, dest: &Path) -> io::Result<()> {
         use std::os::unix::ffi::OsStrExt;
         let dest_c = std::ffi::CString::new(dest.as_os_str().as_bytes())
             .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-        let Err(e) = link_proc_fd(file, libc::AT_FDCWD, &dest_c) else {
+        let Err(e) = link_fd_at(file, libc::AT_FDCWD, &dest_c) else {
             return Ok(());
         };
         if e.raw_os_error() == Some(libc::ENOENT)
@@ -373,5 +404,52 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"abc");
         // Nothing else was left in the directory.
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+    }
+
+    /// Both ways of naming an O_TMPFILE inode give it the name once, and
+    /// refuse a taken name.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn tmpfile_is_linked_by_descriptor_and_through_proc() {
+        use std::os::fd::AsRawFd;
+        let d = tempfile::tempdir().unwrap();
+        let tmpfile = |data: &[u8]| {
+            let mut f = OpenOptions::new()
+                .write(true)
+                .mode(0o444)
+                .custom_flags(libc::O_TMPFILE)
+                .open(d.path())
+                .unwrap();
+            f.write_all(data).unwrap();
+            f
+        };
+        let dir = fs::File::open(d.path()).unwrap();
+        let a = tmpfile(b"a");
+        link_fd_at(&a, dir.as_raw_fd(), c"a").unwrap();
+        let b = tmpfile(b"b");
+        let linkat = |from_dir, from: &std::ffi::CStr, flags| {
+            // SAFETY: NUL-terminated paths and open descriptors.
+            let rc = unsafe {
+                libc::linkat(
+                    from_dir,
+                    from.as_ptr(),
+                    dir.as_raw_fd(),
+                    c"b".as_ptr(),
+                    flags,
+                )
+            };
+            if rc == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        };
+        link_via_proc(&b, &linkat).unwrap();
+        assert_eq!(fs::read(d.path().join("a")).unwrap(), b"a");
+        assert_eq!(fs::read(d.path().join("b")).unwrap(), b"b");
+        let taken = link_fd_at(&tmpfile(b"c"), dir.as_raw_fd(), c"a").unwrap_err();
+        assert_eq!(taken.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(d.path().join("a")).unwrap(), b"a");
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 2);
     }
 }

@@ -82,7 +82,7 @@ impl Dir {
         // SAFETY: `fd` was just opened and is owned by nobody else.
         let f = unsafe { File::from_raw_fd(fd) };
         crate::atomic::fill_and_link(f, data, mode, |f| {
-            crate::atomic::link_proc_fd(f, self.0.as_raw_fd(), name)
+            crate::atomic::link_fd_at(f, self.0.as_raw_fd(), name)
         })
     }
 }

@@ -482,8 +482,9 @@ impl<'a> Transfer<'a> {
                     .sum()
             });
         };
-        // While one batch is flushed and named on its own thread, the pool
-        // stages the next one: the flush costs disk time, not CPU.
+        // While one batch is flushed on its own thread, the pool stages the
+        // next one (the flush costs disk time, not CPU); the flushed batch is
+        // then named by the pool too.
         let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(ObjectRef, Staged)>>(1);
         std::thread::scope(|scope| {
             let namer = scope.spawn(|| {
@@ -497,12 +498,19 @@ impl<'a> Transfer<'a> {
                         fail(&staged[0].0, TransferError::Backend(e));
                         continue;
                     }
-                    for (o, s) in staged {
-                        match local.publish(s) {
-                            Ok(()) => uploaded += 1,
-                            Err(e) => fail(&o, TransferError::Backend(e)),
-                        }
-                    }
+                    // Renames in different directories run in parallel.
+                    uploaded += run.pool.install(|| {
+                        staged
+                            .into_par_iter()
+                            .map(|(o, s)| match local.publish(s) {
+                                Ok(()) => 1,
+                                Err(e) => {
+                                    fail(&o, TransferError::Backend(e));
+                                    0
+                                }
+                            })
+                            .sum::<usize>()
+                    });
                 }
                 uploaded
             });
