@@ -7,11 +7,18 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
 
-/// Size of the read buffer, and of DVC's dos2unix chunks.
+/// Size of DVC's dos2unix chunks (and of the buffer of plain copies).
 pub const CHUNK: usize = 1 << 20;
 
+/// The read buffer of streamed hashing: small enough to stay in the CPU's
+/// cache between the copy out of the page cache and the hash reading it
+/// (2 GiB from the page cache: 4.1 s with 64 KiB, 4.8 s with 128 KiB, 4.7-6.1 s
+/// with 1 MiB, where the copy alone took 0.8 s of system time instead of
+/// 0.2 s).
+const STREAM_BUF: usize = 64 << 10;
+
 thread_local! {
-    static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; CHUNK]);
+    static BUF: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0u8; STREAM_BUF]);
 }
 
 /// Which hash an entry uses.
