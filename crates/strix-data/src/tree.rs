@@ -247,6 +247,20 @@ pub fn hash_dir(
 ) -> Result<Tree, TreeError> {
     let dir_stat = dir_stat(dir)?;
     let files = walk_dir(dir, rayon::current_num_threads())?;
+    hash_listing(dir, dir_stat, files, kind, state, save, progress)
+}
+
+/// [`hash_dir`] of a directory already listed: `files` as a walk found them,
+/// `dir_stat` taken before that walk.
+fn hash_listing(
+    dir: &Path,
+    dir_stat: FileStat,
+    files: Vec<WalkedFile>,
+    kind: HashKind,
+    state: &StateDb,
+    save: Save<'_>,
+    progress: &dyn Progress,
+) -> Result<Tree, TreeError> {
     let mut seen = Fingerprinted::default();
     for f in &files {
         seen.file(&f.relpath, f.stat, f.is_symlink, f.is_exec);
@@ -302,9 +316,10 @@ pub fn summarize_dir(
     progress: &dyn Progress,
 ) -> Result<DirSummary, TreeError> {
     let dir_stat = dir_stat(dir)?;
-    // First a walk that keeps nothing but the fingerprint (flat memory for
-    // any number of files).
-    let seen = walk_with(dir, &Fingerprinted::default())?;
+    // One walk for the fingerprint, which also keeps the listing up to a
+    // bound (flat memory for any number of files).
+    let listed = walk_with(dir, &Listed::new(KEEP_LISTING_MAX))?;
+    let seen = &listed.seen;
     if let Some(md5) = state.get_dir(&dir_stat, kind, &seen.fp) {
         return Ok(DirSummary {
             oid: Oid::dir(md5),
@@ -312,8 +327,12 @@ pub fn summarize_dir(
             nfiles: seen.nfiles,
         });
     }
-    // Unknown listing: list again, hash, and record the listing hashed.
-    let tree = hash_dir(dir, kind, state, Save::HashOnly, progress)?;
+    // Unknown listing: hash it (a directory too large to keep its listing
+    // is listed again) and record the listing hashed.
+    let tree = match listed.files {
+        Some(files) => hash_listing(dir, dir_stat, files, kind, state, Save::HashOnly, progress)?,
+        None => hash_dir(dir, kind, state, Save::HashOnly, progress)?,
+    };
     Ok(DirSummary {
         oid: tree.oid(),
         size: tree.size,
@@ -344,6 +363,51 @@ impl Visit for Fingerprinted {
         self.fp.merge(&other.fp);
         self.size += other.size;
         self.nfiles += other.nfiles;
+    }
+}
+
+/// How many files a `status` walk keeps beside the fingerprint, so that a
+/// changed directory is hashed without a second walk; a larger one drops its
+/// list (about 100 bytes a file) and is walked again.
+const KEEP_LISTING_MAX: usize = 100_000;
+
+/// A walk's fingerprint, and its files while there are at most
+/// [`KEEP_LISTING_MAX`] of them (`None` past that).
+struct Listed {
+    seen: Fingerprinted,
+    files: Option<Vec<WalkedFile>>,
+    max: usize,
+}
+
+impl Listed {
+    fn new(max: usize) -> Self {
+        Self {
+            seen: Fingerprinted::default(),
+            files: Some(Vec::new()),
+            max,
+        }
+    }
+}
+
+impl Visit for Listed {
+    fn fork(&self) -> Self {
+        Self::new(self.max)
+    }
+
+    fn file(&mut self, relpath: &str, stat: FileStat, is_symlink: bool, is_exec: bool) {
+        self.seen.file(relpath, stat, is_symlink, is_exec);
+        match &mut self.files {
+            Some(files) if files.len() < self.max => files.file(relpath, stat, is_symlink, is_exec),
+            _ => self.files = None,
+        }
+    }
+
+    fn merge(&mut self, other: Self) {
+        self.seen.merge(other.seen);
+        match (&mut self.files, other.files) {
+            (Some(files), Some(more)) if files.len() + more.len() <= self.max => files.merge(more),
+            _ => self.files = None,
+        }
     }
 }
 
@@ -500,6 +564,35 @@ pub(crate) mod tests {
             state.save().unwrap();
             state = StateDb::open(&path);
             assert_eq!(summary(&state).oid, t.oid());
+        }
+    }
+
+    #[test]
+    fn a_status_walk_keeps_the_listing_only_up_to_its_bound() {
+        let d = tempfile::tempdir().unwrap();
+        let data = d.path().join("data");
+        for sub in ["x", "y", "y/z"] {
+            fs::create_dir_all(data.join(sub)).unwrap();
+        }
+        for (i, f) in ["a", "x/b", "x/c", "y/d", "y/z/e"].iter().enumerate() {
+            fs::write(data.join(f), vec![b'q'; i + 1]).unwrap();
+        }
+        let sorted = |mut v: Vec<WalkedFile>| {
+            v.sort_by(|a, b| a.relpath.cmp(&b.relpath));
+            v.into_iter()
+                .map(|f| (f.relpath, f.stat))
+                .collect::<Vec<_>>()
+        };
+        let all = sorted(walk_dir(&data, 1).unwrap());
+        let kept = walk_with(&data, &Listed::new(5)).unwrap();
+        assert_eq!(kept.seen.nfiles, 5);
+        assert_eq!(kept.seen.fp, walked_listing(&data));
+        assert_eq!(sorted(kept.files.expect("5 files fit a bound of 5")), all);
+        for max in [0, 1, 2, 4] {
+            let over = walk_with(&data, &Listed::new(max)).unwrap();
+            assert!(over.files.is_none(), "5 files kept under a bound of {max}");
+            assert_eq!((over.seen.nfiles, over.seen.size), (5, 15));
+            assert_eq!(over.seen.fp, walked_listing(&data));
         }
     }
 
