@@ -12,7 +12,8 @@ use crate::walk::{Visit, WalkError, WalkedFile, walk_dir, walk_with};
 use rayon::prelude::*;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// What to do with the bytes while hashing.
 #[derive(Clone, Copy)]
@@ -371,11 +372,13 @@ impl Visit for Fingerprinted {
 /// list (about 100 bytes a file) and is walked again.
 const KEEP_LISTING_MAX: usize = 100_000;
 
-/// A walk's fingerprint, and its files while there are at most
-/// [`KEEP_LISTING_MAX`] of them (`None` past that).
+/// A walk's fingerprint, and its files while there are at most `max` of
+/// them in the whole walk (`None` past that). The count is shared by every
+/// directory's fork, so no fork keeps (allocates) anything once it is over.
 struct Listed {
     seen: Fingerprinted,
     files: Option<Vec<WalkedFile>>,
+    kept: Arc<AtomicUsize>,
     max: usize,
 }
 
@@ -384,6 +387,7 @@ impl Listed {
         Self {
             seen: Fingerprinted::default(),
             files: Some(Vec::new()),
+            kept: Arc::default(),
             max,
         }
     }
@@ -391,21 +395,30 @@ impl Listed {
 
 impl Visit for Listed {
     fn fork(&self) -> Self {
-        Self::new(self.max)
+        let over = self.kept.load(Ordering::Relaxed) > self.max;
+        Self {
+            seen: Fingerprinted::default(),
+            files: (!over).then(Vec::new),
+            kept: Arc::clone(&self.kept),
+            max: self.max,
+        }
     }
 
     fn file(&mut self, relpath: &str, stat: FileStat, is_symlink: bool, is_exec: bool) {
         self.seen.file(relpath, stat, is_symlink, is_exec);
-        match &mut self.files {
-            Some(files) if files.len() < self.max => files.file(relpath, stat, is_symlink, is_exec),
-            _ => self.files = None,
+        if let Some(files) = &mut self.files {
+            if self.kept.fetch_add(1, Ordering::Relaxed) < self.max {
+                files.file(relpath, stat, is_symlink, is_exec);
+            } else {
+                self.files = None;
+            }
         }
     }
 
     fn merge(&mut self, other: Self) {
         self.seen.merge(other.seen);
         match (&mut self.files, other.files) {
-            (Some(files), Some(more)) if files.len() + more.len() <= self.max => files.merge(more),
+            (Some(files), Some(more)) => files.merge(more),
             _ => self.files = None,
         }
     }
