@@ -34,6 +34,24 @@ pub struct CheckoutOptions<'a> {
     pub relink: bool,
 }
 
+/// How many unsaved files [`CheckoutError::Unsaved`] names; the rest are
+/// counted.
+const UNSAVED_SHOWN: usize = 20;
+
+/// The paths of an error message, one per line (the first
+/// [`UNSAVED_SHOWN`], then how many more).
+fn list_paths(paths: &[PathBuf]) -> String {
+    let mut out = String::new();
+    for p in paths.iter().take(UNSAVED_SHOWN) {
+        out.push_str("\n\t");
+        out.push_str(&p.to_string_lossy());
+    }
+    if paths.len() > UNSAVED_SHOWN {
+        out.push_str(&format!("\n\t… and {} more", paths.len() - UNSAVED_SHOWN));
+    }
+    out
+}
+
 /// Why a checkout failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CheckoutError {
@@ -45,7 +63,7 @@ pub enum CheckoutError {
         path: PathBuf,
         actual: Md5,
     },
-    #[error("Can't remove the following unsaved files without confirmation")]
+    #[error("Can't remove the following unsaved files without confirmation:{}", list_paths(.0))]
     Unsaved(Vec<PathBuf>),
     #[error("failed to check out '{}'", .path.display())]
     Io {
@@ -748,6 +766,17 @@ mod tests {
     }
 
     #[test]
+    fn unsaved_files_are_named_up_to_a_bound() {
+        let many: Vec<PathBuf> = (0..UNSAVED_SHOWN + 3)
+            .map(|i| PathBuf::from(format!("d/f{i}")))
+            .collect();
+        let msg = CheckoutError::Unsaved(many).to_string();
+        assert_eq!(msg.matches("\n\td/f").count(), UNSAVED_SHOWN);
+        assert!(msg.contains("\td/f0\n") && !msg.contains(&format!("d/f{UNSAVED_SHOWN}")));
+        assert!(msg.ends_with("\n\t… and 3 more"), "{msg}");
+    }
+
+    #[test]
     fn restores_deleted_and_modified_and_removes_saved_extras() {
         let (d, odb, state, m) = setup();
         let data = d.path().join("data");
@@ -756,6 +785,11 @@ mod tests {
         // "changed" must be in the cache or checkout refuses.
         let err = checkout_dir(&data, &m, &opts(&odb, &state, false), &NoProgress).unwrap_err();
         assert!(matches!(err, CheckoutError::Unsaved(ref v) if v.len() == 1));
+        assert!(
+            err.to_string()
+                .ends_with(&format!(":\n\t{}", data.join("sub/b").display())),
+            "the message names the file: {err}"
+        );
         assert_eq!(fs::read(data.join("sub/b")).unwrap(), b"changed");
         let ch = checkout_dir(&data, &m, &opts(&odb, &state, true), &NoProgress).unwrap();
         assert_eq!(ch.added, vec!["a".to_string()]);

@@ -323,6 +323,11 @@ fn strix_reads_what_dvc_added() {
     assert_eq!(status["data.dvc"][0]["changed outs"]["data"], "modified");
     let out = env.strix(&["checkout"]);
     assert_failure(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("hello.txt") || err.contains("nested/b.txt"),
+        "the error names an unsaved file: {err}"
+    );
     assert_eq!(env.read("hello.txt"), b"local edit\n");
     env.strix_ok(&["checkout", "--force"]);
     assert_eq!(env.read("hello.txt"), b"hello\n");
