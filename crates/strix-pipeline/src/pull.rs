@@ -67,7 +67,7 @@ pub(crate) fn fetch_and_link(repo: &Repo, outs: &[(std::path::PathBuf, Output)])
         return Err(msg("some data is missing from the remote"));
     }
     for (abs, o) in outs {
-        link_output(repo, abs, o, LinkMode::Force, &NoProgress)?;
+        link_output(repo, abs, o, LinkMode::ForceRelink, &NoProgress)?;
     }
     Ok(())
 }

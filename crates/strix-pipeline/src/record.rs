@@ -258,7 +258,7 @@ impl Ctx<'_> {
                 self.repo,
                 &abs,
                 &recorded_output(path, m, kind),
-                strix_repo::checkout::LinkMode::Force,
+                strix_repo::checkout::LinkMode::ForceRelink,
                 &NoProgress,
             )?;
         }

@@ -230,7 +230,7 @@ fn add_one(
             .is_some_and(|l| l.is_protected());
         if opts.out.is_some() || protected || needs_symlink_fix {
             let mode = if opts.out.is_some() {
-                LinkMode::Force
+                LinkMode::ForceRelink
             } else {
                 LinkMode::Relink
             };

@@ -16,8 +16,11 @@ pub enum LinkMode {
     Normal,
     /// Re-create every link (`--relink`).
     Relink,
-    /// Overwrite unsaved data (`--force`).
+    /// Overwrite unsaved data (`--force`); unchanged files stay as they are,
+    /// as with DVC.
     Force,
+    /// Both: overwrite unsaved data and re-create every link.
+    ForceRelink,
 }
 
 /// What happened to one output.
@@ -56,8 +59,8 @@ pub fn link_output(
         kind,
         state: repo.state(),
         link_types: &repo.settings().link_types,
-        force: mode == LinkMode::Force,
-        relink: mode != LinkMode::Normal,
+        force: matches!(mode, LinkMode::Force | LinkMode::ForceRelink),
+        relink: matches!(mode, LinkMode::Relink | LinkMode::ForceRelink),
     };
     let cerr = |source| RepoError::Checkout {
         path: abs.to_path_buf(),

@@ -433,8 +433,14 @@ fn checkout_summary_relink_force() {
     let out = env.strix(&["checkout"]);
     assert_failure(&out);
     assert_eq!(env.read("a.txt"), b"local\n");
+    let untouched = meta(&env, "d/x").ino();
     env.strix_ok(&["checkout", "--force", "-q"]);
     assert_eq!(env.read("a.txt"), b"a\n");
+    assert_eq!(
+        meta(&env, "d/x").ino(),
+        untouched,
+        "--force rewrote a file that had not changed (DVC leaves those alone)"
+    );
 
     // --relink re-creates links with the current cache.type.
     env.strix_ok(&["config", "cache.type", "hardlink"]);

@@ -27,12 +27,11 @@ pub struct Args {
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
     let _lock = repo.lock()?;
-    let mode = if a.force {
-        LinkMode::Force
-    } else if a.relink {
-        LinkMode::Relink
-    } else {
-        LinkMode::Normal
+    let mode = match (a.force, a.relink) {
+        (true, true) => LinkMode::ForceRelink,
+        (true, false) => LinkMode::Force,
+        (false, true) => LinkMode::Relink,
+        (false, false) => LinkMode::Normal,
     };
     let bars = Bars::new(p.quiet);
     let result = strix_repo::checkout::checkout(&repo, &cwd, &a.targets, mode, &bars);
