@@ -292,19 +292,8 @@ pub(crate) fn link_fd_at(
     use std::os::fd::AsRawFd;
     use std::sync::atomic::AtomicBool;
     static EMPTY_PATH_REFUSED: AtomicBool = AtomicBool::new(false);
-    let linkat = |from_dir: std::os::fd::RawFd, from: &std::ffi::CStr, flags| {
-        // SAFETY: both paths are NUL-terminated; `from_dir` is an open file
-        // of the caller's or AT_FDCWD, `dir` is AT_FDCWD or an open
-        // directory of the caller's.
-        let rc = unsafe { libc::linkat(from_dir, from.as_ptr(), dir, dest.as_ptr(), flags) };
-        if rc == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
-    };
     if !EMPTY_PATH_REFUSED.load(Ordering::Relaxed) {
-        match linkat(file.as_raw_fd(), c"", libc::AT_EMPTY_PATH) {
+        match linkat(file.as_raw_fd(), c"", dir, dest, libc::AT_EMPTY_PATH) {
             // Refused for want of the capability: ENOENT before Linux 6.10
             // (EPERM from some security modules).
             Err(e) if matches!(e.raw_os_error(), Some(libc::ENOENT | libc::EPERM)) => {
@@ -312,7 +301,7 @@ pub(crate) fn link_fd_at(
                 // with no links that is not O_TMPFILE; the /proc path below
                 // then fails the same way, so only its success proves that
                 // the kernel refused the empty path.
-                let r = link_via_proc(file, &linkat);
+                let r = link_via_proc(file, dir, dest);
                 if r.is_ok() {
                     EMPTY_PATH_REFUSED.store(true, Ordering::Relaxed);
                 }
@@ -321,18 +310,45 @@ pub(crate) fn link_fd_at(
             r => return r,
         }
     }
-    link_via_proc(file, &linkat)
+    link_via_proc(file, dir, dest)
 }
 
+/// [`link_fd_at`] through `/proc/self/fd`.
 #[cfg(target_os = "linux")]
 fn link_via_proc(
     file: &fs::File,
-    linkat: &dyn Fn(std::os::fd::RawFd, &std::ffi::CStr, libc::c_int) -> io::Result<()>,
+    dir: std::os::fd::RawFd,
+    dest: &std::ffi::CStr,
 ) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let proc_path = std::ffi::CString::new(format!("/proc/self/fd/{}", file.as_raw_fd()))
         .expect("no NUL in a proc path");
-    linkat(libc::AT_FDCWD, &proc_path, libc::AT_SYMLINK_FOLLOW)
+    linkat(
+        libc::AT_FDCWD,
+        &proc_path,
+        dir,
+        dest,
+        libc::AT_SYMLINK_FOLLOW,
+    )
+}
+
+/// `linkat(2)`; the system's error.
+#[cfg(target_os = "linux")]
+fn linkat(
+    from_dir: std::os::fd::RawFd,
+    from: &std::ffi::CStr,
+    dir: std::os::fd::RawFd,
+    dest: &std::ffi::CStr,
+    flags: libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: both paths are NUL-terminated; the callers pass descriptors
+    // they hold open, or AT_FDCWD.
+    let rc = unsafe { libc::linkat(from_dir, from.as_ptr(), dir, dest.as_ptr(), flags) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Gives the inode behind an open file one more name, `dest` (which must
@@ -427,24 +443,7 @@ mod tests {
         let a = tmpfile(b"a");
         link_fd_at(&a, dir.as_raw_fd(), c"a").unwrap();
         let b = tmpfile(b"b");
-        let linkat = |from_dir, from: &std::ffi::CStr, flags| {
-            // SAFETY: NUL-terminated paths and open descriptors.
-            let rc = unsafe {
-                libc::linkat(
-                    from_dir,
-                    from.as_ptr(),
-                    dir.as_raw_fd(),
-                    c"b".as_ptr(),
-                    flags,
-                )
-            };
-            if rc == 0 {
-                Ok(())
-            } else {
-                Err(io::Error::last_os_error())
-            }
-        };
-        link_via_proc(&b, &linkat).unwrap();
+        link_via_proc(&b, dir.as_raw_fd(), c"b").unwrap();
         assert_eq!(fs::read(d.path().join("a")).unwrap(), b"a");
         assert_eq!(fs::read(d.path().join("b")).unwrap(), b"b");
         let taken = link_fd_at(&tmpfile(b"c"), dir.as_raw_fd(), c"a").unwrap_err();
