@@ -1,8 +1,8 @@
 //! Streaming MD5 of files in fixed-size buffers, and DVC 2.x's legacy
 //! `md5-dos2unix` variant.
 
+use crate::digest::Md5Hasher as Hasher;
 use crate::oid::Md5;
-use md5::{Digest, Md5 as Hasher};
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::Path;
@@ -53,7 +53,7 @@ pub fn md5_stream(
             }
             total += n as u64;
         }
-        Ok((Md5(h.finalize().into()), total))
+        Ok((h.finish(), total))
     })
 }
 
@@ -65,7 +65,7 @@ pub fn md5_file(path: &Path) -> io::Result<(Md5, u64)> {
 
 /// MD5 of a byte slice.
 pub fn md5_bytes(data: &[u8]) -> Md5 {
-    Md5(Hasher::digest(data).into())
+    Hasher::digest(data)
 }
 
 /// DVC's text test on the first ≤512 bytes of a chunk.
@@ -128,7 +128,7 @@ pub fn md5_dos2unix_file(path: &Path) -> io::Result<(Md5, u64)> {
             break;
         }
     }
-    Ok((Md5(h.finalize().into()), total))
+    Ok((h.finish(), total))
 }
 
 /// Hash of a file in the given kind.
@@ -231,7 +231,7 @@ pub fn md5_copy_file(input: &File, out: &File) -> io::Result<(Md5, u64)> {
                     pos += n as u64;
                 }
             }
-            Ok((Md5(h.finalize().into()), pos))
+            Ok((h.finish(), pos))
         });
         let copied = copier
             .join()
@@ -270,7 +270,7 @@ pub fn md5_beside_copy(input: &File, out: &File) -> io::Result<(Md5, u64)> {
                 h.update(&buf[..n]);
                 pos += n as u64;
             }
-            Ok((Md5(h.finalize().into()), pos))
+            Ok((h.finish(), pos))
         });
         let copied = copier
             .join()

@@ -6,6 +6,7 @@
 
 pub mod checkout;
 pub mod complete;
+pub mod digest;
 pub mod hash;
 pub mod manifest;
 pub mod odb;
@@ -16,6 +17,7 @@ pub mod state;
 pub mod tree;
 pub mod walk;
 
+pub use digest::Md5Hasher;
 pub use hash::HashKind;
 pub use manifest::{Entry, Manifest};
 pub use odb::{Adoption, Layout, Odb};

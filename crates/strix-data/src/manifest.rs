@@ -158,10 +158,9 @@ impl Manifest {
     /// without holding the whole JSON in memory).
     pub fn oid(&self) -> Oid {
         *self.oid.get_or_init(|| {
-            use md5::Digest;
-            let mut h = md5::Md5::new();
+            let mut h = crate::digest::Md5Hasher::new();
             self.serialize(|chunk| h.update(chunk));
-            Oid::dir(Md5(h.finalize().into()))
+            Oid::dir(h.finish())
         })
     }
 

@@ -23,13 +23,12 @@
 
 use crate::backend::{Backend, BackendError};
 use crate::transfer::{ObjectRef, TransferError};
-use md5::{Digest, Md5 as Md5Hasher};
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use strix_data::odb::OdbError;
-use strix_data::{FileStat, HashKind, Layout, Md5, Odb};
+use strix_data::{FileStat, HashKind, Layout, Md5, Md5Hasher, Odb};
 
 /// Objects up to this size are downloaded into memory.
 pub const IN_MEMORY: usize = 1 << 20;
@@ -89,7 +88,7 @@ impl Landing<'_> {
     /// The hash of the bytes, and for legacy objects the dos2unix hash
     /// when the plain one does not match.
     fn hash(&mut self, o: &ObjectRef) -> io::Result<Md5> {
-        let actual = Md5(self.hasher.clone().finalize().into());
+        let actual = self.hasher.clone().finish();
         if o.layout == Layout::Legacy && !o.oid.is_dir && actual != o.oid.md5 {
             // Legacy ids hash text files with CRLF turned into LF.
             self.spill()?;
@@ -274,10 +273,11 @@ pub fn copy_local(
         .take(SMALL_LOCAL + 1)
         .read_to_end(&mut buf)
         .map_err(rerr)?;
-    let hasher = Md5Hasher::new();
     if buf.len() as u64 <= SMALL_LOCAL {
+        let mut hasher = Md5Hasher::new();
+        hasher.update(&buf);
         let landing = Landing {
-            hasher: hasher.chain_update(&buf),
+            hasher,
             sink: Sink::Memory(buf),
             dest,
             resumable: false,
@@ -293,7 +293,7 @@ pub fn copy_local(
             path,
             partial,
         },
-        hasher,
+        hasher: Md5Hasher::new(),
         dest,
         resumable: false,
     };
