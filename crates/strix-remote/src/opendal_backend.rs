@@ -487,16 +487,14 @@ impl OpendalBackend {
             };
         }
         let (kind, what) = classify(&e);
+        let text = full_text(&e);
+        let detail = service_detail(&text).unwrap_or(text);
         BackendError::Io {
             op,
             key: key.to_string(),
             source: io::Error::new(
                 kind,
-                format!(
-                    "{what} on {}: {}",
-                    self.url,
-                    mask(&full_text(&e), &self.secrets)
-                ),
+                format!("{what} on {}: {}", self.url, mask(&detail, &self.secrets)),
             ),
         }
     }
@@ -732,6 +730,34 @@ fn full_text(e: &opendal::Error) -> String {
     s
 }
 
+/// The error a storage service sent, out of OpenDAL's whole account of a
+/// request (operation, URI, every response header, then the service's
+/// error): `NoSuchBucket: The specified bucket does not exist (HTTP 404)`.
+/// `None` when the text holds no service error code.
+fn service_detail(text: &str) -> Option<String> {
+    let quoted = |field: &str| -> Option<&str> {
+        let start = text.find(field)? + field.len();
+        let len = text[start..].find('"')?;
+        Some(&text[start..start + len])
+    };
+    let code = quoted("code: \"").filter(|c| !c.is_empty())?;
+    let mut s = code.to_string();
+    if let Some(message) = quoted("message: \"").filter(|m| !m.is_empty()) {
+        s.push_str(": ");
+        s.push_str(message);
+    }
+    if let Some(at) = text.find("status: ") {
+        let status: String = text[at + 8..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        if !status.is_empty() {
+            s.push_str(&format!(" (HTTP {status})"));
+        }
+    }
+    Some(s)
+}
+
 /// What went wrong, in a user's words, and the matching I/O error kind
 /// (callers pick hints by kind).
 fn classify(e: &opendal::Error) -> (io::ErrorKind, &'static str) {
@@ -740,6 +766,7 @@ fn classify(e: &opendal::Error) -> (io::ErrorKind, &'static str) {
     let text = full_text(e).to_ascii_lowercase();
     match e.kind() {
         K::PermissionDenied => (io::ErrorKind::PermissionDenied, DENIED),
+        K::ConfigInvalid if missing_bucket(&text) => (io::ErrorKind::InvalidInput, MISSING_BUCKET),
         K::ConfigInvalid => (io::ErrorKind::InvalidInput, "invalid remote configuration"),
         K::Unsupported => (
             io::ErrorKind::Unsupported,
@@ -748,6 +775,16 @@ fn classify(e: &opendal::Error) -> (io::ErrorKind, &'static str) {
         K::NotFound => (io::ErrorKind::NotFound, "not found"),
         _ => classify_text(&text),
     }
+}
+
+const MISSING_BUCKET: &str = "the bucket does not exist";
+
+/// Whether a (lowercase) error message says the bucket or container is
+/// missing (S3 and GCS: `NoSuchBucket`; Azure: `ContainerNotFound`).
+fn missing_bucket(text: &str) -> bool {
+    ["nosuchbucket", "containernotfound", "bucket does not exist"]
+        .iter()
+        .any(|n| text.contains(n))
 }
 
 /// [`classify`] for an error known only by its (lowercase) message.
@@ -765,6 +802,13 @@ fn classify_text(text: &str) -> (io::ErrorKind, &'static str) {
         {
             (io::ErrorKind::PermissionDenied, DENIED)
         }
+        _ if missing_bucket(text) => (io::ErrorKind::InvalidInput, MISSING_BUCKET),
+        // reqsign found no access key (none configured, none in the
+        // environment) for a service that signs every request.
+        _ if text.contains("failed to load signing credential") => (
+            io::ErrorKind::PermissionDenied,
+            "no credentials for the remote",
+        ),
         _ if has(&["connection refused", "tcp connect error", "dns error"]) => (
             io::ErrorKind::ConnectionRefused,
             "cannot connect to the remote",
@@ -886,6 +930,38 @@ impl Backend for OpendalBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// OpenDAL's account of a PUT into a missing bucket (moto's answer).
+    const NO_SUCH_BUCKET: &str = r#"ConfigInvalid (persistent) at write, context: { service_operation: PutObject, uri: http://127.0.0.1:9177/bk/x/files/md5/0b/55c28a9c08b5bd9745d05105c54251, response: Parts { status: 404, version: HTTP/1.1, headers: {"server": "Werkzeug/3.1.9 Python/3.11.7", "content-type": "application/xml", "content-length": "328"} }, service: s3, path: files/md5/0b/55c28a9c08b5bd9745d05105c54251, written: 4165 } => S3Error { code: "NoSuchBucket", message: "The specified bucket does not exist", resource: "", request_id: "xmLHoyAkXCX9AORnlMyBDy7jECZy9b9sPilHjKahQSDbLF33OpBt" }"#;
+
+    #[test]
+    fn service_errors_are_told_by_their_code_and_message() {
+        assert_eq!(
+            service_detail(NO_SUCH_BUCKET).as_deref(),
+            Some("NoSuchBucket: The specified bucket does not exist (HTTP 404)")
+        );
+        assert_eq!(
+            classify_text(&NO_SUCH_BUCKET.to_ascii_lowercase()),
+            (io::ErrorKind::InvalidInput, MISSING_BUCKET)
+        );
+        let no_key = "Unexpected (persistent) at stat, context: { called: reqsign::Sign, service: s3 } => signing http request, source: failed to load signing credential";
+        assert_eq!(
+            classify_text(&no_key.to_ascii_lowercase()),
+            (
+                io::ErrorKind::PermissionDenied,
+                "no credentials for the remote"
+            )
+        );
+        // No service error: the whole text stays.
+        assert_eq!(
+            service_detail("Unexpected (temporary) at read => io error"),
+            None
+        );
+        assert_eq!(
+            service_detail(r#"S3Error { code: "AccessDenied", message: "" }"#).as_deref(),
+            Some("AccessDenied")
+        );
+    }
 
     #[test]
     fn parses_urls() {

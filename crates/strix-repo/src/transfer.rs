@@ -61,8 +61,8 @@ pub enum SyncError {
 /// The objects a transfer failed on.
 #[derive(Debug, Default)]
 pub struct Failures {
-    /// One line per object: the output, the object and the error.
-    pub lines: Vec<String>,
+    /// One per object: the output and the object, then the error.
+    pub items: Vec<Failure>,
     /// Objects not tried because the remote failed first.
     pub skipped: usize,
     /// The kind of the first failure that came from the remote (or the
@@ -72,37 +72,81 @@ pub struct Failures {
     pub corrupted: bool,
 }
 
+/// One object a transfer failed on.
+#[derive(Debug)]
+pub struct Failure {
+    /// The output and the object: `'data' (md5: …)`.
+    pub object: String,
+    /// The whole error: `failed to upload 'files/md5/…': <cause>`.
+    pub error: String,
+    /// The innermost cause alone (what the remote or the disk said).
+    pub cause: String,
+}
+
 /// At most this many failed objects are listed one by one.
 const MAX_LINES: usize = 10;
 
+/// The failures, one line each; when they all have the same cause (a
+/// missing bucket, a full disk), that cause is said once, before them.
 fn failure_text(f: &Failures, verb: &str) -> String {
-    let mut s = format!("{} files failed to {verb}", f.lines.len());
+    let mut s = format!("{} files failed to {verb}", f.items.len());
     if f.skipped > 0 {
         s.push_str(&format!(
             " ({} more not tried: the remote failed)",
             f.skipped
         ));
     }
+    let shared = match f.items.as_slice() {
+        [first, _, ..] if f.items.iter().all(|i| i.cause == first.cause) => Some(&first.cause),
+        _ => None,
+    };
     s.push(':');
-    for l in f.lines.iter().take(MAX_LINES) {
-        s.push('\n');
-        s.push_str(l);
+    if let Some(cause) = shared {
+        s.push(' ');
+        s.push_str(cause);
     }
-    if f.lines.len() > MAX_LINES {
-        s.push_str(&format!("\n… and {} more", f.lines.len() - MAX_LINES));
+    for item in f.items.iter().take(MAX_LINES) {
+        s.push('\n');
+        s.push_str(&item.object);
+        if shared.is_none() {
+            s.push_str(": ");
+            s.push_str(&item.error);
+        }
+    }
+    if f.items.len() > MAX_LINES {
+        s.push_str(&format!("\n… and {} more", f.items.len() - MAX_LINES));
     }
     s
 }
 
 impl Failures {
-    fn add(&mut self, line: String, e: &TransferError) {
+    fn add(&mut self, object: String, e: &TransferError) {
         if self.kind.is_none()
             && (e.is_remote_failure() || matches!(e, TransferError::Write { .. }))
         {
             self.kind = e.io_kind();
         }
         self.corrupted |= matches!(e, TransferError::Corrupted { .. });
-        self.lines.push(line);
+        self.items.push(Failure::new(object, e));
+    }
+}
+
+impl Failure {
+    pub fn new(object: String, e: &dyn std::error::Error) -> Self {
+        let mut cause = e;
+        while let Some(inner) = cause.source() {
+            cause = inner;
+        }
+        Failure {
+            object,
+            error: error_chain(e),
+            cause: cause.to_string(),
+        }
+    }
+
+    /// The object and its error on one line.
+    pub fn line(&self) -> String {
+        format!("{}: {}", self.object, self.error)
     }
 }
 
@@ -347,18 +391,10 @@ pub fn push_outs(
             TransferError::NotInCache { .. } | TransferError::DirIncomplete { .. } => {
                 missing.push(Missing { path, oid: obj.oid })
             }
-            other => failed.add(
-                format!(
-                    "'{}' (md5: {}): {}",
-                    repo.rel(&path),
-                    obj.oid,
-                    error_chain(other)
-                ),
-                other,
-            ),
+            other => failed.add(format!("'{}' (md5: {})", repo.rel(&path), obj.oid), other),
         }
     }
-    if !failed.lines.is_empty() {
+    if !failed.items.is_empty() {
         return Err(SyncError::UploadFailed(failed));
     }
     Ok(PushSummary {
@@ -448,12 +484,7 @@ pub fn fetch_outs(
         }
         for (obj, e) in report.failed {
             failed.add(
-                format!(
-                    "'{}' (md5: {}): {}",
-                    repo.rel(&owner(&obj)),
-                    obj.oid,
-                    error_chain(&e)
-                ),
+                format!("'{}' (md5: {})", repo.rel(&owner(&obj)), obj.oid),
                 &e,
             );
         }
@@ -516,7 +547,7 @@ pub fn fetch_outs(
     // checkout, a later push): a crash must not leave a trusted, read-only
     // object that holds zeros.
     let synced = repo.sync_cache();
-    if !failed.lines.is_empty() {
+    if !failed.items.is_empty() {
         return Err(SyncError::DownloadFailed(failed));
     }
     synced?;
@@ -609,15 +640,7 @@ pub fn cloud_status_outs(
             .map(|o| o.path.clone())
             .unwrap_or_default();
         let mut f = Failures::default();
-        f.add(
-            format!(
-                "'{}' (md5: {}): {}",
-                repo.rel(&path),
-                obj.oid,
-                error_chain(&e)
-            ),
-            &e,
-        );
+        f.add(format!("'{}' (md5: {})", repo.rel(&path), obj.oid), &e);
         return Err(SyncError::DownloadFailed(f));
     }
     // (output index, member relpath, object)
@@ -679,4 +702,52 @@ pub fn cloud_status_outs(
         entries,
         missing_dirs,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use strix_remote::BackendError;
+
+    fn failure(object: &str, key: &str, cause: &str) -> Failure {
+        let e = BackendError::Io {
+            op: "upload",
+            key: key.to_string(),
+            source: std::io::Error::other(cause.to_string()),
+        };
+        Failure::new(object.to_string(), &e)
+    }
+
+    #[test]
+    fn a_cause_shared_by_every_failure_is_said_once() {
+        let bucket = "the bucket does not exist on s3://b/x";
+        let f = Failures {
+            items: vec![
+                failure("'data' (md5: aa)", "files/md5/aa", bucket),
+                failure("'data' (md5: bb)", "files/md5/bb", bucket),
+            ],
+            skipped: 3,
+            ..Default::default()
+        };
+        assert_eq!(
+            failure_text(&f, "upload"),
+            format!(
+                "2 files failed to upload (3 more not tried: the remote failed): {bucket}\n\
+                 'data' (md5: aa)\n'data' (md5: bb)"
+            )
+        );
+        let f = Failures {
+            items: vec![
+                failure("'a' (md5: aa)", "files/md5/aa", "disk full"),
+                failure("'b' (md5: bb)", "files/md5/bb", "access denied"),
+            ],
+            ..Default::default()
+        };
+        assert_eq!(
+            failure_text(&f, "download"),
+            "2 files failed to download:\n\
+             'a' (md5: aa): failed to upload 'files/md5/aa': disk full\n\
+             'b' (md5: bb): failed to upload 'files/md5/bb': access denied"
+        );
+    }
 }

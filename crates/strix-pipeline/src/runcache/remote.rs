@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use strix_remote::{Backend, BackendError, TransferError};
 use strix_repo::Repo;
-use strix_repo::transfer::{Failures, OpenedRemote, SyncError, error_chain, open_remote};
+use strix_repo::transfer::{Failure, Failures, OpenedRemote, SyncError, open_remote};
 
 /// The remote key prefix (and cache folder) of the run-cache.
 const RUNS: &str = "runs";
@@ -129,9 +129,9 @@ fn parallel<T: Sync, E: Send>(
 /// decides the hint).
 fn failed_entries(failed: &[(usize, BackendError)], key: impl Fn(usize) -> String) -> Failures {
     Failures {
-        lines: failed
+        items: failed
             .iter()
-            .map(|(i, e)| format!("run-cache entry '{}': {}", key(*i), error_chain(e)))
+            .map(|(i, e)| Failure::new(format!("run-cache entry '{}'", key(*i)), e))
             .collect(),
         kind: failed.iter().find_map(|(_, e)| match e {
             BackendError::Io { source, .. } => Some(source.kind()),
@@ -139,6 +139,10 @@ fn failed_entries(failed: &[(usize, BackendError)], key: impl Fn(usize) -> Strin
         }),
         ..Default::default()
     }
+}
+
+fn lines(f: Failures) -> Vec<String> {
+    f.items.iter().map(Failure::line).collect()
 }
 
 /// What [`push`] did.
@@ -183,7 +187,7 @@ pub fn push(repo: &Repo, r: &OpenedRemote, jobs: Option<usize>) -> Result<Pushed
     });
     Ok(Pushed {
         entries: local.len(),
-        failed: failed_entries(&failed, |i| todo[i].clone()).lines,
+        failed: lines(failed_entries(&failed, |i| todo[i].clone())),
     })
 }
 
@@ -224,7 +228,7 @@ pub fn fetch(repo: &Repo, r: &OpenedRemote, jobs: Option<usize>) -> Result<Fetch
     }
     Ok(Fetched {
         entries: todo.len() - failed.len(),
-        failed: failed_entries(&failed, |i| todo[i].0.clone()).lines,
+        failed: lines(failed_entries(&failed, |i| todo[i].0.clone())),
     })
 }
 

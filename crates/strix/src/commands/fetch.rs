@@ -182,6 +182,12 @@ fn remote_hint(e: &SyncError) -> Option<String> {
         K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
             "the connection to the remote broke"
         }
+        K::InvalidInput => {
+            return Some(
+                "check the remote's URL and options (`strix remote list`, `strix config --list`); a bucket must exist before the first push"
+                    .to_string(),
+            );
+        }
         K::TimedOut => "the remote did not answer in time",
         K::StorageFull | K::QuotaExceeded => "the disk is full",
         _ => return None,
