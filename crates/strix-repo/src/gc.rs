@@ -246,7 +246,7 @@ fn object_id(prefix: &str, name: &str) -> Option<Oid> {
 }
 
 /// Every object of one layout in the cache.
-fn list_cache(repo: &Repo, layout: Layout) -> Result<Vec<LocalObject>, GcError> {
+pub(crate) fn list_cache(repo: &Repo, layout: Layout) -> Result<Vec<LocalObject>, GcError> {
     let root = repo.odb().layout_root(layout);
     let lerr = |path: &PathBuf, source| GcError::ListCache {
         path: path.clone(),

@@ -14,6 +14,7 @@ pub mod gc;
 pub mod ignore_rules;
 pub mod index;
 pub mod manage;
+pub mod migrate;
 pub mod outputs;
 pub mod recovery;
 pub mod repo;

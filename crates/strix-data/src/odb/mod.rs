@@ -359,6 +359,54 @@ impl Odb {
         Ok(())
     }
 
+    /// Stores the file `src`, whose bytes hash to `oid`, as that object in
+    /// `layout` by a hard link to the same inode (`dvc cache migrate` links
+    /// DVC 2.x objects into the DVC 3 layout so). Where the filesystem
+    /// refuses the link, the bytes are copied and checked against `oid`
+    /// on the way. Returns whether the object was new; an existing one is
+    /// left alone. The object is read-only either way.
+    pub fn link_object(&self, src: &Path, oid: &Oid, layout: Layout) -> Result<bool, OdbError> {
+        if self.exists(oid, layout) {
+            return Ok(false);
+        }
+        let dest = self.path(oid, layout);
+        let werr = |source| OdbError::Write {
+            path: dest.clone(),
+            source,
+        };
+        self.ensure_dir(dest.parent().expect("object has a parent"))
+            .map_err(werr)?;
+        match fs::hard_link(src, &dest) {
+            Ok(()) => {
+                let meta = fs::metadata(&dest).map_err(werr)?;
+                if meta.permissions().mode() & 0o222 != 0 {
+                    fs::set_permissions(&dest, fs::Permissions::from_mode(0o444)).map_err(werr)?;
+                }
+                self.wrote(&dest, 0);
+                Ok(true)
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => Ok(false),
+            // Another filesystem, or no links allowed: a verified copy,
+            // streamed for files.
+            Err(_) if !oid.is_dir => self.put_file(src, Some(oid.md5), layout).map(|_| true),
+            Err(_) => {
+                let data = fs::read(src).map_err(|source| OdbError::Read {
+                    path: src.to_path_buf(),
+                    source,
+                })?;
+                let actual = crate::hash::md5_bytes(&data);
+                if actual != oid.md5 {
+                    return Err(OdbError::Changed {
+                        path: src.to_path_buf(),
+                        expected: oid.md5,
+                        actual,
+                    });
+                }
+                self.write_object(&dest, &data)
+            }
+        }
+    }
+
     /// Stores bytes whose hash is `oid` (a `.dir` manifest) under `oid`,
     /// atomically; nothing is written if the object exists.
     pub fn put_bytes(&self, oid: &Oid, layout: Layout, data: &[u8]) -> Result<(), OdbError> {

@@ -1,4 +1,4 @@
-//! `strix cache dir`.
+//! `strix cache dir` and `strix cache migrate`.
 
 use crate::ui::Printer;
 use crate::ui::errors::Failure;
@@ -14,6 +14,16 @@ pub struct Args {
 enum CacheCmd {
     /// Show or set the cache directory.
     Dir(DirArgs),
+    /// Migrate existing DVC 2.x cache to DVC 3.0 format.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct MigrateArgs {
+    /// Only print actions which would be taken without actually migrating
+    /// any data.
+    #[arg(long)]
+    dry: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -28,7 +38,10 @@ struct DirArgs {
 }
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
-    let CacheCmd::Dir(d) = a.cmd;
+    let d = match a.cmd {
+        CacheCmd::Dir(d) => d,
+        CacheCmd::Migrate(m) => return migrate(m, p),
+    };
     let (repo, cwd) = super::open_repo()?;
     if d.value.is_none() && !d.unset {
         // DVC prints the absolute path of the cache directory.
@@ -43,6 +56,26 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     } else if let Some(v) = &d.value {
         config.set(level, "cache.dir", v).map_err(cfg_err)?;
     }
+    Ok(0)
+}
+
+/// DVC's words: every 2.x object is rehashed; the count said after a real
+/// run is of the objects the 3.0 layout did not have.
+fn migrate(a: MigrateArgs, p: &Printer) -> Result<i32, Failure> {
+    use strix_repo::migrate::{self, MigrateError};
+    let fail = |e: MigrateError| Failure::new(anyhow::Error::new(e), 1);
+    let (repo, _cwd) = super::open_repo()?;
+    let _lock = repo.lock()?;
+    if a.dry {
+        let n = migrate::legacy_objects(&repo).map_err(fail)?.len();
+        p.out(format!(
+            "{n} files will be re-hashed and migrated to the DVC 3.0 cache location."
+        ));
+        return Ok(0);
+    }
+    let bars = crate::ui::progress::Bars::new(p.quiet);
+    let n = migrate::migrate(&repo, &bars).map_err(fail)?;
+    p.out(format!("Migrated {n} files to DVC 3.0 cache location."));
     Ok(0)
 }
 
