@@ -11,12 +11,14 @@
 //! * [`runcache`]: `.dvc/cache/runs` keys, values, save and restore.
 //! * [`repro`]: running stages (serially or in parallel).
 //! * [`add`]: `stage add`.
+//! * [`commit`]: `commit` of pipeline stages.
 //! * [`freeze`]: `freeze` / `unfreeze`.
 //! * [`render`]: `dag` output.
 //!
 //! The library does not print: progress lines go through [`Reporter`].
 
 pub mod add;
+pub mod commit;
 mod exec;
 pub mod freeze;
 pub mod graph;

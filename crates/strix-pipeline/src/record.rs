@@ -374,6 +374,9 @@ impl Ctx<'_> {
             }
             self.ignore_out(stage, o)?;
         }
+        // The objects are durable before the lock entry or the run-cache
+        // names them.
+        self.repo.sync_cache()?;
         if to_run_cache {
             // A run-cache failure only costs a rerun later.
             let entry = if stage.is_legacy() {

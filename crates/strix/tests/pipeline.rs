@@ -602,3 +602,82 @@ fn dag_ascii_uneven_pipelines_is_one_dvc_draws() {
         drawings.join("\n")
     );
 }
+
+/// `commit` of a stage whose output was edited by hand: refused without
+/// `-f`, then recorded in `dvc.lock`, the cache and the run-cache as DVC
+/// records it, for every way of naming the stage.
+#[test]
+fn commit_records_a_changed_stage_as_dvc_does() {
+    if !have_dvc() {
+        return;
+    }
+    let envs: Vec<TestEnv> = (0..2).map(|_| TestEnv::new()).collect();
+    for (k, env) in envs.iter().enumerate() {
+        let run = |args: &[&str]| {
+            if k == 0 {
+                env.strix(args)
+            } else {
+                env.dvc(args).unwrap()
+            }
+        };
+        env.git(&["init", "-q"]);
+        assert_success(&run(&["init", "-q"]));
+        env.write("in.txt", "a\n");
+        assert_success(&run(&[
+            "stage",
+            "add",
+            "-q",
+            "-n",
+            "s",
+            "-d",
+            "in.txt",
+            "-o",
+            "out.txt",
+            "cp in.txt out.txt",
+        ]));
+        assert_success(&run(&["repro", "-q"]));
+        env.write("out.txt", "edited\n");
+        let refused = run(&["commit"]);
+        assert_failure(&refused);
+        assert!(
+            stderr(&refused)
+                .contains("unable to commit changed stage: 's'. Use `-f|--force` to force."),
+            "{}",
+            stderr(&refused)
+        );
+        for (n, target) in [None, Some("s"), Some("out.txt"), Some("dvc.yaml:s")]
+            .into_iter()
+            .enumerate()
+        {
+            env.write("out.txt", format!("edited {n}\n"));
+            let mut args = vec!["commit", "-f"];
+            args.extend(target);
+            let out = run(&args);
+            assert_success(&out);
+            assert_eq!(
+                stdout(&out),
+                "Updating lock file 'dvc.lock'\n",
+                "{target:?}"
+            );
+        }
+        // Unchanged: nothing to say.
+        let again = run(&["commit"]);
+        assert_success(&again);
+        assert_eq!(stdout(&again), "");
+    }
+    let [ours, theirs] = [&envs[0], &envs[1]];
+    assert_eq!(ours.read_string("dvc.lock"), theirs.read_string("dvc.lock"));
+    assert!(
+        ours.read_string("dvc.lock")
+            .contains(&common::md5_hex(b"edited 3\n"))
+    );
+    for sub in ["files", "runs"] {
+        assert_eq!(
+            common::tree_listing(ours.repo().join(".dvc/cache").join(sub)),
+            common::tree_listing(theirs.repo().join(".dvc/cache").join(sub)),
+            "{sub}"
+        );
+    }
+    let st = ours.dvc(&["status"]).unwrap();
+    assert_eq!(stdout(&st).trim(), "Data and pipelines are up to date.");
+}

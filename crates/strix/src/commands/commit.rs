@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// .dvc files or outputs to commit (all by default).
+    /// Stages (`dvc.yaml`, `dvc.yaml:name`, a stage name), .dvc files or
+    /// outputs to commit (all by default).
     targets: Vec<PathBuf>,
     /// Commit even if outputs changed.
     #[arg(short, long)]
@@ -18,7 +19,32 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
-    let result = strix_repo::commit::commit(&repo, &cwd, &a.targets, a.force, &bars);
+    // Stages of `dvc.yaml` files first, then `.dvc` files (all of both
+    // without targets).
+    let result = (|| -> Result<Vec<strix_repo::commit::Committed>, Failure> {
+        let fail = super::pipeline_common::failure;
+        let graph = strix_pipeline::Graph::build(
+            strix_pipeline::all_stages(&repo, &cwd).map_err(fail)?,
+            repo.root(),
+        )
+        .map_err(fail)?;
+        let split =
+            strix_pipeline::commit::split_targets(&graph, &cwd, &a.targets).map_err(fail)?;
+        let all = a.targets.is_empty();
+        let rep = super::pipeline_common::PrinterReporter(p);
+        strix_pipeline::commit::commit(&repo, &cwd, &graph, &split, all, a.force, &rep)
+            .map_err(fail)?;
+        if !all && split.rest.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(strix_repo::commit::commit(
+            &repo,
+            &cwd,
+            &split.rest,
+            a.force,
+            &bars,
+        )?)
+    })();
     repo.save_state();
     let done = result?;
     let changed: Vec<PathBuf> = done
