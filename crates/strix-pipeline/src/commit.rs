@@ -2,7 +2,7 @@
 //! outputs recorded in `dvc.lock` (or its legacy stage file), the outputs
 //! saved to the cache and the run recorded in the run-cache, as after a
 //! run. As in DVC, a stage whose recorded state differs needs `--force`;
-//! an unchanged one is saved again (its lock entry stays as it is).
+//! an unchanged one is left as it is.
 
 use crate::record::{Ctx, Written};
 use crate::repro::{Options, resolve_targets_in};
@@ -51,7 +51,7 @@ pub fn split_targets(graph: &Graph, cwd: &Path, targets: &[PathBuf]) -> Result<S
 
 /// Commits the stages of `split` (every `dvc.yaml` stage when `all`; the
 /// legacy stage files are `.dvc` files, committed as such), upstream first.
-/// Returns the names of the stages committed.
+/// Returns the names of the stages that changed and were committed.
 pub fn commit(
     repo: &Repo,
     cwd: &Path,
@@ -69,17 +69,21 @@ pub fn commit(
                 || (all && matches!(graph.stages[i].origin, Origin::DvcYaml(_)))
         })
         .collect();
-    // Refuse before saving anything if a change needs --force.
-    if !force {
-        for &i in &order {
-            let s = &graph.stages[i];
-            if !stage_status(repo, s, recorded(s)?.as_ref())?.is_empty() {
-                return Err(msg(format!(
-                    "unable to commit changed stage: '{}'. Use `-f|--force` to force.",
-                    s.name
-                )));
-            }
+    // An unchanged stage keeps its entry as it is (DVC 2 hashes included);
+    // a changed one needs --force, checked before anything is saved.
+    let mut changed = Vec::new();
+    for i in order {
+        let s = &graph.stages[i];
+        if stage_status(repo, s, recorded(s)?.as_ref())?.is_empty() {
+            continue;
         }
+        if !force {
+            return Err(msg(format!(
+                "unable to commit changed stage: '{}'. Use `-f|--force` to force.",
+                s.name
+            )));
+        }
+        changed.push(i);
     }
     let opts = Options::default();
     let mut ctx = Ctx {
@@ -88,10 +92,10 @@ pub fn commit(
         opts: &opts,
         rep,
         report: Default::default(),
-        order: Written::new(order.iter().map(|&i| graph.stages[i].name.as_str())),
+        order: Written::new(changed.iter().map(|&i| graph.stages[i].name.as_str())),
     };
     let mut done = Vec::new();
-    for i in order {
+    for i in changed {
         let s = &graph.stages[i];
         ctx.commit(s)?;
         done.push(s.name.clone());

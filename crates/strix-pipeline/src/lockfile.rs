@@ -252,16 +252,34 @@ impl LockDoc {
     }
 }
 
-/// `md5` of the lock entry (deps or outs) for `path`.
-pub fn recorded_md5<'a>(entry: Option<&'a Mapping>, list: &str, path: &str) -> Option<&'a str> {
+/// The lock entry (deps or outs) for `path`.
+fn recorded<'a>(entry: Option<&'a Mapping>, list: &str, path: &str) -> Option<&'a Mapping> {
     entry?
         .get(list)?
         .as_seq()?
         .iter()
         .filter_map(Value::as_map)
-        .find(|e| e.get("path").and_then(Value::as_str) == Some(path))?
-        .get("md5")?
-        .as_str()
+        .find(|e| e.get("path").and_then(Value::as_str) == Some(path))
+}
+
+/// `md5` of the lock entry (deps or outs) for `path`.
+pub fn recorded_md5<'a>(entry: Option<&'a Mapping>, list: &str, path: &str) -> Option<&'a str> {
+    recorded(entry, list, path)?.get("md5")?.as_str()
+}
+
+/// The hash the lock entry for `path` was recorded with: an entry that
+/// DVC 2 wrote (an `md5` without `hash: md5`) holds DVC 2's dos2unix MD5,
+/// as DVC 3 reads it; `default` (the stage's) otherwise.
+pub fn recorded_kind(
+    entry: Option<&Mapping>,
+    list: &str,
+    path: &str,
+    default: HashKind,
+) -> HashKind {
+    match recorded(entry, list, path) {
+        Some(e) if e.get("md5").is_some() && e.get("hash").is_none() => HashKind::Md5Dos2Unix,
+        _ => default,
+    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,7 @@
 //! Change detection for pipeline stages, in the shape of `dvc status`.
 
 use crate::graph::Graph;
-use crate::lockfile::{LockDoc, measure_kind, recorded_md5};
+use crate::lockfile::{LockDoc, measure_kind, recorded_kind, recorded_md5};
 use crate::params;
 use crate::stage::Stage;
 use crate::{Error, Result};
@@ -90,7 +90,8 @@ pub fn stage_status(repo: &Repo, stage: &Stage, lock: Option<&Mapping>) -> Resul
         let mut deps = Vec::new();
         for d in &stage.deps {
             let rec = recorded_md5(lock, "deps", &d.path).and_then(|s| s.parse().ok());
-            if let Some(st) = dep_state(repo, &d.abs, rec, stage.hash_kind())? {
+            let kind = recorded_kind(lock, "deps", &d.path, stage.hash_kind());
+            if let Some(st) = dep_state(repo, &d.abs, rec, kind)? {
                 deps.push(Change::Path(d.abs.clone(), st));
             }
         }
@@ -141,7 +142,8 @@ pub fn stage_status(repo: &Repo, stage: &Stage, lock: Option<&Mapping>) -> Resul
     let mut outs = Vec::new();
     for o in &stage.outs {
         let rec = recorded_md5(lock, "outs", &o.path);
-        if let Some(st) = out_state(repo, &o.abs, rec, o.cache, stage.hash_kind())? {
+        let kind = recorded_kind(lock, "outs", &o.path, stage.hash_kind());
+        if let Some(st) = out_state(repo, &o.abs, rec, o.cache, kind)? {
             outs.push(Change::Path(o.abs.clone(), st));
         }
     }

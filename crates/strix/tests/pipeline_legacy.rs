@@ -1,6 +1,7 @@
 //! Legacy single-stage `.dvc` files with a `cmd` (DVC 2 format): directory
 //! outputs are cached in DVC 2's layout and runs go to (and come back from)
-//! the run-cache with DVC 2's entries, checked against DVC 2.58.2.
+//! the run-cache with DVC 2's entries, checked against DVC 2.58.2. A
+//! `dvc.lock` DVC 2 wrote is read with its dos2unix hashes, as DVC 3 does.
 //!
 //! Needs `STRIX_TEST_DVC2`; skipped without it unless `STRIX_REQUIRE_DVC=1`.
 
@@ -111,4 +112,48 @@ fn legacy_directory_outputs_and_run_cache_match_dvc2() {
         stdout(&out)
     );
     assert_eq!(env.read_string("d/a"), "src\n");
+}
+
+/// A `dvc.lock` written by DVC 2 (entries without `hash: md5`, holding
+/// dos2unix MD5s) is read as DVC 3 reads it: a CRLF text dependency and
+/// output are unchanged, `commit` leaves the entries alone, and a change
+/// reruns the stage, whose new entries are DVC 3's.
+#[test]
+fn dvc2_lock_entries_are_read_with_their_hash() {
+    if !common::have_dvc() || !common::have_dvc2() {
+        return;
+    }
+    let env = TestEnv::new();
+    env.git(&["init", "-q"]);
+    assert_success(&env.strix(&["init", "-q"]));
+    env.write("in.txt", "a\r\nb\r\n");
+    env.write(
+        "dvc.yaml",
+        "stages:\n  s:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n    outs:\n    - out.txt\n",
+    );
+    assert_success(&env.dvc2(&["repro", "-q"]).unwrap());
+    let lock = env.read_string("dvc.lock");
+    assert!(!lock.contains("hash:"), "{lock}");
+    let clean = "Data and pipelines are up to date.\n";
+    assert_eq!(env.strix_ok(&["status"]), clean);
+    assert_eq!(stdout(&env.dvc(&["status"]).unwrap()), clean);
+    assert_eq!(env.strix_ok(&["commit"]), "");
+    assert_eq!(env.read_string("dvc.lock"), lock);
+    let rp = env.strix_ok(&["repro"]);
+    assert!(!rp.contains("Running stage"), "{rp}");
+    assert_eq!(env.read_string("dvc.lock"), lock);
+
+    env.write("in.txt", "a\r\nc\r\n");
+    let rp = env.strix_ok(&["repro"]);
+    assert!(rp.contains("Running stage 's'"), "{rp}");
+    let lock = env.read_string("dvc.lock");
+    assert!(
+        lock.contains(&format!(
+            "hash: md5\n      md5: {}",
+            common::md5_hex(b"a\r\nc\r\n")
+        )),
+        "{lock}"
+    );
+    assert_eq!(env.strix_ok(&["status"]), clean);
+    assert_eq!(stdout(&env.dvc(&["status"]).unwrap()), clean);
 }
