@@ -7,7 +7,7 @@
 use crate::record::{Ctx, Written};
 use crate::repro::{Options, resolve_targets_in};
 use crate::stage::Origin;
-use crate::status::{recorded, stage_status};
+use crate::status::{Item, recorded, stage_status};
 use crate::{Graph, Reporter, Result, msg};
 use std::path::{Path, PathBuf};
 use strix_repo::Repo;
@@ -74,7 +74,10 @@ pub fn commit(
     let mut changed = Vec::new();
     for i in order {
         let s = &graph.stages[i];
-        if stage_status(repo, s, recorded(s)?.as_ref())?.is_empty() {
+        // Being always changed is not a change to commit (DVC's
+        // `changed_entries` leaves it out).
+        let items = stage_status(repo, s, recorded(s)?.as_ref())?;
+        if items.iter().all(|it| matches!(it, Item::Always)) {
             continue;
         }
         if !force {

@@ -635,6 +635,18 @@ fn commit_records_a_changed_stage_as_dvc_does() {
             "out.txt",
             "cp in.txt out.txt",
         ]));
+        // Always changed, yet nothing to commit.
+        assert_success(&run(&[
+            "stage",
+            "add",
+            "-q",
+            "--always-changed",
+            "-n",
+            "a",
+            "-o",
+            "a.txt",
+            "echo a > a.txt",
+        ]));
         assert_success(&run(&["repro", "-q"]));
         env.write("out.txt", "edited\n");
         let refused = run(&["commit"]);
@@ -678,6 +690,8 @@ fn commit_records_a_changed_stage_as_dvc_does() {
             "{sub}"
         );
     }
+    // Only the always-changed stage is left, for both tools.
     let st = ours.dvc(&["status"]).unwrap();
-    assert_eq!(stdout(&st).trim(), "Data and pipelines are up to date.");
+    assert_eq!(stdout(&st), "a:\n\talways changed\n");
+    assert_eq!(ours.strix_ok(&["status"]), stdout(&st));
 }
