@@ -31,10 +31,20 @@ pub fn split_targets(graph: &Graph, cwd: &Path, targets: &[PathBuf]) -> Result<S
         let text = t.to_string_lossy();
         let abs = strix_repo::repo::normalize(&cwd.join(t));
         let named = text.contains("dvc.yaml:") || t.file_name().is_some_and(|n| n == "dvc.yaml");
-        if named || (!abs.exists() && cwd.join("dvc.yaml").exists() && !text.contains('/')) {
+        if named {
             split
                 .stages
                 .extend(resolve_targets_in(graph, cwd, &[text.into_owned()], false)?);
+            continue;
+        }
+        if !abs.exists() && cwd.join("dvc.yaml").exists() && !text.contains('/') {
+            let found =
+                resolve_targets_in(graph, cwd, &[text.to_string()], false).map_err(|e| {
+                    msg(format!(
+                        "'{text}' does not exist as an output or a stage name in 'dvc.yaml': {e}"
+                    ))
+                })?;
+            split.stages.extend(found);
             continue;
         }
         match graph.stages.iter().position(|s| {

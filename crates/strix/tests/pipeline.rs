@@ -672,6 +672,14 @@ fn commit_records_a_changed_stage_as_dvc_does() {
                 "{target:?}"
             );
         }
+        let unknown = run(&["commit", "nosuch"]);
+        assert_failure(&unknown);
+        assert!(
+            stderr(&unknown)
+                .contains("'nosuch' does not exist as an output or a stage name in 'dvc.yaml'"),
+            "{}",
+            stderr(&unknown)
+        );
         // Unchanged: nothing to say.
         let again = run(&["commit"]);
         assert_success(&again);
