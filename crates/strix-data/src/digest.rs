@@ -34,13 +34,6 @@ impl Md5Hasher {
         unsafe { MD5_Final(out.as_mut_ptr(), &mut self.0) };
         Md5(out)
     }
-
-    /// The MD5 of `data`.
-    pub fn digest(data: &[u8]) -> Md5 {
-        let mut h = Self::new();
-        h.update(data);
-        h.finish()
-    }
 }
 
 impl Default for Md5Hasher {
@@ -75,7 +68,7 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(
-                Md5Hasher::digest(input.as_bytes()).to_hex(),
+                crate::hash::md5_bytes(input.as_bytes()).to_hex(),
                 want,
                 "{input:?}"
             );

@@ -65,7 +65,9 @@ pub fn md5_file(path: &Path) -> io::Result<(Md5, u64)> {
 
 /// MD5 of a byte slice.
 pub fn md5_bytes(data: &[u8]) -> Md5 {
-    Hasher::digest(data)
+    let mut h = Hasher::new();
+    h.update(data);
+    h.finish()
 }
 
 /// DVC's text test on the first ≤512 bytes of a chunk.

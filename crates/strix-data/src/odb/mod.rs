@@ -394,14 +394,7 @@ impl Odb {
                     path: src.to_path_buf(),
                     source,
                 })?;
-                let actual = crate::hash::md5_bytes(&data);
-                if actual != oid.md5 {
-                    return Err(OdbError::Changed {
-                        path: src.to_path_buf(),
-                        expected: oid.md5,
-                        actual,
-                    });
-                }
+                check_expected(src, Some(oid.md5), crate::hash::md5_bytes(&data))?;
                 self.write_object(&dest, &data)
             }
         }
