@@ -199,9 +199,9 @@ s3_count() { # BUCKET -> number of objects in it
 s3_bytes() { # BUCKET -> total size of its objects
     if [[ $S3_NAME == s3rver ]]; then
         find "$RUN/s3rver-root/$1" -type f -name '*._S3rver_object' -printf '%s\n' |
-            awk '{ s += $1 } END { print s + 0 }'
+            awk '{ s += $1 } END { printf "%.0f\n", s }'
     else
-        aws_s3 ls --recursive "s3://$1/" </dev/null | awk '{ s += $3 } END { print s + 0 }'
+        aws_s3 ls --recursive "s3://$1/" </dev/null | awk '{ s += $3 } END { printf "%.0f\n", s }'
     fi
 }
 

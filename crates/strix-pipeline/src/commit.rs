@@ -4,12 +4,15 @@
 //! run. As in DVC, a stage whose recorded state differs needs `--force`;
 //! an unchanged one is left as it is.
 
+use crate::lockfile::{recorded_kind, recorded_md5};
 use crate::record::{Ctx, Written};
 use crate::repro::{Options, resolve_targets_in};
-use crate::stage::Origin;
-use crate::status::{Item, recorded, stage_status};
+use crate::stage::{Origin, Stage};
+use crate::status::{Change, Item, dep_state, recorded, stage_status};
 use crate::{Graph, Reporter, Result, msg};
 use std::path::{Path, PathBuf};
+use strix_data::HashKind;
+use strix_dvcfile::yaml::Mapping;
 use strix_repo::Repo;
 
 /// The targets of a `commit`, split between pipeline stages and the rest
@@ -98,6 +101,22 @@ pub fn commit(
         }
         changed.push(i);
     }
+    commit_stages(repo, cwd, graph, &changed, rep)?;
+    Ok(changed
+        .into_iter()
+        .map(|i| graph.stages[i].name.clone())
+        .collect())
+}
+
+/// Records `stages` (in this order) as after a run; returns the `dvc.lock`
+/// files written.
+fn commit_stages(
+    repo: &Repo,
+    cwd: &Path,
+    graph: &Graph,
+    stages: &[usize],
+    rep: &dyn Reporter,
+) -> Result<Vec<PathBuf>> {
     let opts = Options::default();
     let mut ctx = Ctx {
         repo,
@@ -105,13 +124,104 @@ pub fn commit(
         opts: &opts,
         rep,
         report: Default::default(),
-        order: Written::new(changed.iter().map(|&i| graph.stages[i].name.as_str())),
+        order: Written::new(stages.iter().map(|&i| graph.stages[i].name.as_str())),
     };
-    let mut done = Vec::new();
-    for i in changed {
-        let s = &graph.stages[i];
-        ctx.commit(s)?;
-        done.push(s.name.clone());
+    for &i in stages {
+        ctx.commit(&graph.stages[i])?;
     }
+    Ok(ctx.report.locks)
+}
+
+/// The `dvc.yaml` stages whose `dvc.lock` entry records an output, or a
+/// dependency inside the repository, with DVC 2's hash (an `md5` without
+/// `hash: md5`): those `cache migrate --dvc-files` rewrites, in pipeline
+/// order.
+pub fn legacy_stages(repo: &Repo, graph: &Graph) -> Result<Vec<usize>> {
+    let mut found = Vec::new();
+    for i in graph.topo_order() {
+        let s = &graph.stages[i];
+        if !matches!(s.origin, Origin::DvcYaml(_)) {
+            continue;
+        }
+        let Some(lock) = recorded(s)? else { continue };
+        let legacy = |list: &str, path: &str| {
+            recorded_kind(Some(&lock), list, path, HashKind::Md5) == HashKind::Md5Dos2Unix
+        };
+        let outs = s.outs.iter().any(|o| legacy("outs", &o.path));
+        let deps = s
+            .deps
+            .iter()
+            .any(|d| d.abs.starts_with(repo.root()) && legacy("deps", &d.path));
+        if outs || deps {
+            found.push(i);
+        }
+    }
+    Ok(found)
+}
+
+/// What [`migrate`] did.
+#[derive(Debug, Default)]
+pub struct Migrated {
+    /// The `dvc.lock` files rewritten.
+    pub locks: Vec<PathBuf>,
+    /// Stages left as they were, because the workspace is not what their
+    /// entry records.
+    pub kept: Vec<String>,
+}
+
+/// Records `stages` (from [`legacy_stages`]) again with DVC 3 hashes, their
+/// outputs saved to the cache, as `dvc cache migrate --dvc-files` does.
+/// Unlike DVC, only a stage whose workspace is exactly what its entry
+/// records is rewritten (an output that is merely missing from the cache
+/// counts as unchanged: it is saved now). DVC commits a changed stage's new
+/// state as if it had run, and writes a missing file's old dos2unix hash
+/// under `hash: md5`.
+pub fn migrate(
+    repo: &Repo,
+    cwd: &Path,
+    graph: &Graph,
+    stages: &[usize],
+    rep: &dyn Reporter,
+) -> Result<Migrated> {
+    let mut ready = Vec::new();
+    let mut done = Migrated::default();
+    for &i in stages {
+        let s = &graph.stages[i];
+        let lock = recorded(s)?;
+        if unchanged_for_migration(repo, s, lock.as_ref())? {
+            ready.push(i);
+        } else {
+            done.kept.push(s.name.clone());
+        }
+    }
+    done.locks = commit_stages(repo, cwd, graph, &ready, rep)?;
     Ok(done)
+}
+
+/// Whether the workspace holds what `stage`'s entry records: its status is
+/// clean apart from "always changed" and outputs that are not in the cache
+/// but unchanged in the workspace.
+fn unchanged_for_migration(repo: &Repo, stage: &Stage, lock: Option<&Mapping>) -> Result<bool> {
+    for item in stage_status(repo, stage, lock)? {
+        match item {
+            Item::Always => {}
+            Item::Outs(changes) => {
+                for c in changes {
+                    let Change::Path(abs, "not in cache") = c else {
+                        return Ok(false);
+                    };
+                    let Some(o) = stage.outs.iter().find(|o| o.abs == abs) else {
+                        return Ok(false);
+                    };
+                    let rec = recorded_md5(lock, "outs", &o.path).and_then(|m| m.parse().ok());
+                    let kind = recorded_kind(lock, "outs", &o.path, stage.hash_kind());
+                    if dep_state(repo, &abs, rec, kind)?.is_some() {
+                        return Ok(false);
+                    }
+                }
+            }
+            _ => return Ok(false),
+        }
+    }
+    Ok(true)
 }

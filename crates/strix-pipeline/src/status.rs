@@ -64,7 +64,7 @@ fn out_state(
     dep_state(repo, abs, rec, kind)
 }
 
-fn dep_state(
+pub(crate) fn dep_state(
     repo: &Repo,
     abs: &Path,
     rec: Option<Oid>,

@@ -43,33 +43,102 @@ pub fn commit(
     }
     let mut done = Vec::new();
     for f in files {
-        done.push(commit_one(repo, f, progress)?);
+        done.push(commit_one(repo, f, Mode::Commit, progress)?.0);
     }
     Ok(done)
 }
 
-fn commit_one(repo: &Repo, f: DvcFileRef, progress: &dyn Progress) -> Result<Committed> {
+/// The `.dvc` files with an output recorded with DVC 2's hash (no
+/// `hash: md5`), which `cache migrate --dvc-files` rewrites.
+pub fn legacy_dvcfiles(repo: &Repo) -> Result<Vec<DvcFileRef>> {
+    let mut files = crate::index::load_all(repo)?;
+    files.retain(|f| {
+        f.file
+            .outs
+            .iter()
+            .any(|o| kind_of(o) == HashKind::Md5Dos2Unix)
+    });
+    Ok(files)
+}
+
+/// Why `cache migrate --dvc-files` left an output's DVC 2 entry as it was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// The output is not in the workspace.
+    Missing,
+    /// Its workspace data is not what the entry records.
+    Changed,
+}
+
+/// What `cache migrate --dvc-files` did to one `.dvc` file.
+#[derive(Debug)]
+pub struct Migrated {
+    pub committed: Committed,
+    /// Outputs whose DVC 2 entry stays, and why.
+    pub kept: Vec<(PathBuf, Kept)>,
+}
+
+/// Rewrites the DVC 2 entries of `f` with DVC 3 hashes (plain MD5, saved to
+/// the cache), as `dvc cache migrate --dvc-files` does. Unlike DVC, only an
+/// output whose workspace data is exactly what the entry records is
+/// migrated: a missing or changed one keeps its entry (DVC writes the old
+/// dos2unix hash under `hash: md5` for a missing output, and silently
+/// commits a changed one).
+pub fn migrate_dvcfile(repo: &Repo, f: DvcFileRef, progress: &dyn Progress) -> Result<Migrated> {
+    let (committed, kept) = commit_one(repo, f, Mode::Migrate, progress)?;
+    Ok(Migrated { committed, kept })
+}
+
+/// How [`commit_one`] treats a DVC 2 entry.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    /// An unchanged one stays as it is; every other output is recorded.
+    Commit,
+    /// Only an unchanged one is recorded again, with DVC 3's hash.
+    Migrate,
+}
+
+fn commit_one(
+    repo: &Repo,
+    f: DvcFileRef,
+    mode: Mode,
+    progress: &dyn Progress,
+) -> Result<(Committed, Vec<(PathBuf, Kept)>)> {
     let mut file = f.file.clone();
+    let mut kept = Vec::new();
     for out in file.outs.iter_mut() {
-        if !out.cache {
+        let legacy = kind_of(out) == HashKind::Md5Dos2Unix;
+        if (!out.cache && mode == Mode::Commit) || (!legacy && mode == Mode::Migrate) {
             continue;
         }
         let abs = f.out_path(repo, out)?;
-        if kind_of(out) == HashKind::Md5Dos2Unix
-            && let Some(m) = measure(repo, &abs, HashKind::Md5Dos2Unix, Save::HashOnly, progress)?
-            && recorded_oid(out) == Some(m.oid)
-        {
-            // An unchanged legacy entry stays as it is.
-            continue;
+        if legacy {
+            let now = measure(repo, &abs, HashKind::Md5Dos2Unix, Save::HashOnly, progress)?;
+            let unchanged = now
+                .as_ref()
+                .is_some_and(|m| recorded_oid(out) == Some(m.oid));
+            match mode {
+                // An unchanged legacy entry stays as it is.
+                Mode::Commit if unchanged => continue,
+                Mode::Migrate if !unchanged => {
+                    let why = if now.is_none() {
+                        Kept::Missing
+                    } else {
+                        Kept::Changed
+                    };
+                    kept.push((abs, why));
+                    continue;
+                }
+                _ => {}
+            }
         }
-        let m = measure(
-            repo,
-            &abs,
-            HashKind::Md5,
-            Save::ToCache(repo.odb()),
-            progress,
-        )?
-        .ok_or_else(|| RepoError::NotFound(abs.clone()))?;
+        let save = if out.cache {
+            Save::ToCache(repo.odb())
+        } else {
+            Save::HashOnly
+        };
+        let m = measure(repo, &abs, HashKind::Md5, save, progress)?
+            .ok_or_else(|| RepoError::NotFound(abs.clone()))?;
         out.md5 = Some(m.oid.to_string());
         out.size = Some(m.size);
         out.nfiles = m.nfiles;
@@ -89,8 +158,11 @@ fn commit_one(repo: &Repo, f: DvcFileRef, progress: &dyn Progress) -> Result<Com
             source,
         })?;
     }
-    Ok(Committed {
-        dvcfile: f.path,
-        rewritten,
-    })
+    Ok((
+        Committed {
+            dvcfile: f.path,
+            rewritten,
+        },
+        kept,
+    ))
 }

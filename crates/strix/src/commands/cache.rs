@@ -24,6 +24,10 @@ struct MigrateArgs {
     /// any data.
     #[arg(long)]
     dry: bool,
+    /// Migrate entries in all existing DVC files in the repository to the
+    /// DVC 3.0 format.
+    #[arg(long)]
+    dvc_files: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,23 +64,111 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
 }
 
 /// DVC's words: every 2.x object is rehashed; the count said after a real
-/// run is of the objects the 3.0 layout did not have.
+/// run is of the objects the 3.0 layout did not have. With `--dvc-files`,
+/// the metafiles' DVC 2 entries are then recorded again with DVC 3 hashes.
 fn migrate(a: MigrateArgs, p: &Printer) -> Result<i32, Failure> {
     use strix_repo::migrate::{self, MigrateError};
     let fail = |e: MigrateError| Failure::new(anyhow::Error::new(e), 1);
-    let (repo, _cwd) = super::open_repo()?;
+    let (mut repo, cwd) = super::open_repo()?;
     let _lock = repo.lock()?;
     if a.dry {
         let n = migrate::legacy_objects(&repo).map_err(fail)?.len();
         p.out(format!(
             "{n} files will be re-hashed and migrated to the DVC 3.0 cache location."
         ));
+    } else {
+        let bars = crate::ui::progress::Bars::new(p.quiet);
+        let n = migrate::migrate(&repo, &bars).map_err(fail)?;
+        p.out(format!("Migrated {n} files to DVC 3.0 cache location."));
+    }
+    if !a.dvc_files {
         return Ok(0);
     }
-    let bars = crate::ui::progress::Bars::new(p.quiet);
-    let n = migrate::migrate(&repo, &bars).map_err(fail)?;
-    p.out(format!("Migrated {n} files to DVC 3.0 cache location."));
+    let result = migrate_dvc_files(&repo, &cwd, a.dry, p);
+    repo.save_state();
+    let written = result?;
+    for line in super::stage_or_hint(&repo, &cwd, &written)? {
+        p.out(line);
+    }
     Ok(0)
+}
+
+/// `--dvc-files`: DVC's `commit_2_to_3`. Returns the metafiles written.
+fn migrate_dvc_files(
+    repo: &strix_repo::Repo,
+    cwd: &std::path::Path,
+    dry: bool,
+    p: &Printer,
+) -> Result<Vec<std::path::PathBuf>, Failure> {
+    use strix_pipeline::stage::Origin;
+    let fail = super::pipeline_common::failure;
+    let show = |path: &std::path::Path| super::display_rel(cwd, path);
+    let graph = strix_pipeline::Graph::build(
+        strix_pipeline::all_stages(repo, cwd).map_err(fail)?,
+        repo.root(),
+    )
+    .map_err(fail)?;
+    let stages = strix_pipeline::commit::legacy_stages(repo, &graph).map_err(fail)?;
+    let files = strix_repo::commit::legacy_dvcfiles(repo)?;
+    let mut listed: Vec<String> = files.iter().map(|f| show(&f.path)).collect();
+    for &i in &stages {
+        if let Origin::DvcYaml(yaml) = &graph.stages[i].origin {
+            listed.push(format!(
+                "{} ({})",
+                show(yaml),
+                show(&yaml.with_file_name("dvc.lock"))
+            ));
+        }
+    }
+    listed.sort();
+    listed.dedup();
+    if listed.is_empty() {
+        p.out("No DVC files in the repo to migrate to the 3.0 format.");
+        return Ok(Vec::new());
+    }
+    if dry {
+        p.out("Entries in following DVC files will be migrated to the 3.0 format:");
+        for l in listed {
+            p.out(format!("\t{l}"));
+        }
+        return Ok(Vec::new());
+    }
+    let rep = super::pipeline_common::PrinterReporter(p);
+    let done = strix_pipeline::commit::migrate(repo, cwd, &graph, &stages, &rep).map_err(fail)?;
+    for name in &done.kept {
+        p.warn(format!(
+            "stage '{name}' changed since dvc.lock recorded it: its entry keeps its DVC 2 \
+             hashes. Run `strix repro {name}` (or `strix commit -f {name}`), then migrate again."
+        ));
+    }
+    let mut written = done.locks;
+    let bars = crate::ui::progress::Bars::new(p.quiet);
+    for f in files {
+        let dvcfile = show(&f.path);
+        let m = strix_repo::commit::migrate_dvcfile(repo, f, &bars)?;
+        for (out, why) in &m.kept {
+            let (why, hint) = match why {
+                strix_repo::commit::Kept::Missing => (
+                    "is missing",
+                    format!("Restore it with `strix checkout {dvcfile}`"),
+                ),
+                strix_repo::commit::Kept::Changed => (
+                    "changed since it was recorded",
+                    format!("Record it with `strix commit -f {dvcfile}`"),
+                ),
+            };
+            p.warn(format!(
+                "'{}' {why}: its entry in '{dvcfile}' keeps its DVC 2 hash. {hint}, then \
+                 migrate again.",
+                show(out)
+            ));
+        }
+        if m.committed.rewritten {
+            p.out(format!("Updating DVC file '{dvcfile}'"));
+            written.push(m.committed.dvcfile);
+        }
+    }
+    Ok(written)
 }
 
 pub fn cfg_err(e: strix_config::ConfigError) -> Failure {
