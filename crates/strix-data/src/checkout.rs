@@ -41,15 +41,11 @@ const UNSAVED_SHOWN: usize = 20;
 /// The paths of an error message, one per line (the first
 /// [`UNSAVED_SHOWN`], then how many more).
 fn list_paths(paths: &[PathBuf]) -> String {
-    let mut out = String::new();
-    for p in paths.iter().take(UNSAVED_SHOWN) {
-        out.push_str("\n\t");
-        out.push_str(&p.to_string_lossy());
-    }
-    if paths.len() > UNSAVED_SHOWN {
-        out.push_str(&format!("\n\t… and {} more", paths.len() - UNSAVED_SHOWN));
-    }
-    out
+    crate::listing::bounded_lines(
+        paths.iter().map(|p| p.to_string_lossy()),
+        UNSAVED_SHOWN,
+        "\t",
+    )
 }
 
 /// Why a checkout failed.

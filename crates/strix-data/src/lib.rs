@@ -8,6 +8,7 @@ pub mod checkout;
 pub mod complete;
 pub mod digest;
 pub mod hash;
+pub mod listing;
 pub mod manifest;
 pub mod odb;
 pub mod oid;

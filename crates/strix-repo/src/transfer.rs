@@ -105,17 +105,11 @@ fn failure_text(f: &Failures, verb: &str) -> String {
         s.push(' ');
         s.push_str(cause);
     }
-    for item in f.items.iter().take(MAX_LINES) {
-        s.push('\n');
-        s.push_str(&item.object);
-        if shared.is_none() {
-            s.push_str(": ");
-            s.push_str(&item.error);
-        }
-    }
-    if f.items.len() > MAX_LINES {
-        s.push_str(&format!("\n… and {} more", f.items.len() - MAX_LINES));
-    }
+    let lines = f.items.iter().map(|i| match shared {
+        Some(_) => i.object.clone(),
+        None => format!("{}: {}", i.object, i.error),
+    });
+    s.push_str(&strix_data::listing::bounded_lines(lines, MAX_LINES, ""));
     s
 }
 

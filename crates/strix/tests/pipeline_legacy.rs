@@ -157,3 +157,46 @@ fn dvc2_lock_entries_are_read_with_their_hash() {
     assert_eq!(env.strix_ok(&["status"]), clean);
     assert_eq!(stdout(&env.dvc(&["status"]).unwrap()), clean);
 }
+
+/// An output that a DVC 2 `dvc.lock` records is pushed to and pulled from a remote in the 2.x
+/// layout (`xx/…` by its dos2unix hash), where DVC 3 finds it too: `dvc status -c` is in sync
+/// after `strix push`, and `strix pull` restores the CRLF bytes after the cache and the output
+/// are gone.
+#[test]
+fn dvc2_lock_outputs_travel_in_the_2x_remote_layout() {
+    if !common::have_dvc() || !common::have_dvc2() {
+        return;
+    }
+    let env = TestEnv::new();
+    env.git(&["init", "-q"]);
+    assert_success(&env.strix(&["init", "-q"]));
+    env.write("in.txt", "a\r\nb\r\n");
+    env.write(
+        "dvc.yaml",
+        "stages:\n  s:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n    outs:\n    - out.txt\n",
+    );
+    assert_success(&env.dvc2(&["repro", "-q"]).unwrap());
+    let remote = env.mkdir("remote");
+    assert_success(&env.strix(&["remote", "add", "-d", "r", remote.to_str().unwrap()]));
+
+    let push = env.strix(&["push"]);
+    assert_success(&push);
+    assert_eq!(stdout(&push), "1 file pushed\n");
+    // The dos2unix hash of "a\r\nb\r\n" is the MD5 of "a\nb\n".
+    let legacy = common::md5_hex(b"a\nb\n");
+    assert_eq!(
+        files(&remote),
+        [format!("{}/{}", &legacy[..2], &legacy[2..])]
+    );
+    let in_sync = "Cache and remote 'r' are in sync.\n";
+    assert_eq!(stdout(&env.dvc(&["status", "-c"]).unwrap()), in_sync);
+    assert_eq!(env.strix_ok(&["status", "-c"]), in_sync);
+
+    std::fs::remove_dir_all(env.repo().join(".dvc/cache")).unwrap();
+    std::fs::remove_file(env.repo().join("out.txt")).unwrap();
+    assert_success(&env.strix(&["pull"]));
+    assert_eq!(env.read("out.txt"), b"a\r\nb\r\n");
+    let clean = "Data and pipelines are up to date.\n";
+    assert_eq!(env.strix_ok(&["status"]), clean);
+    assert_eq!(stdout(&env.dvc(&["status"]).unwrap()), clean);
+}
