@@ -123,6 +123,9 @@ pub struct Odb {
     /// are looked up ([`Odb::exists`]) and created relative to them.
     /// Shared by clones.
     roots: Arc<[std::sync::OnceLock<strix_fs::Dir>; 2]>,
+    /// Lookups before a small object's write that found nothing, in a row
+    /// (see [`Odb::worth_looking`]). Shared by clones.
+    misses: Arc<std::sync::atomic::AtomicU32>,
 }
 
 impl Odb {
@@ -136,6 +139,7 @@ impl Odb {
             pending: Arc::default(),
             fresh: Arc::default(),
             roots: Arc::default(),
+            misses: Arc::default(),
         }
     }
 
@@ -476,8 +480,12 @@ impl Odb {
             }
             let md5 = crate::hash::md5_bytes(&buf);
             check_expected(src, expected, md5)?;
-            if !self.exists(&Oid::file(md5), layout) {
-                self.write_object_as(&Oid::file(md5), layout, &buf)?;
+            let oid = Oid::file(md5);
+            if self.worth_looking() && self.exists(&oid, layout) {
+                self.found(true);
+            } else {
+                let created = self.write_object_as(&oid, layout, &buf)?;
+                self.found(!created);
             }
             Ok(Some(Stored::kept(md5, buf.len() as u64)))
         })?;
@@ -492,6 +500,31 @@ impl Odb {
         }
         input.seek(io::SeekFrom::Start(0)).map_err(rerr)?;
         self.copy_large(src, &mut input, expected, layout)
+    }
+
+    /// Lookups that must miss in a row before small objects are written
+    /// without one.
+    const MISSES_BEFORE_WRITING_BLIND: u32 = 64;
+
+    /// Whether to look for an existing object before writing a small one.
+    /// While lookups keep finding nothing (a cold add), writing straight
+    /// away is cheaper: the object's name is taken atomically and never
+    /// replaced ([`strix_fs::write_new`]), so an existing object is left
+    /// as it is either way, and finding one turns lookups back on.
+    fn worth_looking(&self) -> bool {
+        self.misses.load(std::sync::atomic::Ordering::Relaxed) < Self::MISSES_BEFORE_WRITING_BLIND
+    }
+
+    /// Notes whether a small object was already there.
+    fn found(&self, found: bool) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if found {
+            self.misses.store(0, Relaxed);
+        } else {
+            let _ = self
+                .misses
+                .fetch_update(Relaxed, Relaxed, |n| n.checked_add(1));
+        }
     }
 
     /// The large-file path of [`Odb::put_file`]: a streamed copy into a
@@ -863,6 +896,57 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    /// After a run of new small objects, they are written without a lookup;
+    /// an object that is already there is still left as it is (same inode,
+    /// even when its bytes were damaged), and lookups come back.
+    #[test]
+    fn cold_writes_skip_lookups_and_never_replace_an_object() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let odb = Odb::new(dir.path().join("cache"), false);
+        let put = |name: &str, data: &[u8]| {
+            let src = dir.path().join(name);
+            fs::write(&src, data).unwrap();
+            odb.put_file(&src, None, Layout::V3).unwrap()
+        };
+        let first = put("f0", b"0");
+        let first_obj = odb.path(&Oid::file(first.md5), Layout::V3);
+        for i in 1..Odb::MISSES_BEFORE_WRITING_BLIND {
+            assert!(odb.worth_looking(), "after {i} misses");
+            put(&format!("f{i}"), i.to_string().as_bytes());
+        }
+        assert!(!odb.worth_looking());
+        // Damage the first object: a blind write must not repair it by
+        // replacing it (only a verified path may), nor fail.
+        fs::set_permissions(&first_obj, fs::Permissions::from_mode(0o644)).unwrap();
+        fs::write(&first_obj, b"X").unwrap();
+        let ino = fs::metadata(&first_obj).unwrap().ino();
+        let again = put("again", b"0");
+        assert_eq!(again.md5, first.md5);
+        assert_eq!(fs::metadata(&first_obj).unwrap().ino(), ino);
+        assert_eq!(fs::read(&first_obj).unwrap(), b"X");
+        assert!(
+            odb.worth_looking(),
+            "finding an object turns lookups back on"
+        );
+        let objects = walk_count(&dir.path().join("cache/files/md5"));
+        assert_eq!(objects, Odb::MISSES_BEFORE_WRITING_BLIND as usize);
+    }
+
+    fn walk_count(dir: &Path) -> usize {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                if e.file_type().unwrap().is_dir() {
+                    walk_count(&e.path())
+                } else {
+                    1
+                }
+            })
+            .sum()
     }
 
     #[test]
