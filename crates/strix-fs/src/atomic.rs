@@ -351,6 +351,45 @@ fn linkat(
     }
 }
 
+/// An unnamed file (`O_TMPFILE`) in the directory `dir`, created with
+/// `mode`, for bytes that get their name later ([`link_fd`]); a process
+/// killed before that leaves nothing behind. `Ok(None)` where the
+/// filesystem has no unnamed files or no descriptor is left: the caller
+/// then writes under a temporary name.
+pub fn create_unnamed(dir: &Path, mode: u32) -> io::Result<Option<fs::File>> {
+    #[cfg(target_os = "linux")]
+    {
+        let r = OpenOptions::new()
+            .write(true)
+            .mode(mode)
+            .custom_flags(libc::O_TMPFILE)
+            .open(dir);
+        match r {
+            Ok(f) => Ok(Some(f)),
+            Err(e)
+                if matches!(
+                    e.raw_os_error(),
+                    Some(
+                        libc::EOPNOTSUPP
+                            | libc::EISDIR
+                            | libc::EINVAL
+                            | libc::EMFILE
+                            | libc::ENFILE
+                    )
+                ) =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = (dir, mode);
+        Ok(None)
+    }
+}
+
 /// Gives the inode behind an open file one more name, `dest` (which must
 /// not exist: `AlreadyExists` otherwise). Works for `O_TMPFILE` inodes and
 /// for files whose other names may have changed since they were opened: the

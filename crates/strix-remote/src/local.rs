@@ -55,16 +55,30 @@ impl LocalBackend {
     }
 }
 
-/// An object written under a temporary name by [`LocalBackend::stage`]:
-/// neither durable nor visible yet. Dropping it without
-/// [`LocalBackend::publish`] removes the temporary file.
+/// An object written by [`LocalBackend::stage`] but not named yet: neither
+/// durable nor visible. Dropping it without [`LocalBackend::publish`]
+/// leaves nothing behind.
 #[derive(Debug)]
 pub struct Staged {
-    temp: PathBuf,
+    temp: Temp,
     dest: PathBuf,
     key: String,
     /// Already flushed on its own (a large file).
     durable: bool,
+}
+
+/// Where a staged object's bytes wait for their name.
+#[derive(Debug)]
+enum Temp {
+    /// An unnamed inode (`O_TMPFILE`), held open: it vanishes with the
+    /// descriptor, even when the process is killed.
+    Unnamed(fs::File),
+    /// A temporary name in the object's directory, where the filesystem
+    /// has no unnamed files (or no descriptor was left); the next run
+    /// removes it if this one dies.
+    Named(PathBuf),
+    /// Published.
+    Gone,
 }
 
 impl Staged {
@@ -80,44 +94,40 @@ const FLUSH_ALONE: u64 = 8 << 20;
 
 impl Drop for Staged {
     fn drop(&mut self) {
-        if !self.temp.as_os_str().is_empty() {
-            let _ = fs::remove_file(&self.temp);
+        if let Temp::Named(path) = &self.temp {
+            let _ = fs::remove_file(path);
         }
     }
 }
 
 impl LocalBackend {
-    /// Writes the local file `src` next to `key`'s final place under a
-    /// temporary name, mode 0444, without flushing it. A missing `src` is
-    /// a `read` error of kind `NotFound`.
+    /// Writes the local file `src` as `key`'s object, unnamed (or under a
+    /// temporary name) in its final directory, mode 0444, without flushing
+    /// it. A missing `src` is a `read` error of kind `NotFound`.
     pub fn stage(&self, src: &Path, key: &str) -> Result<Staged, BackendError> {
         let dest = self.path(key);
         let werr = |e| BackendError::io("upload", key, e);
-        let mut input = strix_fs::open_noatime(src).map_err(|e| BackendError::Io {
+        let rerr = |e| BackendError::Io {
             op: "read",
             key: src.to_string_lossy().into_owned(),
             source: e,
-        })?;
-        let dir = dest.parent().expect("a key has a parent");
-        let temp = strix_fs::temp_path_in(dir);
-        let create = || {
-            OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o444)
-                .open(&temp)
         };
+        let input = strix_fs::open_noatime(src).map_err(rerr)?;
+        let len = input.metadata().map_err(rerr)?.len();
+        let dir = dest.parent().expect("a key has a parent");
         // The directory exists for all but the first object in it.
-        let mut out = match create() {
+        let (named, mut out) = match create_temp(dir) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 fs::create_dir_all(dir).map_err(werr)?;
-                create()
+                create_temp(dir)
             }
             other => other,
         }
         .map_err(werr)?;
+        // Until it is written, a named temporary is removed on failure; an
+        // unnamed one vanishes with `out`.
         let mut staged = Staged {
-            temp,
+            temp: named.map_or(Temp::Gone, Temp::Named),
             dest,
             key: key.to_string(),
             durable: false,
@@ -128,16 +138,15 @@ impl LocalBackend {
         }
         // Small files: one flush per batch (see `sync`); large ones flush
         // their own writes as they are copied.
-        let large = input
-            .metadata()
-            .map_err(|e| BackendError::io("read", &src.to_string_lossy(), e))?
-            .len()
-            >= FLUSH_ALONE;
-        if large {
+        let mut input = input;
+        if len >= FLUSH_ALONE {
             strix_fs::copy_durable(&mut input, &mut out).map_err(werr)?;
             staged.durable = true;
         } else {
-            io::copy(&mut input, &mut out).map_err(werr)?;
+            strix_fs::copy_len(&input, &out, len).map_err(werr)?;
+        }
+        if matches!(staged.temp, Temp::Gone) {
+            staged.temp = Temp::Unnamed(out);
         }
         Ok(staged)
     }
@@ -152,11 +161,48 @@ impl LocalBackend {
     /// Gives a staged object its final name (replacing an existing one).
     /// Only after [`LocalBackend::sync`].
     pub fn publish(&self, mut staged: Staged) -> Result<(), BackendError> {
-        fs::rename(&staged.temp, &staged.dest)
-            .map_err(|e| BackendError::io("upload", &staged.key, e))?;
-        staged.temp = PathBuf::new();
-        Ok(())
+        let err = |e| BackendError::io("upload", &staged.key, e);
+        match std::mem::replace(&mut staged.temp, Temp::Gone) {
+            Temp::Unnamed(f) => match strix_fs::link_fd(&f, &staged.dest) {
+                Ok(()) => Ok(()),
+                // Somebody else's copy has the name already: replaced, as
+                // a rename would, through a temporary name.
+                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                    let dir = staged.dest.parent().expect("a key has a parent");
+                    let temp = strix_fs::temp_path_in(dir);
+                    strix_fs::link_fd(&f, &temp).map_err(err)?;
+                    staged.temp = Temp::Named(temp.clone());
+                    fs::rename(&temp, &staged.dest).map_err(err)?;
+                    staged.temp = Temp::Gone;
+                    Ok(())
+                }
+                Err(e) => Err(err(e)),
+            },
+            Temp::Named(temp) => {
+                staged.temp = Temp::Named(temp.clone());
+                fs::rename(&temp, &staged.dest).map_err(err)?;
+                staged.temp = Temp::Gone;
+                Ok(())
+            }
+            Temp::Gone => Ok(()),
+        }
     }
+}
+
+/// A file for an object's bytes in `dir`, mode 0444: unnamed where the
+/// filesystem allows it (and a descriptor is left to hold it until it is
+/// published), else under a temporary name, returned with it.
+fn create_temp(dir: &Path) -> io::Result<(Option<PathBuf>, fs::File)> {
+    if let Some(f) = strix_fs::create_unnamed(dir, 0o444)? {
+        return Ok((None, f));
+    }
+    let temp = strix_fs::temp_path_in(dir);
+    let f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o444)
+        .open(&temp)?;
+    Ok((Some(temp), f))
 }
 
 impl LocalBackend {
@@ -283,5 +329,65 @@ impl Backend for LocalBackend {
         // Local disks gain little from many parallel copies.
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         (4 * cores).clamp(4, 32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    fn files(dir: &Path) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for e in fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                out.extend(files(&p));
+            } else {
+                out.push(p);
+            }
+        }
+        out.sort();
+        out
+    }
+
+    /// A staged object has no name until it is published, then exactly its
+    /// bytes with mode 0444; one dropped unpublished leaves nothing; a name
+    /// taken meanwhile is replaced, as a rename would.
+    #[test]
+    fn staged_objects_appear_only_when_published() {
+        let d = tempfile::tempdir().unwrap();
+        let remote = LocalBackend::new(d.path().join("remote"));
+        let src = d.path().join("src");
+        fs::write(&src, b"first").unwrap();
+        let a = remote.stage(&src, "files/md5/ab/cdef").unwrap();
+        let dropped = remote.stage(&src, "files/md5/ab/other").unwrap();
+        assert!(files(&d.path().join("remote")).is_empty());
+        drop(dropped);
+        remote.sync().unwrap();
+        remote.publish(a).unwrap();
+        let dest = remote.path("files/md5/ab/cdef");
+        assert_eq!(files(&d.path().join("remote")), std::slice::from_ref(&dest));
+        assert_eq!(fs::read(&dest).unwrap(), b"first");
+        assert_eq!(fs::metadata(&dest).unwrap().mode() & 0o777, 0o444);
+
+        fs::write(&src, b"second").unwrap();
+        let b = remote.stage(&src, "files/md5/ab/cdef").unwrap();
+        remote.publish(b).unwrap();
+        assert_eq!(fs::read(&dest).unwrap(), b"second");
+        assert_eq!(files(&d.path().join("remote")), [dest]);
+    }
+
+    /// A missing source is a read error and leaves nothing in the remote.
+    #[test]
+    fn a_missing_source_stages_nothing() {
+        let d = tempfile::tempdir().unwrap();
+        let remote = LocalBackend::new(d.path().join("remote"));
+        fs::create_dir_all(remote.path("files/md5/ab")).unwrap();
+        let e = remote
+            .stage(&d.path().join("nope"), "files/md5/ab/cdef")
+            .unwrap_err();
+        assert!(matches!(e, BackendError::Io { op: "read", .. }), "{e:?}");
+        assert!(files(&d.path().join("remote")).is_empty());
     }
 }

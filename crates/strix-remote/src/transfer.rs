@@ -434,6 +434,14 @@ impl<'a> Transfer<'a> {
             }
         }
         report.uploaded += self.upload_all(&ready, &run);
+        // Each batch's bytes were durable before it was named; the last
+        // names are made durable too before the push counts as done.
+        if report.uploaded > 0
+            && let Some(local) = self.backend.as_local()
+            && let Err(e) = local.sync()
+        {
+            return Err(TransferError::Backend(e));
+        }
         report.skipped = run.skipped.into_inner();
         let mut failed = run.failed.into_inner().expect("lock");
         failed.sort_by_key(|(o, _)| *o);
