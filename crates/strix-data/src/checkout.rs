@@ -274,9 +274,20 @@ fn place_copy(
         && (opts.odb.is_fresh(&md5)
             || opts.state.get(&FileStat::from_metadata(&meta), kind) == Some(md5));
     if size <= SMALL_COPY && kind == HashKind::Md5 {
-        let mut data = Vec::with_capacity(size as usize + 1);
-        io::Read::read_to_end(&mut io::Read::take(&mut src, size + 1), &mut data)
-            .map_err(io_err(obj))?;
+        // Exactly the bytes the stat counted (a full first read needs no
+        // second one to find the end); fewer if the file is shorter, which
+        // the hash then refuses.
+        let mut data = vec![0u8; size as usize];
+        let mut filled = 0;
+        while filled < data.len() {
+            match io::Read::read(&mut src, &mut data[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_err(obj)(e)),
+            }
+        }
+        data.truncate(filled);
         let actual = if verified && data.len() as u64 == size {
             md5
         } else {
