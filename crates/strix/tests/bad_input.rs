@@ -21,13 +21,6 @@ use common::{
 /// What may change even when a command fails: Git's and strix's private files.
 const VOLATILE: &[&str] = &[".git", ".dvc/tmp"];
 
-fn new_repo() -> TestEnv {
-    let env = TestEnv::new();
-    env.git(&["init", "--quiet"]);
-    env.strix_ok(&["init", "-q"]);
-    env
-}
-
 /// The repository's files, without [`VOLATILE`] ones.
 fn snapshot(env: &TestEnv) -> BTreeMap<String, Entry> {
     tree_listing_except(env.repo(), VOLATILE)
@@ -96,7 +89,7 @@ fn dvc_md5(env: &TestEnv, dvcfile: &str) -> String {
 
 #[test]
 fn malformed_yaml_in_a_dvcfile_names_file_and_line() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("data.txt", "data\n");
     env.write(
         "data.txt.dvc",
@@ -117,7 +110,7 @@ fn malformed_yaml_in_a_dvcfile_names_file_and_line() {
 
 #[test]
 fn unknown_keys_in_a_dvcfile_are_named() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("data.txt", "data\n");
     let out = "- md5: 6137cde4893c59f76f005a8123d8e8e6\n  size: 5\n  hash: md5\n  path: data.txt\n";
     env.write("data.txt.dvc", format!("outs:\n{out}colour: blue\n"));
@@ -138,7 +131,7 @@ fn unknown_keys_in_a_dvcfile_are_named() {
 fn legacy_single_stage_dvcfile_with_cmd_is_read_as_a_stage() {
     // DVC 3 refuses these ("extra keys not allowed"); strix keeps them
     // working (pipeline_repro.rs checks them against dvc 2.58.2).
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("out.txt", "out\n");
     env.write(
         "out.txt.dvc",
@@ -160,7 +153,7 @@ fn legacy_single_stage_dvcfile_with_cmd_is_read_as_a_stage() {
 
 #[test]
 fn add_outside_the_repository_is_refused() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     let outside = env.mkdir("elsewhere").join("file.txt");
     fs::write(&outside, "outside\n").unwrap();
     let before = fs::read(&outside).unwrap();
@@ -182,7 +175,7 @@ fn add_outside_the_repository_is_refused() {
 
 #[test]
 fn add_of_a_file_tracked_by_git_is_refused() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("code.py", "print('hi')\n");
     env.git(&["add", "code.py"]);
     let err = refused(
@@ -196,7 +189,7 @@ fn add_of_a_file_tracked_by_git_is_refused() {
 
 #[test]
 fn add_of_a_pipeline_output_is_refused() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write(
         "dvc.yaml",
         "stages:\n  train:\n    cmd: python train.py\n    outs:\n    - model.pkl\n    - plots\n",
@@ -214,7 +207,7 @@ fn add_of_a_pipeline_output_is_refused() {
 
 #[test]
 fn add_inside_an_already_tracked_directory_is_refused() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("data/a.txt", "a\n");
     env.write("data/sub/b.txt", "b\n");
     env.strix_ok(&["add", "-q", "data"]);
@@ -235,7 +228,7 @@ fn add_inside_an_already_tracked_directory_is_refused() {
 
 #[test]
 fn add_of_dvc_config_is_refused_as_ignored() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     refused(
         &env,
         &["add", ".dvc/config"],
@@ -250,7 +243,7 @@ fn add_of_dvc_config_is_refused_as_ignored() {
 
 #[test]
 fn dvcfile_with_an_escaping_out_path_is_refused() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     // An object whose content is in the cache, so only the path stops a checkout.
     put_object(&env, &md5_hex(b"pwned\n"), b"pwned\n");
     let md5 = md5_hex(b"pwned\n");
@@ -295,7 +288,7 @@ fn dvcfile_with_an_escaping_out_path_is_refused() {
 
 #[test]
 fn dir_manifest_with_an_escaping_relpath_writes_nothing_outside() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     put_object(&env, &md5_hex(b"pwned\n"), b"pwned\n");
     let file_md5 = md5_hex(b"pwned\n");
     let manifest = format!(
@@ -334,7 +327,7 @@ fn dir_manifest_with_an_escaping_relpath_writes_nothing_outside() {
 
 #[test]
 fn missing_dir_manifest_on_checkout_names_the_output_and_hints_pull() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("data/a.txt", "a\n");
     env.write("data/b.txt", "b\n");
     env.write("keep.txt", "keep\n");
@@ -357,7 +350,7 @@ fn missing_dir_manifest_on_checkout_names_the_output_and_hints_pull() {
 
 #[test]
 fn missing_file_object_on_checkout_names_the_file_and_hints_pull() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("model.bin", "model\n");
     env.strix_ok(&["add", "-q", "model.bin"]);
     fs::remove_file(object_path(&env, &md5_hex(b"model\n"))).unwrap();
@@ -373,7 +366,7 @@ fn missing_file_object_on_checkout_names_the_file_and_hints_pull() {
 
 #[test]
 fn corrupted_objects_are_never_linked() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("data/a.txt", "aaaa\n");
     env.write("data/b.txt", "bbbb\n");
     env.write("solo.txt", "solo\n");
@@ -413,7 +406,7 @@ fn corrupted_objects_are_never_linked() {
 
 #[test]
 fn non_utf8_file_name_in_an_added_directory_is_refused() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("data/fine.txt", "fine\n");
     let bad = env
         .repo()
@@ -461,7 +454,7 @@ fn symlink_layout(repo: &Path) {
 
 #[test]
 fn symlinks_in_an_added_directory_become_files_like_dvc() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     symlink_layout(env.repo());
     env.strix_ok(&["add", "-q", "data"]);
     let data = env.repo().join("data");
@@ -519,7 +512,7 @@ fn status_outside_a_repository_exits_253() {
 
 #[test]
 fn unknown_flag_exits_254_with_usage() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     for args in [
         &["status", "--no-such-flag"][..],
         &["add", "--bogus", "x"],

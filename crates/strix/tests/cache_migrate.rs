@@ -2,6 +2,9 @@
 //! of a copy of the same repository: the same messages and the same objects in the DVC 3.0
 //! layout, hard-linked to the 2.x objects, which stay.
 //!
+//! Repositories are made by `strix init`: `dvc init` of DVC 2 fails on its own scm step here,
+//! and the layout strix writes is the same.
+//!
 //! Needs `STRIX_TEST_DVC` and `STRIX_TEST_DVC2`; skipped without them unless
 //! `STRIX_REQUIRE_DVC=1`.
 
@@ -16,7 +19,7 @@ fn cache_migrate_matches_dvc() {
     if !common::have_dvc() || !common::have_dvc2() {
         return;
     }
-    let env = new_repo();
+    let env = TestEnv::initialized();
     // Text with CRLF (its 2.x and 3.0 hashes differ), binary (they agree), and a directory.
     env.write("data/t.txt", "x\r\ny\r\n");
     env.write("data/b.bin", b"\x00\x01bin");
@@ -84,15 +87,6 @@ fn cache_migrate_matches_dvc() {
 /// `stage copy` of the `dvc.yaml` both `--dvc-files` tests run with DVC 2.
 const COPY_STAGE: &str = "stages:\n  copy:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n    outs:\n    - out.txt\n";
 
-/// A fresh repository: Git, then `strix init` (`dvc init` of DVC 2 fails on its own scm step
-/// here; the layout strix writes is the same).
-fn new_repo() -> TestEnv {
-    let env = TestEnv::new();
-    env.git(&["init", "-q"]);
-    assert_success(&env.strix(&["init", "-q"]));
-    env
-}
-
 /// A copy of the repository (`cp -a`) for DVC to work on.
 fn copy_repo(env: &TestEnv) -> std::path::PathBuf {
     let copy = env.root().join("copy");
@@ -126,7 +120,7 @@ fn cache_migrate_dvc_files_matches_dvc() {
     if !common::have_dvc() || !common::have_dvc2() {
         return;
     }
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("text.txt", "a\r\nb\r\n");
     env.write("dir/x", "x\n");
     env.write("dir/y", "y\r\n");
@@ -206,7 +200,7 @@ fn cache_migrate_dvc_files_keeps_entries_it_cannot_vouch_for() {
     if !common::have_dvc2() {
         return;
     }
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("gone.txt", "gone\r\n");
     env.write("edited.txt", "old\r\n");
     env.write("kept.txt", "kept\r\n");

@@ -14,14 +14,6 @@ use common::{
 };
 use serde_json::{Value, json};
 
-/// A git repo with `strix init` done.
-fn repo() -> TestEnv {
-    let env = TestEnv::new();
-    env.git(&["init", "--quiet"]);
-    env.strix_ok(&["init", "-q"]);
-    env
-}
-
 fn meta(env: &TestEnv, path: &str) -> fs::Metadata {
     let p = env.repo().join(path);
     fs::symlink_metadata(&p).unwrap_or_else(|e| panic!("stat {}: {e}", p.display()))
@@ -181,7 +173,7 @@ fn not_in_a_repo_exits_253() {
 
 #[test]
 fn bad_arguments_exit_254() {
-    let env = repo();
+    let env = TestEnv::initialized();
     let out = env.strix(&["status", "--bogus"]);
     assert_exit_code(&out, 254);
     let out = env.strix(&["no-such-command"]);
@@ -194,7 +186,7 @@ fn bad_arguments_exit_254() {
 
 #[test]
 fn add_no_commit_then_commit() {
-    let env = repo();
+    let env = TestEnv::initialized();
     env.write("n.txt", "hi\n");
     env.strix_ok(&["add", "-q", "--no-commit", "n.txt"]);
     let md5 = md5_hex(b"hi\n");
@@ -222,7 +214,7 @@ fn add_no_commit_then_commit() {
 
 #[test]
 fn status_json_and_quiet_exit_code() {
-    let env = repo();
+    let env = TestEnv::initialized();
     let out = env.strix_ok(&["status"]);
     assert!(
         out.contains("There are no data or pipelines tracked"),
@@ -275,7 +267,7 @@ fn status_json_and_quiet_exit_code() {
 
 #[test]
 fn commit_requires_force_for_changed_data() {
-    let env = repo();
+    let env = TestEnv::initialized();
     env.write("a.txt", "one\n");
     env.strix_ok(&["add", "-q", "a.txt"]);
     let before = env.read("a.txt.dvc");
@@ -308,7 +300,7 @@ fn commit_requires_force_for_changed_data() {
 
 #[test]
 fn add_to_out_from_external_path() {
-    let env = repo();
+    let env = TestEnv::initialized();
     let ext = env.mkdir("external");
     fs::write(ext.join("e.txt"), "external\n").unwrap();
     let ext_file = ext.join("e.txt");
@@ -362,7 +354,7 @@ fn add_to_out_from_external_path() {
 
 #[test]
 fn add_glob_and_multiple_targets() {
-    let env = repo();
+    let env = TestEnv::initialized();
     env.write("g/a.csv", "1\n");
     env.write("g/b.csv", "2\n");
     env.write("g/c.txt", "3\n");
@@ -401,7 +393,7 @@ fn add_glob_and_multiple_targets() {
 
 #[test]
 fn checkout_summary_relink_force() {
-    let env = repo();
+    let env = TestEnv::initialized();
     env.write("a.txt", "a\n");
     env.write("d/x", "x\n");
     env.strix_ok(&["add", "-q", "a.txt", "d"]);
@@ -469,7 +461,7 @@ fn checkout_summary_relink_force() {
 /// nor for a plain checkout of a directory whose files are symlinks into the cache.
 #[test]
 fn relink_and_symlinked_dirs_are_not_changes() {
-    let env = repo();
+    let env = TestEnv::initialized();
     env.write("a.txt", "a\n");
     env.write("d/x", "x\n");
     env.strix_ok(&["add", "-q", "a.txt", "d"]);
@@ -495,7 +487,7 @@ fn relink_and_symlinked_dirs_are_not_changes() {
 
 #[test]
 fn hardlink_symlink_and_unprotect() {
-    let env = repo();
+    let env = TestEnv::initialized();
     env.strix_ok(&["config", "cache.type", "hardlink"]);
     env.write("h.txt", "h\n");
     env.write("d/x", "x\n");
@@ -560,7 +552,7 @@ fn hardlink_symlink_and_unprotect() {
 /// objects stay 0444.
 #[test]
 fn shared_group_cache_modes() {
-    let env = repo();
+    let env = TestEnv::initialized();
     env.strix_ok(&["config", "cache.shared", "group"]);
     env.write("a.txt", "a\n");
     env.write("d/x", "x\n");
@@ -592,7 +584,7 @@ fn shared_group_cache_modes() {
 
 #[test]
 fn move_renames_data_dvcfile_and_gitignore() {
-    let env = repo();
+    let env = TestEnv::initialized();
     env.write("a.txt", "a\n");
     env.write("keep.txt", "k\n");
     env.strix_ok(&["add", "-q", "a.txt", "keep.txt"]);
@@ -619,7 +611,7 @@ fn move_renames_data_dvcfile_and_gitignore() {
 
 #[test]
 fn remove_with_and_without_outs() {
-    let env = repo();
+    let env = TestEnv::initialized();
     env.write("a.txt", "a\n");
     env.write("b.txt", "b\n");
     env.strix_ok(&["add", "-q", "a.txt", "b.txt"]);
@@ -639,7 +631,7 @@ fn remove_with_and_without_outs() {
 
 #[test]
 fn destroy_needs_force() {
-    let env = repo();
+    let env = TestEnv::initialized();
     env.write("a.txt", "a\n");
     env.write("d/x", "x\n");
     env.strix_ok(&["add", "-q", "a.txt", "d"]);
@@ -661,7 +653,7 @@ fn destroy_needs_force() {
 
 #[test]
 fn root_from_subdirs_and_cd() {
-    let env = repo();
+    let env = TestEnv::initialized();
     assert_eq!(env.strix_ok(&["root"]), ".\n");
     let deep = env.mkdir("repo/a/b/c");
     assert_eq!(stdout(&env.strix_in(&deep, &["root"])), "../../..\n");
@@ -682,7 +674,7 @@ fn root_from_subdirs_and_cd() {
 
 #[test]
 fn check_ignore_details() {
-    let env = repo();
+    let env = TestEnv::initialized();
     let mut ignore = env.read_string(".dvcignore");
     ignore.push_str("*.tmp\n");
     env.write(".dvcignore", ignore);
@@ -719,7 +711,7 @@ fn check_ignore_details() {
 
 #[test]
 fn cache_dir_shows_and_sets() {
-    let env = repo();
+    let env = TestEnv::initialized();
     let default = env.repo().join(".dvc/cache");
     assert_eq!(
         env.strix_ok(&["cache", "dir"]).trim(),
@@ -762,7 +754,7 @@ fn cache_dir_shows_and_sets() {
 
 #[test]
 fn config_levels_get_set_unset_list() {
-    let env = repo();
+    let env = TestEnv::initialized();
     let system = env.root().join("dvc-system/config");
     let global = env.root().join("dvc-global/config");
     for (flag, value) in [
@@ -862,7 +854,7 @@ fn rel_to_repo(env: &TestEnv, path: &Path) -> String {
 
 #[test]
 fn autostage_stages_metafiles() {
-    let env = repo();
+    let env = TestEnv::initialized();
     env.git(&["commit", "--quiet", "-m", "init"]);
     env.strix_ok(&["config", "core.autostage", "true"]);
     env.git(&["add", ".dvc/config"]);
@@ -950,7 +942,7 @@ fn strix_on_tty(env: &TestEnv, args: &str) -> String {
 
 #[test]
 fn progress_bars_only_on_a_terminal_and_never_with_quiet() {
-    let env = repo();
+    let env = TestEnv::initialized();
     let make = |dir: &str| {
         for i in 0..3000 {
             env.write(format!("{dir}/{}/f{i}", i % 30), format!("{dir} {i}"));

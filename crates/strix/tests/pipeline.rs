@@ -256,9 +256,7 @@ fn failing_command_keeps_lock() {
 
 #[test]
 fn parallel_independent_stages() {
-    let env = TestEnv::new();
-    env.git(&["init", "-q"]);
-    assert_success(&env.strix(&["init", "-q"]));
+    let env = TestEnv::initialized();
     let mut yaml = String::from("stages:\n");
     for i in 0..8 {
         yaml.push_str(&format!(
@@ -289,9 +287,7 @@ fn parallel_independent_stages() {
 
 #[test]
 fn graph_errors() {
-    let env = TestEnv::new();
-    env.git(&["init", "-q"]);
-    assert_success(&env.strix(&["init", "-q"]));
+    let env = TestEnv::initialized();
     env.write(
         "dvc.yaml",
         "stages:\n  a:\n    cmd: x\n    deps: [b.txt]\n    outs: [a.txt]\n  b:\n    cmd: y\n    deps: [a.txt]\n    outs: [b.txt]\n",
@@ -431,9 +427,7 @@ fn dag_ascii_matches_dvc() {
         ),
     ];
     for (what, stages, runs) in cases {
-        let env = TestEnv::new();
-        env.git(&["init", "-q"]);
-        assert_success(&env.strix(&["init", "-q"]));
+        let env = TestEnv::initialized();
         env.write("dvc.yaml", dvc_yaml(stages));
         for args in *runs {
             let ours = env.strix(args);
@@ -459,9 +453,7 @@ fn dag_node_order_follows_the_repository_walk() {
     if !have_dvc() {
         return;
     }
-    let env = TestEnv::new();
-    env.git(&["init", "-q"]);
-    assert_success(&env.strix(&["init", "-q"]));
+    let env = TestEnv::initialized();
     for f in ["zed", "alpha", "mid", "b", "sub/c", "sub/a"] {
         env.write(format!("{f}.txt"), format!("{f}\n"));
         assert_success(&env.strix(&["add", "-q", &format!("{f}.txt")]));
@@ -524,9 +516,7 @@ fn dag_ascii_ambiguous_layout_is_one_dvc_draws() {
     };
     let mut stages = MIX10.to_vec();
     stages[9] = ("s10", &["d9", "extra"], &["model"]);
-    let env = TestEnv::new();
-    env.git(&["init", "-q"]);
-    assert_success(&env.strix(&["init", "-q"]));
+    let env = TestEnv::initialized();
     env.write("dvc.yaml", dvc_yaml(&stages));
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/dag_drawings.py");
     let python = dvc.parent().unwrap().join("python");
@@ -563,9 +553,7 @@ fn dag_ascii_uneven_pipelines_is_one_dvc_draws() {
         common::skip("DVC is not installed (set STRIX_TEST_DVC)");
         return;
     };
-    let env = TestEnv::new();
-    env.git(&["init", "-q"]);
-    assert_success(&env.strix(&["init", "-q"]));
+    let env = TestEnv::initialized();
     env.write(
         "dvc.yaml",
         dvc_yaml(&[

@@ -123,9 +123,7 @@ fn dvc2_lock_entries_are_read_with_their_hash() {
     if !common::have_dvc() || !common::have_dvc2() {
         return;
     }
-    let env = TestEnv::new();
-    env.git(&["init", "-q"]);
-    assert_success(&env.strix(&["init", "-q"]));
+    let env = TestEnv::initialized();
     env.write("in.txt", "a\r\nb\r\n");
     env.write(
         "dvc.yaml",
@@ -167,9 +165,7 @@ fn dvc2_lock_outputs_travel_in_the_2x_remote_layout() {
     if !common::have_dvc() || !common::have_dvc2() {
         return;
     }
-    let env = TestEnv::new();
-    env.git(&["init", "-q"]);
-    assert_success(&env.strix(&["init", "-q"]));
+    let env = TestEnv::initialized();
     env.write("in.txt", "a\r\nb\r\n");
     env.write(
         "dvc.yaml",

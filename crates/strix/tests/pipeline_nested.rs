@@ -23,9 +23,7 @@ const SUB_YAML: &str = "stages:\n  s1:\n    cmd: echo hi > o.txt\n    outs:\n   
 
 /// A repository with a root `dvc.yaml` and `sub/dvc.yaml`, committed.
 fn nested_repo() -> TestEnv {
-    let env = TestEnv::new();
-    env.git(&["init", "-q"]);
-    assert_success(&env.strix(&["init", "-q"]));
+    let env = TestEnv::initialized();
     env.write("dvc.yaml", ROOT_YAML);
     env.write("sub/dvc.yaml", SUB_YAML);
     std::fs::create_dir_all(env.repo().join("other")).unwrap();

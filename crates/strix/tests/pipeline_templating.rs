@@ -452,9 +452,7 @@ fn dag_collapses_foreach_and_matrix_like_dvc() {
     if !have_dvc() {
         return;
     }
-    let env = TestEnv::new();
-    env.git(&["init", "-q"]);
-    assert_success(&env.strix(&["init", "-q"]));
+    let env = TestEnv::initialized();
     env.write("dvc.yaml", COLLAPSE_YAML);
     let args = ["dag", "--collapse-foreach-matrix"];
     let ours = env.strix(&args);

@@ -274,13 +274,6 @@ fn assert_status_clean(env: &TestEnv) {
     );
 }
 
-fn new_repo() -> TestEnv {
-    let env = TestEnv::new();
-    env.git(&["init", "--quiet"]);
-    env.strix_ok(&["init", "-q"]);
-    env
-}
-
 /// A [`TestEnv`] whose repository directory is a tmpfs when one can be mounted (tests run as
 /// root), so the heavy tests measure strix rather than a shared disk's writeback; otherwise the
 /// usual directory. Fields drop in order: unmount first, then delete the directory.
@@ -659,7 +652,7 @@ fn sigkill_during_checkout_leaves_no_partial_files() {
 
 #[test]
 fn lock_of_a_killed_process_never_blocks() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     let data = env.repo().join("data");
     make_dataset(&data, 1000, &[4 << 20, 4 << 20, 4 << 20, 4 << 20], 31);
     env.write("other.txt", "other\n");
@@ -723,7 +716,7 @@ fn corrupt_object(path: &Path) {
 
 #[test]
 fn corrupted_cache_object_is_never_linked() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("data/good.txt", "good\n");
     env.write("data/sub/bad.txt", "bad content\n");
     env.write("single.txt", "single file\n");
@@ -762,7 +755,7 @@ fn corrupted_cache_object_is_never_linked() {
 
 #[test]
 fn missing_cache_object_names_the_file_and_hints_pull() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("data/a.txt", "aaa\n");
     env.write("data/b.txt", "bbb\n");
     env.write("model.bin", "model\n");
@@ -790,7 +783,7 @@ fn missing_cache_object_names_the_file_and_hints_pull() {
 
 #[test]
 fn corrupt_state_db_is_ignored() {
-    let env = new_repo();
+    let env = TestEnv::initialized();
     env.write("data/a.txt", "aaa\n");
     env.write("data/b.txt", "bbb\n");
     env.write("f.txt", "f\n");

@@ -56,8 +56,16 @@ pub struct TestEnv {
 }
 
 impl TestEnv {
-    /// Creates the directory layout described in the module docs. `repo/` is created empty; run
-    /// `env.git(&["init"])` and `env.strix(&["init"])` to make it a repository.
+    /// A [`TestEnv`] whose `repo/` is a Git repository with `strix init` run in it.
+    pub fn initialized() -> Self {
+        let env = Self::new();
+        assert_success(&env.git(&["init", "-q"]));
+        assert_success(&env.strix(&["init", "-q"]));
+        env
+    }
+
+    /// Creates the directory layout described in the module docs. `repo/` is created empty
+    /// ([`TestEnv::initialized`] makes it a repository).
     pub fn new() -> Self {
         let tmp = tempfile::Builder::new()
             .prefix("strix-test-")
