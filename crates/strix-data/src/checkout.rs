@@ -77,6 +77,18 @@ pub enum CheckoutError {
     },
 }
 
+impl CheckoutError {
+    /// Whether the only trouble is cache objects that are not there (for a
+    /// directory: every file that failed).
+    pub fn only_missing(&self) -> bool {
+        match self {
+            CheckoutError::Missing { .. } => true,
+            CheckoutError::Partial { failures, .. } => failures.iter().all(Self::only_missing),
+            _ => false,
+        }
+    }
+}
+
 fn io_err(path: &Path) -> impl FnOnce(io::Error) -> CheckoutError + '_ {
     move |source| CheckoutError::Io {
         path: path.to_path_buf(),

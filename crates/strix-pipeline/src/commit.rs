@@ -20,7 +20,7 @@ use strix_repo::Repo;
 #[derive(Debug, Default)]
 pub struct Split {
     /// Stage indices in the graph.
-    stages: Vec<usize>,
+    pub(crate) stages: Vec<usize>,
     /// Targets that name no stage.
     pub rest: Vec<PathBuf>,
 }

@@ -212,12 +212,43 @@ pub struct PipelineStatus {
 /// Status of every stage of every `dvc.yaml` (and legacy stage file).
 /// Names are relative to `cwd`.
 pub fn pipeline_status(repo: &Repo, cwd: &Path) -> Result<PipelineStatus> {
+    Ok(pipeline_status_for(repo, cwd, &[], false)?.0)
+}
+
+/// Status of the stages that `targets` name (`dvc.yaml`, `dvc.yaml:name`,
+/// a stage name, a stage's output; every stage without targets), with
+/// `with_deps` also of the stages upstream of them, upstream first. Returns
+/// it with the targets that name no stage (`.dvc` files and their outputs).
+pub fn pipeline_status_for(
+    repo: &Repo,
+    cwd: &Path,
+    targets: &[PathBuf],
+    with_deps: bool,
+) -> Result<(PipelineStatus, Vec<PathBuf>)> {
     let graph = Graph::build(crate::all_stages(repo, cwd)?, repo.root())?;
-    let mut result = PipelineStatus {
-        total: graph.stages.len(),
-        ..Default::default()
+    let (selected, rest) = if targets.is_empty() {
+        (vec![true; graph.stages.len()], Vec::new())
+    } else {
+        let split = crate::commit::split_targets(&graph, cwd, targets)?;
+        let mut selected = vec![false; graph.stages.len()];
+        if !split.stages.is_empty() {
+            let chosen = if with_deps {
+                graph.selection(&split.stages, false)
+            } else {
+                split.stages.clone()
+            };
+            for i in chosen {
+                selected[i] = true;
+            }
+        }
+        (selected, split.rest)
     };
+    let mut result = PipelineStatus::default();
     for i in graph.topo_order() {
+        if !selected[i] {
+            continue;
+        }
+        result.total += 1;
         let s = &graph.stages[i];
         if s.frozen {
             result.frozen.push(s.name.clone());
@@ -230,7 +261,7 @@ pub fn pipeline_status(repo: &Repo, cwd: &Path) -> Result<PipelineStatus> {
             });
         }
     }
-    Ok(result)
+    Ok((result, rest))
 }
 
 fn fmt_state(state: &str, path: &str) -> String {

@@ -5,15 +5,13 @@
 //! appears as `dir/` with its `.dir` id and, when expanded, each file below
 //! it as `dir/file`.
 
-use crate::error::{GitError, RepoError, Result};
-use crate::index::load_all;
-use crate::outputs::{kind_of, measure, recorded_oid};
+use crate::error::RepoError;
+use crate::outputs::measure;
 use crate::repo::Repo;
+use crate::revisions::{RecordedOut, RevError, outs_at_rev, outs_in_workspace};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use strix_data::tree::Save;
-use strix_data::{Layout, Manifest, Oid, Progress};
-use strix_dvcfile::DvcFile;
+use strix_data::{HashKind, Layout, Manifest, Oid, Progress};
 
 /// Path → object id.
 pub type View = BTreeMap<String, Oid>;
@@ -59,102 +57,77 @@ fn expand(view: &mut View, prefix: &str, manifest: &Manifest) {
     }
 }
 
-fn layout_of(out: &strix_dvcfile::Output) -> Layout {
-    Layout::for_kind(kind_of(out))
-}
-
-/// Adds the outputs of one parsed `.dvc` file (at `dvc_rel`, repo-relative)
-/// to a view, expanding directories from the cache when asked.
-fn add_recorded(repo: &Repo, view: &mut View, dvc_rel: &str, file: &DvcFile, granular: bool) {
-    let dir = Path::new(dvc_rel).parent().unwrap_or(Path::new(""));
-    for out in &file.outs {
-        let Some(oid) = recorded_oid(out) else {
-            continue;
-        };
-        let base = match file.wdir.as_deref() {
-            Some(w) if w != "." => crate::repo::normalize(&dir.join(w)),
-            _ => dir.to_path_buf(),
-        };
-        let p = crate::repo::normalize(&base.join(&out.path));
-        let mut key = p.to_string_lossy().into_owned();
-        if oid.is_dir {
+/// Adds recorded outputs (`.dvc` files' and `dvc.lock` files') to a view,
+/// expanding directories from the cache when asked.
+fn add_recorded(repo: &Repo, view: &mut View, outs: &[RecordedOut], granular: bool) {
+    for o in outs {
+        let mut key = o.path.clone();
+        if o.obj.oid.is_dir {
             key.push('/');
-            if granular && let Ok(m) = repo.odb().read_manifest(&oid, layout_of(out)) {
+            if granular && let Ok(m) = repo.odb().read_manifest(&o.obj.oid, o.obj.layout) {
                 expand(view, &key, &m);
             }
         }
-        view.insert(key, oid);
+        view.insert(key, o.obj.oid);
     }
 }
 
-/// The data recorded by the `.dvc` files of a Git revision.
-pub fn view_at_rev(repo: &Repo, rev: &str, granular: bool) -> Result<View> {
-    let git = repo
-        .git()
-        .ok_or_else(|| RepoError::BadTarget(rev.to_string(), "revisions need a Git repository"))?;
-    let prefix = repo
-        .root()
-        .strip_prefix(git.workdir())
-        .unwrap_or(Path::new(""))
-        .to_path_buf();
-    let files = git
-        .walk_files_at(rev, &prefix, |p| p.ends_with(".dvc"))
-        .map_err(GitError::from)?;
-    let mut view = View::new();
-    for (path, bytes) in files {
-        let rel = Path::new(&path)
-            .strip_prefix(&prefix)
-            .unwrap_or(Path::new(&path))
-            .to_string_lossy()
-            .into_owned();
-        let text = String::from_utf8_lossy(&bytes);
-        let file = DvcFile::parse(&text, &format!("{rev}:{rel}")).map_err(|source| {
-            RepoError::Metafile {
-                path: PathBuf::from(format!("{rev}:{rel}")),
-                source: Box::new(source),
-            }
-        })?;
-        add_recorded(repo, &mut view, &rel, &file, granular);
+/// The data recorded by the `.dvc` files and `dvc.lock` files of a Git
+/// revision.
+pub fn view_at_rev(repo: &Repo, rev: &str, granular: bool) -> Result<View, RevError> {
+    if repo.git().is_none() {
+        return Err(
+            RepoError::BadTarget(rev.to_string(), "revisions need a Git repository").into(),
+        );
     }
+    let mut view = View::new();
+    add_recorded(repo, &mut view, &outs_at_rev(repo, rev)?, granular);
     Ok(view)
 }
 
-/// The data recorded by the workspace's `.dvc` files.
-pub fn view_recorded(repo: &Repo, granular: bool) -> Result<View> {
+/// The data recorded by the workspace's `.dvc` files and `dvc.lock` files.
+pub fn view_recorded(repo: &Repo, granular: bool) -> Result<View, RevError> {
     let mut view = View::new();
-    for f in load_all(repo)? {
-        let rel = repo.rel(&f.path);
-        add_recorded(repo, &mut view, &rel, &f.file, granular);
-    }
+    add_recorded(repo, &mut view, &outs_in_workspace(repo)?, granular);
     Ok(view)
 }
 
-/// The data actually in the workspace, for every tracked output.
-pub fn view_workspace(repo: &Repo, granular: bool, progress: &dyn Progress) -> Result<View> {
+/// The data actually in the workspace, for every recorded output.
+pub fn view_workspace(
+    repo: &Repo,
+    granular: bool,
+    progress: &dyn Progress,
+) -> Result<View, RevError> {
     let mut view = View::new();
-    for f in load_all(repo)? {
-        for out in &f.file.outs {
-            let abs = f.out_path(repo, out)?;
-            let kind = kind_of(out);
-            let Some(m) = measure(repo, &abs, kind, Save::HashOnly, progress)? else {
-                continue;
-            };
-            let mut key = repo.rel(&abs);
-            if let Some(tree) = &m.tree {
-                key.push('/');
-                if granular {
-                    expand(&mut view, &key, &tree.manifest);
-                }
+    for o in outs_in_workspace(repo)? {
+        let abs = repo.root().join(&o.path);
+        let kind = match o.obj.layout {
+            Layout::V3 => HashKind::Md5,
+            Layout::Legacy => HashKind::Md5Dos2Unix,
+        };
+        let Some(m) = measure(repo, &abs, kind, Save::HashOnly, progress)? else {
+            continue;
+        };
+        let mut key = o.path.clone();
+        if let Some(tree) = &m.tree {
+            key.push('/');
+            if granular {
+                expand(&mut view, &key, &tree.manifest);
             }
-            view.insert(key, m.oid);
         }
+        view.insert(key, m.oid);
     }
     Ok(view)
 }
 
 /// `diff [a_rev] [b_rev]`: `a` defaults to HEAD; `b = None` means the
 /// workspace. Directories are always expanded, as in `dvc diff`.
-pub fn diff(repo: &Repo, a: &str, b: Option<&str>, progress: &dyn Progress) -> Result<Changes> {
+pub fn diff(
+    repo: &Repo,
+    a: &str,
+    b: Option<&str>,
+    progress: &dyn Progress,
+) -> Result<Changes, RevError> {
     let old = view_at_rev(repo, a, true)?;
     let new = match b {
         Some(rev) => view_at_rev(repo, rev, true)?,

@@ -25,36 +25,10 @@ pub struct Args {
     force: bool,
 }
 
-fn expand_globs(cwd: &std::path::Path, targets: &[PathBuf]) -> Result<Vec<PathBuf>, Failure> {
-    let mut out = Vec::new();
-    for t in targets {
-        let pattern = cwd.join(t);
-        let pattern = pattern.to_string_lossy();
-        let paths = glob::glob(&pattern).map_err(|e| {
-            Failure::new(
-                anyhow::anyhow!("invalid glob pattern '{}': {e}", t.display()),
-                1,
-            )
-        })?;
-        let mut any = false;
-        for p in paths.flatten() {
-            any = true;
-            out.push(p);
-        }
-        if !any {
-            return Err(Failure::new(
-                anyhow::anyhow!("glob pattern '{}' matched nothing", t.display()),
-                1,
-            ));
-        }
-    }
-    Ok(out)
-}
-
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
     let targets = if a.glob {
-        expand_globs(&cwd, &a.targets)?
+        super::expand_globs(&cwd, &a.targets)?
     } else {
         a.targets.clone()
     };

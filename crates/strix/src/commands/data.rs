@@ -107,7 +107,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         if s.unchanged && !unchanged.is_empty() {
             out.insert("unchanged".into(), json!(unchanged));
         }
-        p.out(Value::Object(out).to_string());
+        p.json(&Value::Object(out));
         return Ok(0);
     }
     let mut printed = false;

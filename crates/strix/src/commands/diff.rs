@@ -53,7 +53,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         {
             map.remove("not in cache");
         }
-        p.out(v.to_string());
+        p.json(&v);
     } else {
         print_text(&c, a.show_hash, p);
     }
@@ -101,7 +101,7 @@ fn print_section(p: &Printer, title: &str, lines: Vec<String>) {
 }
 
 fn print_text(c: &Changes, show_hash: bool, p: &Printer) {
-    if c.is_empty() {
+    if c.is_empty() && c.not_in_cache.is_empty() {
         return;
     }
     let line = |path: &str, hash: String| {
@@ -135,15 +135,30 @@ fn print_text(c: &Changes, show_hash: bool, p: &Printer) {
             .map(|(path, o, n)| line(path, format!("{}..{}", short(o), short(n))))
             .collect(),
     );
-    // Directories are listed but not counted, as in DVC.
-    let added = c.added.iter().filter(|(x, _)| !x.ends_with('/')).count();
-    let deleted = c.deleted.iter().filter(|(x, _)| !x.ends_with('/')).count();
-    let modified = c
-        .modified
+    print_section(
+        p,
+        "Not in cache",
+        c.not_in_cache
+            .iter()
+            .map(|path| format!("    {path}"))
+            .collect(),
+    );
+    // Directories are listed but not counted, and only states with files
+    // are summed up, as in DVC.
+    let files =
+        |paths: &mut dyn Iterator<Item = &String>| paths.filter(|x| !x.ends_with('/')).count();
+    let counts = [
+        ("added", files(&mut c.added.iter().map(|x| &x.0))),
+        ("deleted", files(&mut c.deleted.iter().map(|x| &x.0))),
+        ("modified", files(&mut c.modified.iter().map(|x| &x.0))),
+        ("not in cache", files(&mut c.not_in_cache.iter())),
+    ];
+    let summary: Vec<String> = counts
         .iter()
-        .filter(|(x, _, _)| !x.ends_with('/'))
-        .count();
-    p.out(format!(
-        "files summary: {added} added, {deleted} deleted, {modified} modified"
-    ));
+        .filter(|(_, n)| *n > 0)
+        .map(|(state, n)| format!("{n} {state}"))
+        .collect();
+    if !summary.is_empty() {
+        p.out(format!("files summary: {}", summary.join(", ")));
+    }
 }

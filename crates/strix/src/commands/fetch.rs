@@ -25,12 +25,82 @@ pub struct SyncArgs {
     /// Do not transfer the run-cache (the default).
     #[arg(long, overrides_with = "run_cache", hide = true)]
     pub no_run_cache: bool,
+    /// Also the data of every stage upstream of the stages named as targets.
+    #[arg(short = 'd', long)]
+    pub with_deps: bool,
+    /// Targets may be directories: everything tracked under them (strix
+    /// takes a directory this way with or without this flag).
+    #[arg(short = 'R', long)]
+    pub recursive: bool,
 }
 
 impl SyncArgs {
     pub fn jobs(&self) -> Option<usize> {
         self.jobs.map(|j| j as usize)
     }
+
+    /// Widens the targets as `--with-deps` asks (see [`with_deps`]).
+    pub fn widen(&mut self, repo: &strix_repo::Repo, cwd: &Path) -> Result<(), Failure> {
+        if self.with_deps {
+            self.targets = with_deps(repo, cwd, &self.targets)?;
+        }
+        Ok(())
+    }
+}
+
+/// `--with-deps`: the targets, plus, for those that name pipeline stages
+/// (`dvc.yaml`, `dvc.yaml:name`, a stage name), every stage upstream of
+/// them that has recorded outputs, and the `.dvc` files whose outputs
+/// those stages depend on. As in DVC, a target naming an output or a
+/// `.dvc` file is not widened.
+pub fn with_deps(
+    repo: &strix_repo::Repo,
+    cwd: &Path,
+    targets: &[PathBuf],
+) -> Result<Vec<PathBuf>, Failure> {
+    use strix_pipeline::stage::Origin;
+    let fail = super::pipeline_common::failure;
+    let graph = strix_pipeline::Graph::build(
+        strix_pipeline::all_stages(repo, cwd).map_err(fail)?,
+        repo.root(),
+    )
+    .map_err(fail)?;
+    let mut named = Vec::new();
+    for t in targets {
+        let text = t.to_string_lossy().into_owned();
+        let is_yaml = text.contains("dvc.yaml");
+        if (is_yaml || !cwd.join(t).exists())
+            && let Ok(found) =
+                strix_pipeline::repro::resolve_targets_in(&graph, cwd, &[text], false)
+        {
+            named.extend(found);
+        }
+    }
+    let mut out = targets.to_vec();
+    if named.is_empty() {
+        return Ok(out);
+    }
+    let dvcfiles = strix_repo::index::load_all(repo)?;
+    for i in graph.selection(&named, false) {
+        let s = &graph.stages[i];
+        if let Origin::DvcYaml(yaml) = &s.origin
+            && !s.outs.is_empty()
+            && strix_pipeline::status::recorded(s).map_err(fail)?.is_some()
+        {
+            out.push(PathBuf::from(format!("{}:{}", yaml.display(), s.key)));
+        }
+        for d in &s.deps {
+            for f in &dvcfiles {
+                for o in &f.file.outs {
+                    let p = f.out_path(repo, o)?;
+                    if (d.abs.starts_with(&p) || p.starts_with(&d.abs)) && !out.contains(&f.path) {
+                        out.push(f.path.clone());
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The Git revisions whose data a command also concerns (besides the
@@ -234,10 +304,11 @@ pub fn summary(stats: &[(&str, usize)]) -> String {
     }
 }
 
-pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
+    a.sync.widen(&repo, &cwd)?;
     let s = &a.sync;
     let result = fetch_scoped(&repo, &cwd, s, &bars, p);
     repo.save_state();

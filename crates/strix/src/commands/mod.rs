@@ -100,3 +100,34 @@ pub fn stage_or_hint(repo: &Repo, cwd: &Path, files: &[PathBuf]) -> Result<Vec<S
         "\tstrix config core.autostage true".into(),
     ])
 }
+
+/// `--glob`: each target is a pattern (relative to `cwd`) for the paths it
+/// matches; one that matches nothing is an error.
+pub fn expand_globs(
+    cwd: &std::path::Path,
+    targets: &[std::path::PathBuf],
+) -> Result<Vec<PathBuf>, Failure> {
+    let mut out = Vec::new();
+    for t in targets {
+        let pattern = cwd.join(t);
+        let pattern = pattern.to_string_lossy();
+        let paths = glob::glob(&pattern).map_err(|e| {
+            Failure::new(
+                anyhow::anyhow!("invalid glob pattern '{}': {e}", t.display()),
+                1,
+            )
+        })?;
+        let mut any = false;
+        for p in paths.flatten() {
+            any = true;
+            out.push(p);
+        }
+        if !any {
+            return Err(Failure::new(
+                anyhow::anyhow!("glob pattern '{}' matched nothing", t.display()),
+                1,
+            ));
+        }
+    }
+    Ok(out)
+}

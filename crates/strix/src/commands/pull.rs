@@ -14,12 +14,17 @@ pub struct Args {
     /// Overwrite workspace changes that are not in the cache.
     #[arg(short, long)]
     force: bool,
+    /// Data missing from both the cache and the remote is not an error
+    /// (it is still named in a warning).
+    #[arg(long)]
+    allow_missing: bool,
 }
 
-pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
+    a.sync.widen(&repo, &cwd)?;
     let s = &a.sync;
     let fetched = super::fetch::fetch_scoped(&repo, &cwd, s, &bars, p);
     let fetched = match fetched {
@@ -38,8 +43,12 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let result = strix_repo::checkout::checkout(&repo, &cwd, &s.targets, mode, &bars);
     repo.save_state();
     let outs = super::fetch::scoped_outs(&repo, &cwd, s, false).unwrap_or_default();
-    let report =
+    let mut report =
         result.map_err(|e| sync_failure(e.into(), "failed to pull data from the cloud"))?;
+    if a.allow_missing {
+        // Warned about above, as missing from the cache and the remote.
+        report.failed.retain(|(_, e)| !e.only_missing());
+    }
     // DVC prints M, then A lines, and counts files (a directory's files).
     let mut added = 0;
     let mut modified = 0;

@@ -9,12 +9,19 @@ use crate::ui::progress::Bars;
 pub struct Args {
     #[command(flatten)]
     pub sync: SyncArgs,
+    /// Expand the targets as glob patterns.
+    #[arg(long)]
+    glob: bool,
 }
 
-pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     let (repo, cwd) = super::open_repo()?;
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
+    if a.glob {
+        a.sync.targets = super::expand_globs(&cwd, &a.sync.targets)?;
+    }
+    a.sync.widen(&repo, &cwd)?;
     let s = &a.sync;
     let runs = if s.run_cache {
         super::fetch::push_run_cache(&repo, s, p)

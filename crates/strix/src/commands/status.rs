@@ -23,6 +23,16 @@ pub struct Args {
     jobs: Option<u32>,
     #[command(flatten)]
     revs: super::fetch::RevArgs,
+    /// Also the stages upstream of the stages named as targets.
+    #[arg(short = 'd', long)]
+    with_deps: bool,
+    /// Targets may be directories: everything tracked under them (strix
+    /// takes a directory this way with or without this flag).
+    #[arg(short = 'R', long)]
+    recursive: bool,
+    /// Accepted for DVC's sake: strix has no imports to check for updates.
+    #[arg(long)]
+    no_updates: bool,
 }
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
@@ -31,16 +41,20 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     }
     let (mut repo, cwd) = super::open_repo()?;
     let bars = Bars::new(p.quiet || a.json);
-    let result = strix_repo::status::status(&repo, &cwd, &a.targets, &bars);
-    // Pipeline stages (dvc.yaml), only when no targets are given.
-    let pipeline = if a.targets.is_empty() {
-        strix_pipeline::status::pipeline_status(&repo, &cwd)
-    } else {
-        Ok(Default::default())
+    // Stages named by the targets (all without targets), then the `.dvc`
+    // files the other targets name (all without targets).
+    let pipeline =
+        strix_pipeline::status::pipeline_status_for(&repo, &cwd, &a.targets, a.with_deps);
+    let result = match &pipeline {
+        Ok((_, rest)) if !a.targets.is_empty() && rest.is_empty() => Ok(Vec::new()),
+        Ok((_, rest)) if !a.targets.is_empty() => {
+            strix_repo::status::status(&repo, &cwd, rest, &bars)
+        }
+        _ => strix_repo::status::status(&repo, &cwd, &a.targets, &bars),
     };
     repo.save_state();
+    let (pipeline, _) = pipeline.map_err(super::pipeline_common::failure)?;
     let changed = result?;
-    let pipeline = pipeline.map_err(super::pipeline_common::failure)?;
     for name in &pipeline.frozen {
         p.warn(strix_pipeline::status::frozen_warning(name));
     }
@@ -66,7 +80,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
                 serde_json::Value::Array(vec![serde_json::Value::Object(entry)]),
             );
         }
-        p.out(serde_json::Value::Object(obj).to_string());
+        p.json(&serde_json::Value::Object(obj));
     } else if changed.is_empty() && stages.is_empty() {
         let any = nstages > 0 || !strix_repo::index::find_dvcfiles(&repo).is_empty();
         if any {
@@ -100,8 +114,13 @@ fn run_cloud(a: Args, p: &Printer) -> Result<i32, Failure> {
     let bars = Bars::new(p.quiet || a.json);
     let scope = a.revs.scope();
     let jobs = a.jobs.map(|j| j as usize);
+    let targets = if a.with_deps {
+        super::fetch::with_deps(&repo, &cwd, &a.targets)?
+    } else {
+        a.targets.clone()
+    };
     // The `.dvc` files' and the pipelines' outputs, and the revisions'.
-    let result = strix_repo::revisions::used_outs_in_scope(&repo, &cwd, &a.targets, false, &scope)
+    let result = strix_repo::revisions::used_outs_in_scope(&repo, &cwd, &targets, false, &scope)
         .map_err(strix_repo::transfer::SyncError::from)
         .and_then(|outs| {
             strix_repo::transfer::cloud_status_outs(&repo, outs, a.remote.as_deref(), jobs, &bars)
@@ -131,7 +150,7 @@ fn run_cloud(a: Args, p: &Printer) -> Result<i32, Failure> {
         for (name, state) in &lines {
             obj.insert(name.clone(), serde_json::Value::String((*state).into()));
         }
-        p.out(serde_json::Value::Object(obj).to_string());
+        p.json(&serde_json::Value::Object(obj));
     } else if lines.is_empty() {
         p.out(format!("Cache and remote '{}' are in sync.", st.remote));
     } else {

@@ -42,6 +42,15 @@ impl From<strix_repo::RepoError> for Failure {
     }
 }
 
+impl From<strix_repo::revisions::RevError> for Failure {
+    fn from(e: strix_repo::revisions::RevError) -> Self {
+        match e {
+            strix_repo::revisions::RevError::Repo(r) => r.into(),
+            e => Self::new(anyhow::Error::new(e), 1),
+        }
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Self::new(e, 1)

@@ -1,6 +1,7 @@
 //! Terminal output: the printer, progress bars and error rendering.
 
 pub mod errors;
+pub mod json;
 pub mod pager;
 pub mod progress;
 
@@ -22,6 +23,13 @@ impl Printer {
             let mut o = std::io::stdout().lock();
             let _ = writeln!(o, "{}", line.as_ref());
         }
+    }
+
+    /// A `--json` result on stdout, as DVC writes it (indented on a
+    /// terminal).
+    pub fn json(&self, v: &serde_json::Value) {
+        let indent = std::io::stdout().is_terminal().then_some(2);
+        self.out(json::render(v, indent));
     }
 
     /// Text on stdout, through a pager when stdout is a terminal (as DVC

@@ -1,0 +1,182 @@
+//! Targets as DVC takes them in `status`, `diff`, `data status`, `push`, `fetch` and `pull`:
+//! stage names and stage outputs, `-d/--with-deps`, `-R`, `--glob`, `pull --allow-missing`,
+//! and pipeline (`dvc.lock`) outputs in `diff` and `data status`. Checked against DVC 3.67.1
+//! on the same repository, where its output does not depend on the order it walks things in.
+//!
+//! Needs `STRIX_TEST_DVC`; skipped without it unless `STRIX_REQUIRE_DVC=1`.
+
+mod common;
+
+use common::{TestEnv, assert_exit_code, assert_success, have_dvc, stderr, stdout};
+
+/// A repository with `c.txt` tracked by a `.dvc` file and two stages, `s1` (c.txt → d.txt)
+/// and `s2` (d.txt → e.txt), run and committed; a local remote `r` is the default.
+fn pipeline_repo() -> TestEnv {
+    let env = TestEnv::initialized();
+    env.write("c.txt", "c\n");
+    env.write(
+        "dvc.yaml",
+        "stages:\n  s1:\n    cmd: cat c.txt c.txt > d.txt\n    deps: [c.txt]\n    outs: [d.txt]\n  \
+         s2:\n    cmd: cat d.txt d.txt > e.txt\n    deps: [d.txt]\n    outs: [e.txt]\n",
+    );
+    assert_success(&env.strix(&["add", "-q", "c.txt"]));
+    assert_success(&env.strix(&["repro", "-q"]));
+    let remote = env.mkdir("remote");
+    assert_success(&env.strix(&["remote", "add", "-d", "r", remote.to_str().unwrap()]));
+    assert_success(&env.git(&["add", "-A"]));
+    assert_success(&env.git(&["commit", "-qm", "pipeline"]));
+    env
+}
+
+/// Both tools' stdout and exit code for the same arguments.
+fn both(env: &TestEnv, args: &[&str]) -> ((String, Option<i32>), (String, Option<i32>)) {
+    let ours = env.strix(args);
+    let theirs = env.dvc(args).unwrap();
+    (
+        (stdout(&ours).replace("strix", "dvc"), ours.status.code()),
+        (stdout(&theirs), theirs.status.code()),
+    )
+}
+
+#[test]
+fn status_takes_stages_and_their_outputs_as_dvc_does() {
+    if !have_dvc() {
+        return;
+    }
+    let env = pipeline_repo();
+    let clean = "Data and pipelines are up to date.\n";
+    for t in ["s2", "e.txt", "dvc.yaml", "dvc.yaml:s1", "c.txt.dvc"] {
+        let (ours, theirs) = both(&env, &["status", t]);
+        assert_eq!(ours, theirs, "status {t}");
+        assert_eq!(ours.0, clean, "status {t}");
+    }
+    env.write("d.txt", "changed\n");
+    for args in [
+        &["status", "s2"][..],
+        &["status", "e.txt"],
+        &["status", "dvc.yaml:s1"],
+        &["status", "s1", "c.txt.dvc"],
+        &["status", "--json", "s2"],
+        &["status", "--json"],
+    ] {
+        let (ours, theirs) = both(&env, args);
+        assert_eq!(ours, theirs, "{args:?}");
+    }
+    // With its upstream stage (DVC lists the two in no fixed order).
+    let out = env.strix_ok(&["status", "-d", "s2"]);
+    assert_eq!(
+        out,
+        "s1:\n\tchanged outs:\n\t\tmodified:           d.txt\n\
+         s2:\n\tchanged deps:\n\t\tmodified:           d.txt\n"
+    );
+    let mut theirs: Vec<String> = stdout(&env.dvc(&["status", "-d", "s2"]).unwrap())
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let mut ours: Vec<String> = out.lines().map(str::to_owned).collect();
+    theirs.sort();
+    ours.sort();
+    assert_eq!(ours, theirs);
+    // Not a stage, not an output.
+    let bad = env.strix(&["status", "nope"]);
+    assert_exit_code(&bad, 1);
+    assert!(
+        stderr(&bad).contains("'nope' does not exist as an output or a stage name"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn diff_and_data_status_see_pipeline_outputs() {
+    if !have_dvc() {
+        return;
+    }
+    let env = pipeline_repo();
+    env.write("d.txt", "changed\n");
+    env.write("c.txt", "c2\n");
+    for args in [
+        &["diff"][..],
+        &["diff", "--json"],
+        &["diff", "--show-hash"],
+        &["diff", "--json", "--show-hash"],
+    ] {
+        let (ours, theirs) = both(&env, args);
+        assert_eq!(ours, theirs, "{args:?}");
+    }
+    assert_eq!(
+        env.strix_ok(&["diff"]),
+        "Modified:\n    c.txt\n    d.txt\n\nfiles summary: 2 modified\n"
+    );
+    let sorted = |s: String| {
+        let mut l: Vec<String> = s.lines().map(str::to_owned).collect();
+        l.sort();
+        l
+    };
+    let (ours, theirs) = both(&env, &["data", "status"]);
+    assert_eq!((sorted(ours.0), ours.1), (sorted(theirs.0), theirs.1));
+    assert_eq!(
+        env.strix_ok(&["data", "status", "--json"]),
+        "{\"uncommitted\": {\"modified\": [\"c.txt\", \"d.txt\"]}}\n"
+    );
+}
+
+#[test]
+fn transfers_take_stages_with_deps_globs_and_missing_data() {
+    if !have_dvc() {
+        return;
+    }
+    let env = pipeline_repo();
+    let remote = env.root().join("remote");
+    let objects = || common::tree_listing(&remote).len();
+    // A stage alone: its output only; with -d, its upstream stage's and the `.dvc` file's too.
+    assert_eq!(env.strix_ok(&["push", "s2"]), "1 file pushed\n");
+    assert_eq!(env.strix_ok(&["push", "-d", "s2"]), "2 files pushed\n");
+    assert_eq!(objects(), 3);
+    assert_eq!(
+        stdout(&env.dvc(&["status", "-c"]).unwrap()),
+        "Cache and remote 'r' are in sync.\n"
+    );
+
+    // --glob, and -R over a directory.
+    env.write("sub/a.txt", "a\n");
+    env.write("sub/inner/b.txt", "b\n");
+    assert_success(&env.strix(&["add", "-q", "sub/a.txt", "sub/inner/b.txt"]));
+    let nomatch = env.strix(&["push", "--glob", "nomatch*"]);
+    assert_exit_code(&nomatch, 1);
+    assert_eq!(
+        env.strix_ok(&["push", "--glob", "sub/*.dvc"]),
+        "1 file pushed\n"
+    );
+    assert_eq!(env.strix_ok(&["push", "-R", "sub"]), "1 file pushed\n");
+    assert_eq!(objects(), 5);
+
+    // Data gone from the cache, the workspace and the remote: an error, unless allowed.
+    let b = common::md5_hex(b"b\n");
+    std::fs::remove_file(remote.join(format!("files/md5/{}/{}", &b[..2], &b[2..]))).unwrap();
+    std::fs::remove_dir_all(env.repo().join(".dvc/cache")).unwrap();
+    for f in ["c.txt", "d.txt", "e.txt", "sub/a.txt", "sub/inner/b.txt"] {
+        std::fs::remove_file(env.repo().join(f)).unwrap();
+    }
+    let failed = env.strix(&["pull"]);
+    assert_exit_code(&failed, 1);
+    assert!(
+        stderr(&failed).contains("sub/inner/b.txt"),
+        "{}",
+        stderr(&failed)
+    );
+    std::fs::remove_file(env.repo().join("c.txt")).ok();
+    let allowed = env.strix(&["pull", "--allow-missing"]);
+    assert_success(&allowed);
+    assert!(
+        stderr(&allowed).contains("Missing cache files"),
+        "{}",
+        stderr(&allowed)
+    );
+    assert_eq!(env.read("e.txt"), b"c\nc\nc\nc\n");
+    assert!(!env.repo().join("sub/inner/b.txt").exists());
+
+    // -d on fetch: the stage and what it depends on.
+    std::fs::remove_dir_all(env.repo().join(".dvc/cache")).unwrap();
+    assert_eq!(env.strix_ok(&["fetch", "-d", "s2"]), "3 files fetched\n");
+}
