@@ -180,3 +180,44 @@ fn transfers_take_stages_with_deps_globs_and_missing_data() {
     std::fs::remove_dir_all(env.repo().join(".dvc/cache")).unwrap();
     assert_eq!(env.strix_ok(&["fetch", "-d", "s2"]), "3 files fetched\n");
 }
+
+#[test]
+fn checkout_and_commit_take_with_deps_and_missing_data() {
+    let env = pipeline_repo();
+    for f in ["c.txt", "d.txt", "e.txt"] {
+        std::fs::remove_file(env.repo().join(f)).unwrap();
+    }
+    // The stage alone, then with what it depends on.
+    assert_eq!(env.strix_ok(&["checkout", "s2"]), "A\te.txt\n");
+    assert_eq!(
+        env.strix_ok(&["checkout", "-d", "s2"]),
+        "A\tc.txt\nA\td.txt\n"
+    );
+    // `commit -d` records the upstream stage too.
+    env.write("d.txt", "d2\n");
+    env.write("e.txt", "e2\n");
+    let one = env.strix(&["commit", "-f", "s2"]);
+    assert_success(&one);
+    assert!(env.strix_ok(&["status", "s1"]).contains("modified"));
+    assert_success(&env.strix(&["commit", "-f", "-d", "s2"]));
+    assert_eq!(
+        env.strix_ok(&["status"]),
+        "Data and pipelines are up to date.\n"
+    );
+    // An object gone from the cache: an error, unless allowed (still warned about).
+    let e = common::md5_hex(b"e2\n");
+    std::fs::remove_file(
+        env.repo()
+            .join(format!(".dvc/cache/files/md5/{}/{}", &e[..2], &e[2..])),
+    )
+    .unwrap();
+    std::fs::remove_file(env.repo().join("e.txt")).unwrap();
+    assert_exit_code(&env.strix(&["checkout"]), 1);
+    let allowed = env.strix(&["checkout", "--allow-missing"]);
+    assert_success(&allowed);
+    assert!(
+        stderr(&allowed).contains("missing cache file for 'e.txt'"),
+        "{}",
+        stderr(&allowed)
+    );
+}

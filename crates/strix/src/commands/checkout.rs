@@ -22,11 +22,22 @@ pub struct Args {
     /// Accepted for compatibility: checkout always descends into directories.
     #[arg(short = 'R', long)]
     recursive: bool,
+    /// Also the outputs of every stage upstream of the stages named as
+    /// targets.
+    #[arg(short = 'd', long)]
+    with_deps: bool,
+    /// Data missing from the cache is not an error (it is still named in a
+    /// warning).
+    #[arg(long)]
+    allow_missing: bool,
 }
 
-pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
     let _lock = repo.lock()?;
+    if a.with_deps {
+        a.targets = super::fetch::with_deps(&repo, &cwd, &a.targets)?;
+    }
     let mode = match (a.force, a.relink) {
         (true, true) => LinkMode::ForceRelink,
         (true, false) => LinkMode::Force,
@@ -88,6 +99,9 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         let mut names: Vec<String> = Vec::new();
         for (path, err) in &report.failed {
             p.debug(format!("{}: {err}", path.display()));
+            if a.allow_missing && err.only_missing() {
+                continue;
+            }
             let n = super::display_rel(&cwd, path);
             if !names.contains(&n) {
                 names.push(n);
@@ -114,7 +128,9 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
                 p.warn(text);
             }
         }
-        return Err(strix_repo::RepoError::CheckoutFailed(names).into());
+        if !names.is_empty() {
+            return Err(strix_repo::RepoError::CheckoutFailed(names).into());
+        }
     }
     Ok(0)
 }

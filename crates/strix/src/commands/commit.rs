@@ -13,11 +13,21 @@ pub struct Args {
     /// Commit even if outputs changed.
     #[arg(short, long)]
     force: bool,
+    /// Also every stage upstream of the stages named as targets.
+    #[arg(short = 'd', long)]
+    with_deps: bool,
+    /// Targets may be directories: everything tracked under them (strix
+    /// takes a directory this way with or without this flag).
+    #[arg(short = 'R', long)]
+    recursive: bool,
 }
 
-pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
     let _lock = repo.lock()?;
+    if a.with_deps {
+        a.targets = super::fetch::with_deps(&repo, &cwd, &a.targets)?;
+    }
     let bars = Bars::new(p.quiet);
     // Stages of `dvc.yaml` files first, then `.dvc` files (all of both
     // without targets).
