@@ -22,7 +22,7 @@ pub struct Args {
     /// Only show changes under these paths.
     #[arg(long, num_args = 1..)]
     targets: Vec<String>,
-    /// Print only the paths, without headers.
+    /// Hide missing cache file status.
     #[arg(long)]
     hide_missing: bool,
 }
@@ -45,16 +45,20 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     c.added.retain(|(path, _)| keep(&a.targets, path));
     c.deleted.retain(|(path, _)| keep(&a.targets, path));
     c.modified.retain(|(path, _, _)| keep(&a.targets, path));
+    c.not_in_cache.retain(|path| keep(&a.targets, path));
+    // Like DVC: no "not in cache" entries when comparing two revisions or
+    // with --hide-missing.
+    let hide_missing = a.b_rev.is_some() || a.hide_missing;
     if a.json {
         let mut v = to_json(&c, a.show_hash);
-        // Like DVC: no "not in cache" key when comparing two revisions or with --hide-missing.
-        if (a.b_rev.is_some() || a.hide_missing)
-            && let Some(map) = v.as_object_mut()
-        {
+        if hide_missing && let Some(map) = v.as_object_mut() {
             map.remove("not in cache");
         }
         p.json(&v);
     } else {
+        if hide_missing {
+            c.not_in_cache.clear();
+        }
         print_text(&c, a.show_hash, p);
     }
     Ok(0)
