@@ -24,7 +24,7 @@ pub struct Changes {
     /// (path, old, new)
     pub modified: Vec<(String, Oid, Oid)>,
     /// Paths of the old side whose data is not in the cache.
-    pub not_in_cache: Vec<String>,
+    pub not_in_cache: Vec<(String, Oid)>,
 }
 
 impl Changes {
@@ -134,11 +134,15 @@ pub fn diff(
         None => view_workspace(repo, true, progress)?,
     };
     let mut c = compare(&old, &new);
-    // Old directories whose manifest is not in the cache could not be
-    // expanded: report them.
-    for (p, o) in &old {
-        if o.is_dir && !repo.odb().exists(o, Layout::V3) && !repo.odb().exists(o, Layout::Legacy) {
-            c.not_in_cache.push(p.clone());
+    // Against the workspace, as DVC does: every recorded entry of the old
+    // side (changed or not, files and directories) whose object the cache
+    // lacks. A directory whose manifest is missing could not be expanded,
+    // so it stands for its files.
+    if b.is_none() {
+        for (p, o) in &old {
+            if !repo.odb().exists(o, Layout::V3) && !repo.odb().exists(o, Layout::Legacy) {
+                c.not_in_cache.push((p.clone(), *o));
+            }
         }
     }
     Ok(c)

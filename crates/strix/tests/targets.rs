@@ -119,6 +119,29 @@ fn diff_and_data_status_see_pipeline_outputs() {
         env.strix_ok(&["data", "status", "--json"]),
         "{\"uncommitted\": {\"modified\": [\"c.txt\", \"d.txt\"]}}\n"
     );
+    // An output gone from the workspace and the cache: deleted, and not in cache.
+    let e = common::md5_hex(b"c\nc\nc\nc\n");
+    std::fs::remove_file(
+        env.repo()
+            .join(format!(".dvc/cache/files/md5/{}/{}", &e[..2], &e[2..])),
+    )
+    .unwrap();
+    std::fs::remove_file(env.repo().join("e.txt")).unwrap();
+    for args in [
+        &["diff"][..],
+        &["diff", "--md"],
+        &["diff", "--md", "--show-hash"],
+        &["diff", "--json", "--show-hash"],
+        &["diff", "--hide-missing"],
+    ] {
+        let (ours, theirs) = both(&env, args);
+        assert_eq!(ours, theirs, "{args:?}");
+    }
+    assert_eq!(
+        env.strix_ok(&["diff", "--md"]),
+        "| Status       | Path   |\n|--------------|--------|\n| deleted      | e.txt  |\n\
+         | modified     | c.txt  |\n| modified     | d.txt  |\n| not in cache | e.txt  |\n\n"
+    );
 }
 
 #[test]

@@ -25,6 +25,9 @@ pub struct Args {
     /// Hide missing cache file status.
     #[arg(long)]
     hide_missing: bool,
+    /// Show the result as a Markdown table.
+    #[arg(long = "md", conflicts_with = "json")]
+    markdown: bool,
 }
 
 fn keep(targets: &[String], path: &str) -> bool {
@@ -45,7 +48,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     c.added.retain(|(path, _)| keep(&a.targets, path));
     c.deleted.retain(|(path, _)| keep(&a.targets, path));
     c.modified.retain(|(path, _, _)| keep(&a.targets, path));
-    c.not_in_cache.retain(|path| keep(&a.targets, path));
+    c.not_in_cache.retain(|(path, _)| keep(&a.targets, path));
     // Like DVC: no "not in cache" entries when comparing two revisions or
     // with --hide-missing.
     let hide_missing = a.b_rev.is_some() || a.hide_missing;
@@ -59,7 +62,11 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         if hide_missing {
             c.not_in_cache.clear();
         }
-        print_text(&c, a.show_hash, p);
+        if a.markdown {
+            print_markdown(&c, a.show_hash, p);
+        } else {
+            print_text(&c, a.show_hash, p);
+        }
     }
     Ok(0)
 }
@@ -84,7 +91,7 @@ fn to_json(c: &Changes, show_hash: bool) -> Value {
             json!({"path": p})
         }).collect::<Vec<_>>(),
         "renamed": [],
-        "not in cache": c.not_in_cache.iter().map(|p| json!({"path": p})).collect::<Vec<_>>(),
+        "not in cache": c.not_in_cache.iter().map(|(p, o)| one(p, o)).collect::<Vec<_>>(),
     })
 }
 
@@ -104,65 +111,112 @@ fn print_section(p: &Printer, title: &str, lines: Vec<String>) {
     p.out("");
 }
 
-fn print_text(c: &Changes, show_hash: bool, p: &Printer) {
-    if c.is_empty() && c.not_in_cache.is_empty() {
-        return;
-    }
-    let line = |path: &str, hash: String| {
-        if show_hash {
-            format!("    {hash}  {path}")
-        } else {
-            format!("    {path}")
-        }
-    };
-    print_section(
-        p,
-        "Added",
-        c.added
-            .iter()
-            .map(|(path, o)| line(path, short(o)))
-            .collect(),
-    );
-    print_section(
-        p,
-        "Deleted",
+/// The entries of a diff in DVC's order of states, each as (state, short
+/// hash, path).
+fn rows(c: &Changes) -> Vec<(&'static str, String, &str)> {
+    let mut rows = Vec::new();
+    rows.extend(c.added.iter().map(|(p, o)| ("added", short(o), p.as_str())));
+    rows.extend(
         c.deleted
             .iter()
-            .map(|(path, o)| line(path, short(o)))
-            .collect(),
+            .map(|(p, o)| ("deleted", short(o), p.as_str())),
     );
-    print_section(
-        p,
-        "Modified",
-        c.modified
-            .iter()
-            .map(|(path, o, n)| line(path, format!("{}..{}", short(o), short(n))))
-            .collect(),
-    );
-    print_section(
-        p,
-        "Not in cache",
+    rows.extend(c.modified.iter().map(|(p, o, n)| {
+        (
+            "modified",
+            format!("{}..{}", short(o), short(n)),
+            p.as_str(),
+        )
+    }));
+    rows.extend(
         c.not_in_cache
             .iter()
-            .map(|path| format!("    {path}"))
-            .collect(),
+            .map(|(p, o)| ("not in cache", short(o), p.as_str())),
     );
+    rows
+}
+
+fn print_text(c: &Changes, show_hash: bool, p: &Printer) {
+    let rows = rows(c);
+    for state in ["added", "deleted", "modified", "not in cache"] {
+        let lines: Vec<String> = rows
+            .iter()
+            .filter(|r| r.0 == state)
+            .map(|(_, hash, path)| {
+                if show_hash {
+                    format!("    {hash}  {path}")
+                } else {
+                    format!("    {path}")
+                }
+            })
+            .collect();
+        // Python's `str.capitalize`: "Not in cache".
+        let mut title = state.to_string();
+        title[..1].make_ascii_uppercase();
+        print_section(p, &title, lines);
+    }
     // Directories are listed but not counted, and only states with files
     // are summed up, as in DVC.
-    let files =
-        |paths: &mut dyn Iterator<Item = &String>| paths.filter(|x| !x.ends_with('/')).count();
-    let counts = [
-        ("added", files(&mut c.added.iter().map(|x| &x.0))),
-        ("deleted", files(&mut c.deleted.iter().map(|x| &x.0))),
-        ("modified", files(&mut c.modified.iter().map(|x| &x.0))),
-        ("not in cache", files(&mut c.not_in_cache.iter())),
-    ];
-    let summary: Vec<String> = counts
+    let summary: Vec<String> = ["added", "deleted", "modified", "not in cache"]
         .iter()
+        .map(|state| {
+            let n = rows
+                .iter()
+                .filter(|r| r.0 == *state && !r.2.ends_with('/'))
+                .count();
+            (state, n)
+        })
         .filter(|(_, n)| *n > 0)
         .map(|(state, n)| format!("{n} {state}"))
         .collect();
     if !summary.is_empty() {
         p.out(format!("files summary: {}", summary.join(", ")));
     }
+}
+
+/// `--md`: the table DVC prints (tabulate's GitHub format: each column as
+/// wide as its widest cell, and at least its header and two spaces), then
+/// an empty line.
+fn print_markdown(c: &Changes, show_hash: bool, p: &Printer) {
+    let headers: &[&str] = if show_hash {
+        &["Status", "Hash", "Path"]
+    } else {
+        &["Status", "Path"]
+    };
+    let rows = rows(c);
+    let table: Vec<Vec<&str>> = rows
+        .iter()
+        .map(|(state, hash, path)| {
+            if show_hash {
+                vec![*state, hash.as_str(), *path]
+            } else {
+                vec![*state, *path]
+            }
+        })
+        .collect();
+    let widths: Vec<usize> = (0..headers.len())
+        .map(|i| {
+            table
+                .iter()
+                .map(|r| r[i].chars().count())
+                .chain([headers[i].len() + 2])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: &[&str]| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        format!("| {} |", padded.join(" | "))
+    };
+    p.out(line(headers));
+    let rule: Vec<String> = widths.iter().map(|w| "-".repeat(w + 2)).collect();
+    p.out(format!("|{}|", rule.join("|")));
+    for r in &table {
+        p.out(line(r));
+    }
+    p.out("");
 }
