@@ -70,6 +70,9 @@ pub struct StageOut {
     pub cache: bool,
     /// `persist` flag (default false).
     pub persist: bool,
+    /// `push` flag (default true): `push: false` keeps it out of pushes
+    /// and of `status -c`.
+    pub push: bool,
 }
 
 /// One stage (or templated group) of `dvc.yaml`.
@@ -272,6 +275,7 @@ fn parse_out(
         kind,
         cache: true,
         persist: false,
+        push: true,
     };
     match v {
         Value::String(s) => out.path = s.clone(),
@@ -287,6 +291,9 @@ fn parse_out(
                 }
                 if let Some(c) = f.get("persist") {
                     out.persist = ctx.boolean(c, &join(&fp, PathSeg::Key("persist".into())))?;
+                }
+                if let Some(c) = f.get("push") {
+                    out.push = ctx.boolean(c, &join(&fp, PathSeg::Key("push".into())))?;
                 }
             } else if !flags.is_null() {
                 return Err(ctx.invalid(&fp, "a dict of flags", flags));

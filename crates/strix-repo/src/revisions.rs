@@ -144,7 +144,7 @@ pub struct RecordedOut {
     pub obj: ObjectRef,
     /// `cache:` (from the `.dvc` file, or the stage in `dvc.yaml`).
     pub cache: bool,
-    /// `push:` (`.dvc` files only; stage outputs count as `true`).
+    /// `push:` (from the `.dvc` file, or the stage in `dvc.yaml`).
     pub push: bool,
     /// Whether the file has an exec bit recorded.
     pub isexec: bool,
@@ -238,9 +238,8 @@ fn lock_outs(
             let Some(oid) = e.md5.as_deref().and_then(|s| s.parse::<Oid>().ok()) else {
                 continue;
             };
-            let cache = def
-                .and_then(|d| d.outs.iter().find(|o| o.path == e.path))
-                .is_none_or(|o| o.cache);
+            let declared = def.and_then(|d| d.outs.iter().find(|o| o.path == e.path));
+            let cache = declared.is_none_or(|o| o.cache);
             out.push(RecordedOut {
                 rev: rev.map(str::to_owned),
                 metafile: rel.to_owned(),
@@ -254,7 +253,7 @@ fn lock_outs(
                     },
                 },
                 cache,
-                push: true,
+                push: declared.is_none_or(|o| o.push),
                 isexec: e.isexec,
                 stage: Some(stage.name.clone()),
             });

@@ -244,3 +244,42 @@ fn checkout_and_commit_take_with_deps_and_missing_data() {
         stderr(&allowed)
     );
 }
+
+/// `push: false` on a stage's output (and in a `.dvc` file) keeps it out of `push` and of
+/// `status -c`, as DVC does; `dvc status -c` agrees after `strix push`.
+#[test]
+fn push_false_outputs_stay_local() {
+    if !have_dvc() {
+        return;
+    }
+    let env = TestEnv::initialized();
+    env.write(
+        "dvc.yaml",
+        "stages:\n  s:\n    cmd: echo hi > o.txt; echo m > m.txt\n    outs:\n    - o.txt:\n        \
+         push: false\n    - m.txt\n",
+    );
+    assert_success(&env.strix(&["repro", "-q"]));
+    env.write("q.txt", "q\n");
+    assert_success(&env.strix(&["add", "-q", "q.txt"]));
+    let dvcfile = env.read_string("q.txt.dvc");
+    env.write("q.txt.dvc", format!("{dvcfile}  push: false\n"));
+    let remote = env.mkdir("remote");
+    assert_success(&env.strix(&["remote", "add", "-d", "r", remote.to_str().unwrap()]));
+    let in_sync = "Cache and remote 'r' are in sync.\n";
+    assert_eq!(
+        env.strix_ok(&["status", "-c"]),
+        "\tnew:                m.txt\n"
+    );
+    assert_eq!(env.strix_ok(&["push"]), "1 file pushed\n");
+    let m = common::md5_hex(b"m\n");
+    assert_eq!(
+        common::tree_listing(&remote).keys().collect::<Vec<_>>(),
+        [&format!("files/md5/{}/{}", &m[..2], &m[2..])]
+    );
+    assert_eq!(env.strix_ok(&["status", "-c"]), in_sync);
+    assert_eq!(stdout(&env.dvc(&["status", "-c"]).unwrap()), in_sync);
+    assert_eq!(
+        stdout(&env.dvc(&["push"]).unwrap()),
+        "Everything is up to date.\n"
+    );
+}

@@ -120,7 +120,9 @@ fn run_cloud(a: Args, p: &Printer) -> Result<i32, Failure> {
         a.targets.clone()
     };
     // The `.dvc` files' and the pipelines' outputs, and the revisions'.
-    let result = strix_repo::revisions::used_outs_in_scope(&repo, &cwd, &targets, false, &scope)
+    // What a push would send: `push: false` outputs are left out, as DVC
+    // leaves them out.
+    let result = strix_repo::revisions::used_outs_in_scope(&repo, &cwd, &targets, true, &scope)
         .map_err(strix_repo::transfer::SyncError::from)
         .and_then(|outs| {
             strix_repo::transfer::cloud_status_outs(&repo, outs, a.remote.as_deref(), jobs, &bars)
