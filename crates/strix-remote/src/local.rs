@@ -72,13 +72,49 @@ pub struct Staged {
 enum Temp {
     /// An unnamed inode (`O_TMPFILE`), held open: it vanishes with the
     /// descriptor, even when the process is killed.
-    Unnamed(fs::File),
+    Unnamed(Held),
     /// A temporary name in the object's directory, where the filesystem
     /// has no unnamed files (or no descriptor was left); the next run
     /// removes it if this one dies.
     Named(PathBuf),
     /// Published.
     Gone,
+}
+
+/// An open unnamed file, counted against [`unnamed_budget`] while held.
+#[derive(Debug)]
+struct Held(fs::File);
+
+/// Unnamed files held open by staged objects, in the whole process.
+static HELD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// How many unnamed files staged objects may hold open at once: half the
+/// limit on open files, so that a batch never starves the rest of the
+/// process (sources, connections) of descriptors. Beyond it, objects wait
+/// under temporary names, which need no descriptor.
+fn unnamed_budget() -> usize {
+    static BUDGET: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *BUDGET.get_or_init(|| {
+        let limit = strix_fs::open_files_limit().unwrap_or(1024);
+        usize::try_from(limit / 2).unwrap_or(usize::MAX)
+    })
+}
+
+impl Held {
+    /// Takes one place of the budget, if one is free.
+    fn reserve() -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        HELD.fetch_update(Relaxed, Relaxed, |n| {
+            (n < unnamed_budget()).then_some(n + 1)
+        })
+        .is_ok()
+    }
+}
+
+impl Drop for Held {
+    fn drop(&mut self) {
+        HELD.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 impl Staged {
@@ -116,7 +152,7 @@ impl LocalBackend {
         let len = input.metadata().map_err(rerr)?.len();
         let dir = dest.parent().expect("a key has a parent");
         // The directory exists for all but the first object in it.
-        let (named, mut out) = match create_temp(dir) {
+        let fresh = match create_temp(dir) {
             Err(e) if e.kind() == io::ErrorKind::NotFound => {
                 fs::create_dir_all(dir).map_err(werr)?;
                 create_temp(dir)
@@ -124,13 +160,22 @@ impl LocalBackend {
             other => other,
         }
         .map_err(werr)?;
-        // Until it is written, a named temporary is removed on failure; an
-        // unnamed one vanishes with `out`.
+        // From here on, a failure drops `staged`: a named temporary is
+        // removed, an unnamed one vanishes with its descriptor.
+        let (temp, mut named_file) = match fresh {
+            Fresh::Unnamed(held) => (Temp::Unnamed(held), None),
+            Fresh::Named(path, f) => (Temp::Named(path), Some(f)),
+        };
         let mut staged = Staged {
-            temp: named.map_or(Temp::Gone, Temp::Named),
+            temp,
             dest,
             key: key.to_string(),
             durable: false,
+        };
+        let out = match (&mut staged.temp, &mut named_file) {
+            (Temp::Unnamed(Held(f)), _) => f,
+            (_, Some(f)) => f,
+            _ => unreachable!("a fresh object is unnamed or has a name"),
         };
         if strix_fs::umask() & 0o444 != 0 {
             out.set_permissions(fs::Permissions::from_mode(0o444))
@@ -140,13 +185,10 @@ impl LocalBackend {
         // their own writes as they are copied.
         let mut input = input;
         if len >= FLUSH_ALONE {
-            strix_fs::copy_durable(&mut input, &mut out).map_err(werr)?;
+            strix_fs::copy_durable(&mut input, out).map_err(werr)?;
             staged.durable = true;
         } else {
-            strix_fs::copy_len(&input, &out, len).map_err(werr)?;
-        }
-        if matches!(staged.temp, Temp::Gone) {
-            staged.temp = Temp::Unnamed(out);
+            strix_fs::copy_len(&input, out, len).map_err(werr)?;
         }
         Ok(staged)
     }
@@ -163,14 +205,14 @@ impl LocalBackend {
     pub fn publish(&self, mut staged: Staged) -> Result<(), BackendError> {
         let err = |e| BackendError::io("upload", &staged.key, e);
         match std::mem::replace(&mut staged.temp, Temp::Gone) {
-            Temp::Unnamed(f) => match strix_fs::link_fd(&f, &staged.dest) {
+            Temp::Unnamed(Held(ref f)) => match strix_fs::link_fd(f, &staged.dest) {
                 Ok(()) => Ok(()),
                 // Somebody else's copy has the name already: replaced, as
                 // a rename would, through a temporary name.
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
                     let dir = staged.dest.parent().expect("a key has a parent");
                     let temp = strix_fs::temp_path_in(dir);
-                    strix_fs::link_fd(&f, &temp).map_err(err)?;
+                    strix_fs::link_fd(f, &temp).map_err(err)?;
                     staged.temp = Temp::Named(temp.clone());
                     fs::rename(&temp, &staged.dest).map_err(err)?;
                     staged.temp = Temp::Gone;
@@ -189,12 +231,25 @@ impl LocalBackend {
     }
 }
 
+/// A new file for an object's bytes, not named yet.
+enum Fresh {
+    Unnamed(Held),
+    Named(PathBuf, fs::File),
+}
+
 /// A file for an object's bytes in `dir`, mode 0444: unnamed where the
-/// filesystem allows it (and a descriptor is left to hold it until it is
-/// published), else under a temporary name, returned with it.
-fn create_temp(dir: &Path) -> io::Result<(Option<PathBuf>, fs::File)> {
-    if let Some(f) = strix_fs::create_unnamed(dir, 0o444)? {
-        return Ok((None, f));
+/// filesystem allows it and [`unnamed_budget`] has room (it stays open
+/// until it is published), else under a temporary name.
+fn create_temp(dir: &Path) -> io::Result<Fresh> {
+    if Held::reserve() {
+        match strix_fs::create_unnamed(dir, 0o444) {
+            Ok(Some(f)) => return Ok(Fresh::Unnamed(Held(f))),
+            other => {
+                // The place was not used after all.
+                HELD.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+                other?;
+            }
+        }
     }
     let temp = strix_fs::temp_path_in(dir);
     let f = OpenOptions::new()
@@ -202,7 +257,7 @@ fn create_temp(dir: &Path) -> io::Result<(Option<PathBuf>, fs::File)> {
         .create_new(true)
         .mode(0o444)
         .open(&temp)?;
-    Ok((Some(temp), f))
+    Ok(Fresh::Named(temp, f))
 }
 
 impl LocalBackend {

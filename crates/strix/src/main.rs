@@ -12,5 +12,6 @@ fn main() {
     unsafe {
         libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
+    strix_fs::raise_open_files_limit();
     std::process::exit(cli::run());
 }
