@@ -340,13 +340,13 @@ fn missing_or_unknown_remote_fails_like_dvc() {
     assert!(stderr(&out).contains("No remote provided and no default remote set."));
 }
 
-/// A push of more objects than the process may hold open files (here `ulimit -n 256`, soft and
+/// A push of more objects than the process may hold open files (here `ulimit -n 128`, soft and
 /// hard) completes: objects beyond the budget of unnamed files wait under temporary names,
 /// and none is left behind.
 #[test]
 fn local_push_of_many_objects_under_a_low_open_files_limit() {
     let env = common::TestEnv::initialized();
-    for i in 0..1500 {
+    for i in 0..600 {
         env.write(format!("data/f{i}"), format!("{i}\n"));
     }
     common::assert_success(&env.strix(&["add", "-q", "data"]));
@@ -355,14 +355,14 @@ fn local_push_of_many_objects_under_a_low_open_files_limit() {
     let out = env
         .command("sh")
         .arg("-c")
-        .arg("ulimit -Sn 256 && ulimit -Hn 256 && exec \"$0\" push")
+        .arg("ulimit -Sn 128 && ulimit -Hn 128 && exec \"$0\" push")
         .arg(common::strix_bin())
         .output()
         .unwrap();
     common::assert_success(&out);
-    assert_eq!(common::stdout(&out), "1501 files pushed\n");
+    assert_eq!(common::stdout(&out), "601 files pushed\n");
     let listing = common::tree_listing(&remote);
-    assert_eq!(listing.len(), 1501);
+    assert_eq!(listing.len(), 601);
     assert!(!listing.keys().any(|k| k.ends_with(".tmp")), "{listing:?}");
     assert_eq!(
         env.strix_ok(&["status", "-c"]),
