@@ -6,61 +6,15 @@
 
 use crate::lockfile::{recorded_kind, recorded_md5};
 use crate::record::{Ctx, Written};
-use crate::repro::{Options, resolve_targets_in};
+use crate::repro::Options;
 use crate::stage::{Origin, Stage};
 use crate::status::{Change, Item, dep_state, recorded, stage_status};
+use crate::targets::Split;
 use crate::{Graph, Reporter, Result, msg};
 use std::path::{Path, PathBuf};
 use strix_data::HashKind;
 use strix_dvcfile::yaml::Mapping;
 use strix_repo::Repo;
-
-/// The targets of a `commit`, split between pipeline stages and the rest
-/// (`.dvc` files and their outputs).
-#[derive(Debug, Default)]
-pub struct Split {
-    /// Stage indices in the graph.
-    pub(crate) stages: Vec<usize>,
-    /// Targets that name no stage.
-    pub rest: Vec<PathBuf>,
-}
-
-/// Which `targets` name pipeline stages: a `dvc.yaml` (all its stages),
-/// `dvc.yaml:name`, a stage name of the `dvc.yaml` in `cwd` (when no such
-/// path exists), or an output of a stage.
-pub fn split_targets(graph: &Graph, cwd: &Path, targets: &[PathBuf]) -> Result<Split> {
-    let mut split = Split::default();
-    for t in targets {
-        let text = t.to_string_lossy();
-        let abs = strix_repo::repo::normalize(&cwd.join(t));
-        let named = text.contains("dvc.yaml:") || t.file_name().is_some_and(|n| n == "dvc.yaml");
-        if named {
-            split
-                .stages
-                .extend(resolve_targets_in(graph, cwd, &[text.into_owned()], false)?);
-            continue;
-        }
-        if !abs.exists() && cwd.join("dvc.yaml").exists() && !text.contains('/') {
-            let found =
-                resolve_targets_in(graph, cwd, &[text.to_string()], false).map_err(|e| {
-                    msg(format!(
-                        "'{text}' does not exist as an output or a stage name in 'dvc.yaml': {e}"
-                    ))
-                })?;
-            split.stages.extend(found);
-            continue;
-        }
-        match graph.stages.iter().position(|s| {
-            matches!(s.origin, Origin::DvcYaml(_)) && s.outs.iter().any(|o| o.abs == abs)
-        }) {
-            Some(i) => split.stages.push(i),
-            None => split.rest.push(t.clone()),
-        }
-    }
-    split.stages.sort_unstable();
-    split.stages.dedup();
-    Ok(split)
-}
 
 /// Commits the stages of `split` (every `dvc.yaml` stage when `all`; the
 /// legacy stage files are `.dvc` files, committed as such), upstream first.

@@ -27,6 +27,12 @@ fn inside<'a>(
 }
 
 impl Graph {
+    /// The graph of every stage of the repository (every `dvc.yaml` and
+    /// legacy stage file), named as seen from `cwd`.
+    pub fn of_repo(repo: &strix_repo::Repo, cwd: &Path) -> Result<Self> {
+        Self::build(crate::all_stages(repo, cwd)?, repo.root())
+    }
+
     /// Builds and validates the graph: duplicate or overlapping outputs, a
     /// stage depending on its own output, and cycles are errors.
     pub fn build(stages: Vec<Stage>, root: &Path) -> Result<Self> {

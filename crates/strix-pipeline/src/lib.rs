@@ -32,6 +32,7 @@ pub mod repro;
 pub mod runcache;
 pub mod stage;
 pub mod status;
+pub mod targets;
 pub mod template;
 
 pub use graph::Graph;

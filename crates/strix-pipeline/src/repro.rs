@@ -304,7 +304,7 @@ pub fn repro(
     rep: &dyn Reporter,
 ) -> Result<Report> {
     let mut session = Some(repo.lock()?);
-    let graph = Graph::build(crate::all_stages(repo, cwd)?, repo.root())?;
+    let graph = Graph::of_repo(repo, cwd)?;
     let wanted = if opts.all_pipelines {
         (0..graph.stages.len()).collect()
     } else if targets.is_empty() {

@@ -225,11 +225,11 @@ pub fn pipeline_status_for(
     targets: &[PathBuf],
     with_deps: bool,
 ) -> Result<(PipelineStatus, Vec<PathBuf>)> {
-    let graph = Graph::build(crate::all_stages(repo, cwd)?, repo.root())?;
+    let graph = Graph::of_repo(repo, cwd)?;
     let (selected, rest) = if targets.is_empty() {
         (vec![true; graph.stages.len()], Vec::new())
     } else {
-        let split = crate::commit::split_targets(&graph, cwd, targets)?;
+        let split = crate::targets::split_targets(&graph, cwd, targets)?;
         let mut selected = vec![false; graph.stages.len()];
         if !split.stages.is_empty() {
             let chosen = if with_deps {

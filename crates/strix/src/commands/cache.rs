@@ -103,11 +103,7 @@ fn migrate_dvc_files(
     use strix_pipeline::stage::Origin;
     let fail = super::pipeline_common::failure;
     let show = |path: &std::path::Path| super::display_rel(cwd, path);
-    let graph = strix_pipeline::Graph::build(
-        strix_pipeline::all_stages(repo, cwd).map_err(fail)?,
-        repo.root(),
-    )
-    .map_err(fail)?;
+    let graph = strix_pipeline::Graph::of_repo(repo, cwd).map_err(fail)?;
     let stages = strix_pipeline::commit::legacy_stages(repo, &graph).map_err(fail)?;
     let files = strix_repo::commit::legacy_dvcfiles(repo)?;
     let mut listed: Vec<String> = files.iter().map(|f| show(&f.path)).collect();

@@ -25,21 +25,18 @@ pub struct Args {
 pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
     let _lock = repo.lock()?;
-    if a.with_deps {
-        a.targets = super::fetch::with_deps(&repo, &cwd, &a.targets)?;
-    }
     let bars = Bars::new(p.quiet);
     // Stages of `dvc.yaml` files first, then `.dvc` files (all of both
     // without targets).
     let result = (|| -> Result<Vec<strix_repo::commit::Committed>, Failure> {
         let fail = super::pipeline_common::failure;
-        let graph = strix_pipeline::Graph::build(
-            strix_pipeline::all_stages(&repo, &cwd).map_err(fail)?,
-            repo.root(),
-        )
-        .map_err(fail)?;
+        let graph = strix_pipeline::Graph::of_repo(&repo, &cwd).map_err(fail)?;
+        if a.with_deps {
+            a.targets = strix_pipeline::targets::with_deps(&repo, &cwd, &graph, &a.targets)
+                .map_err(fail)?;
+        }
         let split =
-            strix_pipeline::commit::split_targets(&graph, &cwd, &a.targets).map_err(fail)?;
+            strix_pipeline::targets::split_targets(&graph, &cwd, &a.targets).map_err(fail)?;
         let all = a.targets.is_empty();
         let rep = super::pipeline_common::PrinterReporter(p);
         strix_pipeline::commit::commit(&repo, &cwd, &graph, &split, all, a.force, &rep)

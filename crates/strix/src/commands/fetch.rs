@@ -48,59 +48,15 @@ impl SyncArgs {
     }
 }
 
-/// `--with-deps`: the targets, plus, for those that name pipeline stages
-/// (`dvc.yaml`, `dvc.yaml:name`, a stage name), every stage upstream of
-/// them that has recorded outputs, and the `.dvc` files whose outputs
-/// those stages depend on. As in DVC, a target naming an output or a
-/// `.dvc` file is not widened.
+/// `--with-deps` (see [`strix_pipeline::targets::with_deps`]).
 pub fn with_deps(
     repo: &strix_repo::Repo,
     cwd: &Path,
     targets: &[PathBuf],
 ) -> Result<Vec<PathBuf>, Failure> {
-    use strix_pipeline::stage::Origin;
     let fail = super::pipeline_common::failure;
-    let graph = strix_pipeline::Graph::build(
-        strix_pipeline::all_stages(repo, cwd).map_err(fail)?,
-        repo.root(),
-    )
-    .map_err(fail)?;
-    let mut named = Vec::new();
-    for t in targets {
-        let text = t.to_string_lossy().into_owned();
-        let is_yaml = text.contains("dvc.yaml");
-        if (is_yaml || !cwd.join(t).exists())
-            && let Ok(found) =
-                strix_pipeline::repro::resolve_targets_in(&graph, cwd, &[text], false)
-        {
-            named.extend(found);
-        }
-    }
-    let mut out = targets.to_vec();
-    if named.is_empty() {
-        return Ok(out);
-    }
-    let dvcfiles = strix_repo::index::load_all(repo)?;
-    for i in graph.selection(&named, false) {
-        let s = &graph.stages[i];
-        if let Origin::DvcYaml(yaml) = &s.origin
-            && !s.outs.is_empty()
-            && strix_pipeline::status::recorded(s).map_err(fail)?.is_some()
-        {
-            out.push(PathBuf::from(format!("{}:{}", yaml.display(), s.key)));
-        }
-        for d in &s.deps {
-            for f in &dvcfiles {
-                for o in &f.file.outs {
-                    let p = f.out_path(repo, o)?;
-                    if (d.abs.starts_with(&p) || p.starts_with(&d.abs)) && !out.contains(&f.path) {
-                        out.push(f.path.clone());
-                    }
-                }
-            }
-        }
-    }
-    Ok(out)
+    let graph = strix_pipeline::Graph::of_repo(repo, cwd).map_err(fail)?;
+    strix_pipeline::targets::with_deps(repo, cwd, &graph, targets).map_err(fail)
 }
 
 /// The Git revisions whose data a command also concerns (besides the
