@@ -206,15 +206,17 @@ pub enum WriteNew {
 pub fn write_new(dest: &Path, data: &[u8], mode: u32) -> io::Result<WriteNew> {
     let dir = dest.parent().unwrap_or(Path::new("."));
     #[cfg(target_os = "linux")]
-    {
-        match write_new_tmpfile(dir, dest, data, mode) {
-            Ok(r) => return Ok(r),
+    if let Some(f) = create_unnamed(dir, mode)? {
+        match fill_and_link(f, data, mode, |f| link_fd(f, dest)) {
+            // No /proc mounted, or a filesystem that refuses the link: a
+            // named temporary instead.
             Err(e)
-                if matches!(
-                    e.raw_os_error(),
-                    Some(libc::EOPNOTSUPP) | Some(libc::EISDIR) | Some(libc::EINVAL)
-                ) => {}
-            Err(e) => return Err(e),
+                if e.kind() == io::ErrorKind::Unsupported
+                    || matches!(
+                        e.raw_os_error(),
+                        Some(libc::EOPNOTSUPP | libc::EISDIR | libc::EINVAL)
+                    ) => {}
+            r => return r,
         }
     }
     let tmp = temp_path_in(dir);
@@ -235,22 +237,6 @@ pub fn write_new(dest: &Path, data: &[u8], mode: u32) -> io::Result<WriteNew> {
     })();
     let _ = fs::remove_file(&tmp);
     result
-}
-
-#[cfg(target_os = "linux")]
-fn write_new_tmpfile(dir: &Path, dest: &Path, data: &[u8], mode: u32) -> io::Result<WriteNew> {
-    let f = OpenOptions::new()
-        .write(true)
-        .mode(mode)
-        .custom_flags(libc::O_TMPFILE)
-        .open(dir)?;
-    match fill_and_link(f, data, mode, |f| link_fd(f, dest)) {
-        // No /proc mounted: let the caller use a named temporary.
-        Err(e) if e.kind() == io::ErrorKind::Unsupported => {
-            Err(io::Error::from_raw_os_error(libc::EOPNOTSUPP))
-        }
-        r => r,
-    }
 }
 
 /// Writes `data` into `f`, a fresh `O_TMPFILE` inode created with `mode`,

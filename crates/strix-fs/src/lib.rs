@@ -172,31 +172,30 @@ pub fn start_writeback(_f: &std::fs::File, _offset: u64, _len: u64) {}
 /// as many tools do at startup: a local push keeps a batch of unnamed files
 /// open until the batch is durable. Errors are ignored: the limit stays.
 pub fn raise_open_files_limit() {
-    let mut lim = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: `lim` is a valid rlimit for the call to fill and read.
-    unsafe {
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 {
-            let want = lim.rlim_max.min(65_536);
-            if want > lim.rlim_cur {
-                lim.rlim_cur = want;
-                libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
-            }
+    if let Some(mut lim) = nofile() {
+        let want = lim.rlim_max.min(65_536);
+        if want > lim.rlim_cur {
+            lim.rlim_cur = want;
+            // SAFETY: `lim` is a valid rlimit for the call to read.
+            unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &lim) };
         }
     }
 }
 
 /// The soft limit on open files, if known.
 pub fn open_files_limit() -> Option<u64> {
+    nofile().map(|lim| lim.rlim_cur)
+}
+
+/// The process's `RLIMIT_NOFILE`.
+fn nofile() -> Option<libc::rlimit> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: `lim` is a valid rlimit for the call to fill.
     let rc = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) };
-    (rc == 0).then_some(lim.rlim_cur)
+    (rc == 0).then_some(lim)
 }
 
 /// The process umask (read without changing it for longer than one call).

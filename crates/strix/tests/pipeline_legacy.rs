@@ -114,6 +114,19 @@ fn legacy_directory_outputs_and_run_cache_match_dvc2() {
     assert_eq!(env.read_string("d/a"), "src\n");
 }
 
+/// A repository where DVC 2 ran stage `s` (`cp in.txt out.txt`) on a CRLF
+/// text file: its `dvc.lock` entries have no `hash: md5`.
+fn dvc2_ran_a_crlf_copy() -> TestEnv {
+    let env = TestEnv::initialized();
+    env.write("in.txt", "a\r\nb\r\n");
+    env.write(
+        "dvc.yaml",
+        "stages:\n  s:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n    outs:\n    - out.txt\n",
+    );
+    assert_success(&env.dvc2(&["repro", "-q"]).unwrap());
+    env
+}
+
 /// A `dvc.lock` written by DVC 2 (entries without `hash: md5`, holding
 /// dos2unix MD5s) is read as DVC 3 reads it: a CRLF text dependency and
 /// output are unchanged, `commit` leaves the entries alone, and a change
@@ -123,13 +136,7 @@ fn dvc2_lock_entries_are_read_with_their_hash() {
     if !common::have_dvc() || !common::have_dvc2() {
         return;
     }
-    let env = TestEnv::initialized();
-    env.write("in.txt", "a\r\nb\r\n");
-    env.write(
-        "dvc.yaml",
-        "stages:\n  s:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n    outs:\n    - out.txt\n",
-    );
-    assert_success(&env.dvc2(&["repro", "-q"]).unwrap());
+    let env = dvc2_ran_a_crlf_copy();
     let lock = env.read_string("dvc.lock");
     assert!(!lock.contains("hash:"), "{lock}");
     let clean = "Data and pipelines are up to date.\n";
@@ -165,13 +172,7 @@ fn dvc2_lock_outputs_travel_in_the_2x_remote_layout() {
     if !common::have_dvc() || !common::have_dvc2() {
         return;
     }
-    let env = TestEnv::initialized();
-    env.write("in.txt", "a\r\nb\r\n");
-    env.write(
-        "dvc.yaml",
-        "stages:\n  s:\n    cmd: cp in.txt out.txt\n    deps:\n    - in.txt\n    outs:\n    - out.txt\n",
-    );
-    assert_success(&env.dvc2(&["repro", "-q"]).unwrap());
+    let env = dvc2_ran_a_crlf_copy();
     let remote = env.mkdir("remote");
     assert_success(&env.strix(&["remote", "add", "-d", "r", remote.to_str().unwrap()]));
 

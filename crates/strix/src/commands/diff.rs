@@ -111,6 +111,9 @@ fn print_section(p: &Printer, title: &str, lines: Vec<String>) {
     p.out("");
 }
 
+/// DVC's states of a diff entry, in its order ("renamed" never occurs here).
+const STATES: [&str; 4] = ["added", "deleted", "modified", "not in cache"];
+
 /// The entries of a diff in DVC's order of states, each as (state, short
 /// hash, path).
 fn rows(c: &Changes) -> Vec<(&'static str, String, &str)> {
@@ -138,7 +141,7 @@ fn rows(c: &Changes) -> Vec<(&'static str, String, &str)> {
 
 fn print_text(c: &Changes, show_hash: bool, p: &Printer) {
     let rows = rows(c);
-    for state in ["added", "deleted", "modified", "not in cache"] {
+    for state in STATES {
         let lines: Vec<String> = rows
             .iter()
             .filter(|r| r.0 == state)
@@ -157,7 +160,7 @@ fn print_text(c: &Changes, show_hash: bool, p: &Printer) {
     }
     // Directories are listed but not counted, and only states with files
     // are summed up, as in DVC.
-    let summary: Vec<String> = ["added", "deleted", "modified", "not in cache"]
+    let summary: Vec<String> = STATES
         .iter()
         .map(|state| {
             let n = rows
