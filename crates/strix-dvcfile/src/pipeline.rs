@@ -73,6 +73,9 @@ pub struct StageOut {
     /// `push` flag (default true): `push: false` keeps it out of pushes
     /// and of `status -c`.
     pub push: bool,
+    /// `remote:` the remote its data goes to and comes from, instead of
+    /// the default one.
+    pub remote: Option<String>,
 }
 
 /// One stage (or templated group) of `dvc.yaml`.
@@ -276,6 +279,7 @@ fn parse_out(
         cache: true,
         persist: false,
         push: true,
+        remote: None,
     };
     match v {
         Value::String(s) => out.path = s.clone(),
@@ -294,6 +298,9 @@ fn parse_out(
                 }
                 if let Some(c) = f.get("push") {
                     out.push = ctx.boolean(c, &join(&fp, PathSeg::Key("push".into())))?;
+                }
+                if let Some(r) = f.get("remote") {
+                    out.remote = Some(ctx.string(r, &join(&fp, PathSeg::Key("remote".into())))?);
                 }
             } else if !flags.is_null() {
                 return Err(ctx.invalid(&fp, "a dict of flags", flags));

@@ -52,6 +52,7 @@ fn fetch(repo: &Repo, outs: &[(std::path::PathBuf, Output)]) -> Result<FetchSumm
                         Layout::V3
                     },
                 },
+                remote: None,
             })
         })
         .collect();

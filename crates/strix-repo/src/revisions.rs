@@ -146,6 +146,8 @@ pub struct RecordedOut {
     pub cache: bool,
     /// `push:` (from the `.dvc` file, or the stage in `dvc.yaml`).
     pub push: bool,
+    /// `remote:` (from the `.dvc` file, or the stage in `dvc.yaml`).
+    pub remote: Option<String>,
     /// Whether the file has an exec bit recorded.
     pub isexec: bool,
     /// The stage that records it (`dvc.lock` outputs only).
@@ -163,6 +165,7 @@ impl RecordedOut {
         o.isexec = self.isexec;
         o.cache = self.cache;
         o.push = self.push;
+        o.remote = self.remote.clone();
         o
     }
 
@@ -205,6 +208,7 @@ fn dvc_outs(rev: Option<&str>, rel: &str, file: &DvcFile, out: &mut Vec<Recorded
             },
             cache: o.cache,
             push: o.push,
+            remote: o.remote.clone(),
             isexec: o.isexec,
             stage: None,
         });
@@ -254,6 +258,7 @@ fn lock_outs(
                 },
                 cache,
                 push: declared.is_none_or(|o| o.push),
+                remote: declared.and_then(|o| o.remote.clone()),
                 isexec: e.isexec,
                 stage: Some(stage.name.clone()),
             });
@@ -485,6 +490,7 @@ pub fn used_outs_in_scope(
             result.push(UsedOut {
                 path: repo.root().join(&o.path),
                 obj: o.obj,
+                remote: o.remote,
             });
         }
     }
@@ -503,6 +509,7 @@ mod tests {
             obj: ObjectRef::v3(Oid::file(strix_data::Md5([0; 16]))),
             cache: true,
             push: true,
+            remote: None,
             isexec: false,
             stage: None,
         }

@@ -242,6 +242,39 @@ pub struct UsedOut {
     pub path: PathBuf,
     /// Its object (a file or a `.dir`).
     pub obj: ObjectRef,
+    /// The remote named by its `remote:` field, if any.
+    pub remote: Option<String>,
+}
+
+/// Outputs grouped by the remote that holds their data, as DVC groups
+/// them. With `-r NAME` every output goes to NAME, except those whose
+/// `remote:` names another remote: they are left out. Without it, each
+/// output goes to its own `remote:`, the others to the default remote
+/// (`None`, first). There is always at least one group, so that a
+/// transfer of nothing still checks that its remote exists.
+fn by_remote(outs: Vec<UsedOut>, flag: Option<&str>) -> Vec<(Option<String>, Vec<UsedOut>)> {
+    let mut groups: Vec<(Option<String>, Vec<UsedOut>)> = Vec::new();
+    if let Some(name) = flag {
+        groups.push((Some(name.to_string()), Vec::new()));
+    } else {
+        groups.push((None, Vec::new()));
+    }
+    for o in outs {
+        let key = match (flag, &o.remote) {
+            (Some(f), Some(own)) if own != f => continue,
+            (Some(f), _) => Some(f.to_string()),
+            (None, own) => own.clone(),
+        };
+        match groups.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, g)) => g.push(o),
+            None => groups.push((key, vec![o])),
+        }
+    }
+    // The default remote is only needed when some output uses it.
+    if groups.len() > 1 && groups[0].0.is_none() && groups[0].1.is_empty() {
+        groups.remove(0);
+    }
+    groups
 }
 
 /// The outputs of the targeted `.dvc` files that have cached data.
@@ -274,6 +307,7 @@ pub fn outs_of(
                     oid,
                     layout: Layout::for_kind(kind_of(o)),
                 },
+                remote: o.remote.clone(),
             });
         }
     }
@@ -336,8 +370,31 @@ pub fn push(
 }
 
 /// [`push`] for a given set of outputs (e.g. from
-/// [`crate::revisions::used_outs_in_scope`]).
+/// [`crate::revisions::used_outs_in_scope`]), each to its remote (see
+/// [`by_remote`]).
 pub fn push_outs(
+    repo: &Repo,
+    outs: Vec<UsedOut>,
+    remote: Option<&str>,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<PushSummary, SyncError> {
+    let mut total: Option<PushSummary> = None;
+    for (name, group) in by_remote(outs, remote) {
+        let s = push_to(repo, group, name.as_deref(), jobs, progress)?;
+        match &mut total {
+            None => total = Some(s),
+            Some(t) => {
+                t.pushed += s.pushed;
+                t.missing.extend(s.missing);
+            }
+        }
+    }
+    Ok(total.expect("by_remote returns a group"))
+}
+
+/// [`push_outs`] to one remote.
+fn push_to(
     repo: &Repo,
     outs: Vec<UsedOut>,
     remote: Option<&str>,
@@ -437,8 +494,32 @@ pub fn fetch(
     fetch_outs(repo, outs, remote, jobs, progress)
 }
 
-/// [`fetch`] for a given set of outputs.
+/// [`fetch`] for a given set of outputs, each from its remote (see
+/// [`by_remote`]).
 pub fn fetch_outs(
+    repo: &Repo,
+    outs: Vec<UsedOut>,
+    remote: Option<&str>,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<FetchSummary, SyncError> {
+    let mut total: Option<FetchSummary> = None;
+    for (name, group) in by_remote(outs, remote) {
+        let s = fetch_from(repo, group, name.as_deref(), jobs, progress)?;
+        match &mut total {
+            None => total = Some(s),
+            Some(t) => {
+                t.remote = t.remote.take().or(s.remote);
+                t.fetched += s.fetched;
+                t.missing.extend(s.missing);
+            }
+        }
+    }
+    Ok(total.expect("by_remote returns a group"))
+}
+
+/// [`fetch_outs`] from one remote.
+fn fetch_from(
     repo: &Repo,
     outs: Vec<UsedOut>,
     remote: Option<&str>,
@@ -607,8 +688,33 @@ pub fn cloud_status(
     cloud_status_outs(repo, outs, remote, jobs, progress)
 }
 
-/// [`cloud_status`] for a given set of outputs.
+/// [`cloud_status`] for a given set of outputs, each against its remote
+/// (see [`by_remote`]). DVC 3.67.1 leaves outputs with their own
+/// `remote:` out of `status -c`; strix compares them with that remote, as
+/// `push` would send them there.
 pub fn cloud_status_outs(
+    repo: &Repo,
+    outs: Vec<UsedOut>,
+    remote: Option<&str>,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<CloudStatus, SyncError> {
+    let mut total: Option<CloudStatus> = None;
+    for (name, group) in by_remote(outs, remote) {
+        let s = cloud_status_of(repo, group, name.as_deref(), jobs, progress)?;
+        match &mut total {
+            None => total = Some(s),
+            Some(t) => {
+                t.entries.extend(s.entries);
+                t.missing_dirs.extend(s.missing_dirs);
+            }
+        }
+    }
+    Ok(total.expect("by_remote returns a group"))
+}
+
+/// [`cloud_status_outs`] against one remote.
+fn cloud_status_of(
     repo: &Repo,
     outs: Vec<UsedOut>,
     remote: Option<&str>,
