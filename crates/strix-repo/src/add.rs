@@ -32,6 +32,9 @@ pub struct AddOptions {
     pub out: Option<PathBuf>,
     /// `--force`: with `-o`, overwrite an existing destination.
     pub force: bool,
+    /// `--no-relink`: leave the workspace files as they are (call
+    /// [`Repo::keep_workspace_files`] too).
+    pub no_relink: bool,
 }
 
 /// What `add` did for one target.
@@ -220,7 +223,7 @@ fn add_one(
     }
 
     // Workspace links: data for `-o`, protected links, symlinks → copies.
-    if !opts.no_commit {
+    if !opts.no_commit && (!opts.no_relink || opts.out.is_some()) {
         let needs_symlink_fix =
             m.is_symlink || m.tree.as_ref().is_some_and(|t| !t.symlinks.is_empty());
         let protected = repo

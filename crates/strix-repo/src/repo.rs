@@ -191,6 +191,13 @@ impl Repo {
         &self.odb
     }
 
+    /// `--no-relink`: files saved to the cache are copied there, never
+    /// adopted, so every workspace file stays the inode it was (writable,
+    /// not linked to the cache), as DVC leaves it.
+    pub fn keep_workspace_files(&mut self) {
+        self.odb = self.odb.clone().adopting(Adoption::No);
+    }
+
     pub fn state(&self) -> &StateDb {
         &self.state
     }

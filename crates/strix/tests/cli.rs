@@ -977,3 +977,43 @@ fn progress_bars_only_on_a_terminal_and_never_with_quiet() {
     );
     assert!(env.repo().join("piped.dvc").is_file());
 }
+
+/// `add --no-relink` and `commit --no-relink` save the data to the cache but leave each
+/// workspace file the writable inode it was, with `cache.type hardlink` too, as DVC 3.67.1
+/// does (checked by hand: `nlink` 1, mode 0644, the object 0444). A large file goes through
+/// the path that otherwise adopts its inode into the cache.
+#[test]
+fn no_relink_leaves_workspace_files_alone() {
+    let env = TestEnv::initialized();
+    env.strix_ok(&["config", "cache.type", "hardlink"]);
+    let big: Vec<u8> = (0..5u32 << 20).map(|i| (i % 251) as u8).collect();
+    env.write("a.txt", "a\n");
+    env.write("big.bin", &big);
+    env.write("d/x", "x\n");
+    env.strix_ok(&["add", "-q", "--no-relink", "a.txt", "big.bin", "d"]);
+    let untouched = |f: &str| {
+        assert_eq!(meta(&env, f).nlink(), 1, "{f}");
+        assert_eq!(mode(&env, f), 0o644, "{f}");
+    };
+    for (f, content) in [("a.txt", &b"a\n"[..]), ("big.bin", &big), ("d/x", b"x\n")] {
+        untouched(f);
+        let obj = object_path(&md5_hex(content));
+        assert_eq!(mode(&env, &obj), 0o444, "{obj}");
+        assert_eq!(env.read(&obj), content, "{obj}");
+    }
+    assert_eq!(
+        env.strix_ok(&["status"]),
+        "Data and pipelines are up to date.\n"
+    );
+
+    env.write("big.bin", b"changed\n".repeat(1 << 20));
+    env.strix_ok(&["commit", "-q", "-f", "--no-relink", "big.bin.dvc"]);
+    untouched("big.bin");
+    let obj = object_path(&md5_hex(&b"changed\n".repeat(1 << 20)));
+    assert_eq!(mode(&env, &obj), 0o444);
+    // Without the flag, commit links the file to the cache.
+    env.write("a.txt", "a2\n");
+    env.strix_ok(&["commit", "-q", "-f", "a.txt.dvc"]);
+    env.strix_ok(&["checkout", "-q", "--relink", "a.txt.dvc"]);
+    assert_eq!(meta(&env, "a.txt").nlink(), 2);
+}

@@ -23,6 +23,9 @@ pub struct Args {
     /// Overwrite the destination of `-o` if it exists.
     #[arg(short, long)]
     force: bool,
+    /// Do not recreate links from the cache to the workspace: the files stay as they are.
+    #[arg(long)]
+    no_relink: bool,
 }
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
@@ -61,7 +64,11 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         no_commit: a.no_commit,
         out,
         force: a.force,
+        no_relink: a.no_relink,
     };
+    if a.no_relink {
+        repo.keep_workspace_files();
+    }
     let bars = Bars::new(p.quiet);
     let result = add(&repo, &targets, &opts, &bars);
     repo.save_state();

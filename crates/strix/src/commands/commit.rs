@@ -20,10 +20,16 @@ pub struct Args {
     /// takes a directory this way with or without this flag).
     #[arg(short = 'R', long)]
     recursive: bool,
+    /// Do not recreate links from the cache to the workspace: the files stay as they are.
+    #[arg(long)]
+    no_relink: bool,
 }
 
 pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
+    if a.no_relink {
+        repo.keep_workspace_files();
+    }
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
     // Stages of `dvc.yaml` files first, then `.dvc` files (all of both
