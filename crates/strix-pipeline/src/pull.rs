@@ -53,6 +53,8 @@ fn fetch(repo: &Repo, outs: &[(std::path::PathBuf, Output)]) -> Result<FetchSumm
                     },
                 },
                 remote: None,
+                size: o.size,
+                kind: strix_dvcfile::OutKind::Out,
             })
         })
         .collect();

@@ -17,7 +17,7 @@ use crate::transfer::UsedOut;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use strix_data::{Layout, Oid};
-use strix_dvcfile::{DvcFile, LockFile, Pipeline};
+use strix_dvcfile::{DvcFile, LockFile, OutKind, Pipeline};
 use strix_remote::ObjectRef;
 
 /// The revisions selected on the command line.
@@ -148,6 +148,10 @@ pub struct RecordedOut {
     pub push: bool,
     /// `remote:` (from the `.dvc` file, or the stage in `dvc.yaml`).
     pub remote: Option<String>,
+    /// Its recorded size.
+    pub size: Option<u64>,
+    /// Where the stage declares it (`.dvc` outputs: [`OutKind::Out`]).
+    pub kind: OutKind,
     /// Whether the file has an exec bit recorded.
     pub isexec: bool,
     /// The stage that records it (`dvc.lock` outputs only).
@@ -209,6 +213,8 @@ fn dvc_outs(rev: Option<&str>, rel: &str, file: &DvcFile, out: &mut Vec<Recorded
             cache: o.cache,
             push: o.push,
             remote: o.remote.clone(),
+            size: o.size,
+            kind: OutKind::Out,
             isexec: o.isexec,
             stage: None,
         });
@@ -259,6 +265,8 @@ fn lock_outs(
                 cache,
                 push: declared.is_none_or(|o| o.push),
                 remote: declared.and_then(|o| o.remote.clone()),
+                size: e.size,
+                kind: declared.map_or(OutKind::Out, |o| o.kind),
                 isexec: e.isexec,
                 stage: Some(stage.name.clone()),
             });
@@ -491,6 +499,8 @@ pub fn used_outs_in_scope(
                 path: repo.root().join(&o.path),
                 obj: o.obj,
                 remote: o.remote,
+                size: o.size,
+                kind: o.kind,
             });
         }
     }
@@ -510,6 +520,8 @@ mod tests {
             cache: true,
             push: true,
             remote: None,
+            size: None,
+            kind: OutKind::Out,
             isexec: false,
             stage: None,
         }

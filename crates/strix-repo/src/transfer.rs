@@ -244,6 +244,20 @@ pub struct UsedOut {
     pub obj: ObjectRef,
     /// The remote named by its `remote:` field, if any.
     pub remote: Option<String>,
+    /// Its recorded size (for a directory: of all its files).
+    pub size: Option<u64>,
+    /// Where it is declared (`outs`, `metrics` or `plots` of a stage; a
+    /// `.dvc` file's outputs are plain outputs).
+    pub kind: strix_dvcfile::OutKind,
+}
+
+impl UsedOut {
+    /// Whether `fetch --max-size MAX` takes it: DVC leaves out an output
+    /// whose recorded size is at least MAX (0: no limit; an unknown or zero
+    /// size passes).
+    pub fn within(&self, max: u64) -> bool {
+        !matches!(self.size, Some(size) if max > 0 && size > 0 && size >= max)
+    }
 }
 
 /// Outputs grouped by the remote that holds their data, as DVC groups
@@ -308,6 +322,8 @@ pub fn outs_of(
                     layout: Layout::for_kind(kind_of(o)),
                 },
                 remote: o.remote.clone(),
+                size: o.size,
+                kind: strix_dvcfile::OutKind::Out,
             });
         }
     }

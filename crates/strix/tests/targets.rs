@@ -283,3 +283,82 @@ fn push_false_outputs_stay_local() {
         "Everything is up to date.\n"
     );
 }
+
+/// The objects in a repository's cache, as sorted relative paths.
+fn cached(dir: &std::path::Path) -> Vec<String> {
+    let root = dir.join(".dvc/cache");
+    let mut found = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if !p.ends_with("runs") {
+                    stack.push(p);
+                }
+            } else {
+                found.push(
+                    p.strip_prefix(&root)
+                        .unwrap()
+                        .to_string_lossy()
+                        .into_owned(),
+                );
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn fetch_takes_max_size_and_type_as_dvc_does() {
+    if !have_dvc() {
+        return;
+    }
+    let env = TestEnv::initialized();
+    env.write("small.txt", "s\n");
+    env.write("big.txt", "b".repeat(100));
+    env.write("dir/x", "x".repeat(30));
+    env.write("dir/y", "y".repeat(30));
+    env.write(
+        "dvc.yaml",
+        "stages:\n  s:\n    cmd: echo '{\"m\":1}' > m.json && printf 'x,y\\n1,2\\n' > p.csv && \
+         printf out > o.txt\n    outs: [o.txt]\n    metrics: [m.json]\n    plots: [p.csv]\n",
+    );
+    assert_success(&env.strix(&["add", "-q", "small.txt", "big.txt", "dir"]));
+    assert_success(&env.strix(&["repro", "-q"]));
+    let remote = env.mkdir("remote");
+    assert_success(&env.strix(&["remote", "add", "-d", "r", remote.to_str().unwrap()]));
+    assert_success(&env.strix(&["push", "-q"]));
+    assert_success(&env.git(&["add", "-A"]));
+    assert_success(&env.git(&["commit", "-qm", "data"]));
+    for (i, args) in [
+        &["--max-size", "50"][..],
+        &["--max-size", "61"],
+        &["--type", "metrics"],
+        &["--type", "plots"],
+        &["--type", "metrics", "--type", "plots"],
+        &["--max-size", "9", "--type", "metrics"],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let ours = env.root().join(format!("ours-{i}"));
+        let theirs = env.root().join(format!("theirs-{i}"));
+        for clone in [&ours, &theirs] {
+            let repo = env.repo().to_str().unwrap();
+            assert_success(&env.git(&["clone", "-q", repo, clone.to_str().unwrap()]));
+        }
+        let fetch: Vec<&str> = ["fetch"].into_iter().chain(args.iter().copied()).collect();
+        let out = env.strix_in(&ours, &fetch);
+        assert_success(&out);
+        let dvc_out = env.dvc_in(&theirs, &fetch).unwrap();
+        assert_success(&dvc_out);
+        assert_eq!(cached(&ours), cached(&theirs), "fetch {args:?}");
+        assert_eq!(stdout(&out), stdout(&dvc_out), "fetch {args:?}");
+        assert!(!cached(&ours).is_empty(), "fetch {args:?} fetched nothing");
+    }
+}

@@ -96,6 +96,7 @@ pub fn fetch_scoped(
     repo: &strix_repo::Repo,
     cwd: &Path,
     s: &SyncArgs,
+    takes: &dyn Fn(&strix_repo::transfer::UsedOut) -> bool,
     bars: &Bars,
     p: &crate::ui::Printer,
 ) -> Result<strix_repo::transfer::FetchSummary, SyncError> {
@@ -103,7 +104,8 @@ pub fn fetch_scoped(
         // DVC fetches the run-cache first and does not count its files.
         fetch_run_cache(repo, s, p)?;
     }
-    let outs = scoped_outs(repo, cwd, s, false)?;
+    let mut outs = scoped_outs(repo, cwd, s, false)?;
+    outs.retain(|o| takes(o));
     strix_repo::transfer::fetch_outs(repo, outs, s.remote.as_deref(), s.jobs(), bars)
 }
 
@@ -164,6 +166,35 @@ pub fn scoped_outs(
 pub struct Args {
     #[command(flatten)]
     pub sync: SyncArgs,
+    /// Only outputs each smaller than this many bytes.
+    #[arg(long, value_name = "MAX_SIZE")]
+    max_size: Option<u64>,
+    /// Only outputs a stage declares as metrics or plots (repeatable).
+    #[arg(long = "type", value_enum)]
+    types: Vec<OutType>,
+}
+
+/// `fetch --type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum OutType {
+    Metrics,
+    Plots,
+}
+
+impl Args {
+    /// Whether `--max-size` and `--type` keep `o`, as DVC's index filter
+    /// decides.
+    fn takes(&self, o: &strix_repo::transfer::UsedOut) -> bool {
+        use strix_dvcfile::OutKind;
+        let kind_ok = self.types.is_empty()
+            || self.types.iter().any(|t| {
+                matches!(
+                    (t, o.kind),
+                    (OutType::Metrics, OutKind::Metric) | (OutType::Plots, OutKind::Plot)
+                )
+            });
+        kind_ok && self.max_size.is_none_or(|max| o.within(max))
+    }
 }
 
 /// Wraps a transfer error as `failed to <what> data …`.
@@ -266,7 +297,7 @@ pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     let bars = Bars::new(p.quiet);
     a.sync.widen(&repo, &cwd)?;
     let s = &a.sync;
-    let result = fetch_scoped(&repo, &cwd, s, &bars, p);
+    let result = fetch_scoped(&repo, &cwd, s, &|o| a.takes(o), &bars, p);
     repo.save_state();
     let r = result.map_err(|e| sync_failure(e, "failed to fetch data from the cloud"))?;
     warn_missing(p, &cwd, &r.missing);

@@ -26,7 +26,7 @@ pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     let bars = Bars::new(p.quiet);
     a.sync.widen(&repo, &cwd)?;
     let s = &a.sync;
-    let fetched = super::fetch::fetch_scoped(&repo, &cwd, s, &bars, p);
+    let fetched = super::fetch::fetch_scoped(&repo, &cwd, s, &|_| true, &bars, p);
     let fetched = match fetched {
         Ok(f) => f,
         Err(e) => {
