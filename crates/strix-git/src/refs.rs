@@ -76,6 +76,17 @@ impl GitRepo {
     /// and remote-tracking branches and the tags (peeled), like
     /// scmrepo's `list_all_commits`. Sorted by id; empty without commits.
     pub fn all_commits(&self) -> Result<Vec<String>, RefsError> {
+        let mut out: Vec<String> = self
+            .all_commit_ids()?
+            .iter()
+            .map(|id| id.to_hex().to_string())
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+
+    /// The ids behind [`GitRepo::all_commits`], each once.
+    fn all_commit_ids(&self) -> Result<Vec<gix::ObjectId>, RefsError> {
         let repo = self.local();
         let mut tips: Vec<gix::ObjectId> = Vec::new();
         if let Ok(id) = repo.head_id() {
@@ -115,12 +126,81 @@ impl GitRepo {
         let mut out = Vec::new();
         for info in walk {
             let info = info.map_err(|e| RefsError::Walk { source: e })?;
-            out.push(info.id.to_hex().to_string());
+            out.push(info.id);
         }
         out.sort();
         out.dedup();
         Ok(out)
     }
+
+    /// [`GitRepo::all_commits`] whose committer time is at `since` (Unix
+    /// seconds) or later, as DVC's `--date` selects them. Sorted by id.
+    pub fn commits_since(&self, since: i64) -> Result<Vec<String>, RefsError> {
+        let repo = self.local();
+        let mut out = Vec::new();
+        for id in self.all_commit_ids()? {
+            let time = repo
+                .find_commit(id)
+                .map_err(|e| RefsError::Walk { source: e })?
+                .time()
+                .map_err(|e| RefsError::Walk { source: e })?;
+            if time.seconds >= since {
+                out.push(id.to_hex().to_string());
+            }
+        }
+        out.sort();
+        Ok(out)
+    }
+
+    /// The commits of DVC's experiments: for each experiment reference
+    /// `refs/exps/<2 hex>/<38 hex>/<name>` (the two parts are the
+    /// baseline commit), its commit and its first parents down to, not
+    /// including, the baseline; as scmrepo's `branch_revs` walks them.
+    /// Stashes and other references under `refs/exps/` are not
+    /// experiments. Sorted by id.
+    pub fn exp_commits(&self) -> Result<Vec<String>, RefsError> {
+        let repo = self.local();
+        let platform = repo.references().map_err(list_err)?;
+        let mut out = Vec::new();
+        for r in platform.prefixed("refs/exps/").map_err(list_err)? {
+            let mut r = r.map_err(|e| RefsError::List { source: e })?;
+            let name = r.name().as_bstr().to_str_lossy().into_owned();
+            let Some(baseline) =
+                exp_baseline(&name).and_then(|hex| gix::ObjectId::from_hex(hex.as_bytes()).ok())
+            else {
+                continue;
+            };
+            let commit = r.peel_to_commit().map_err(|e| RefsError::Peel {
+                name: name.clone(),
+                source: e,
+            })?;
+            let mut id = commit.id;
+            loop {
+                out.push(id.to_hex().to_string());
+                let c = repo
+                    .find_commit(id)
+                    .map_err(|e| RefsError::Walk { source: e })?;
+                match c.parent_ids().next() {
+                    Some(p) if p != baseline => id = p.detach(),
+                    _ => break,
+                }
+            }
+        }
+        out.sort();
+        out.dedup();
+        Ok(out)
+    }
+}
+
+/// The baseline commit named by an experiment reference
+/// (`refs/exps/ab/cdef…(38)/name`), or `None` for any other reference.
+fn exp_baseline(name: &str) -> Option<String> {
+    let rest = name.strip_prefix("refs/exps/")?;
+    let mut parts = rest.splitn(3, '/');
+    let (a, b, exp) = (parts.next()?, parts.next()?, parts.next()?);
+    let hex = |s: &str| s.bytes().all(|c| c.is_ascii_hexdigit());
+    (a.len() == 2 && b.len() == 38 && hex(a) && hex(b) && !exp.is_empty() && !exp.contains('/'))
+        .then(|| format!("{a}{b}"))
 }
 
 #[cfg(test)]
@@ -129,19 +209,27 @@ mod tests {
     use std::path::Path;
     use std::process::Command;
 
-    fn git(dir: &Path, args: &[&str]) {
-        let out = Command::new("git")
-            .current_dir(dir)
+    /// `git ARGS` in `dir`, isolated from the user's configuration, with
+    /// the committer date `date` when given.
+    fn git_at(dir: &Path, args: &[&str], date: Option<&str>) {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(dir)
             .args(args)
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
             .env("GIT_AUTHOR_NAME", "t")
             .env("GIT_AUTHOR_EMAIL", "t@example.com")
             .env("GIT_COMMITTER_NAME", "t")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .expect("git runs");
+            .env("GIT_COMMITTER_EMAIL", "t@example.com");
+        if let Some(date) = date {
+            cmd.env("GIT_COMMITTER_DATE", date);
+        }
+        let out = cmd.output().expect("git runs");
         assert!(out.status.success(), "git {args:?}: {out:?}");
+    }
+
+    fn git(dir: &Path, args: &[&str]) {
+        git_at(dir, args, None);
     }
 
     #[test]
@@ -177,5 +265,47 @@ mod tests {
         for rev in ["main", "feature", "keep", "v1"] {
             assert!(all.contains(&repo.resolve_rev(rev).unwrap()), "{rev}");
         }
+    }
+
+    fn commit_at(d: &Path, content: &str, date: &str) {
+        std::fs::write(d.join("a"), content).unwrap();
+        git(d, &["add", "a"]);
+        git_at(d, &["commit", "-q", "-m", content], Some(date));
+    }
+
+    #[test]
+    fn commits_by_date_and_experiment_commits() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path();
+        git(d, &["init", "-q", "-b", "main"]);
+        let repo = GitRepo::discover(d).unwrap().unwrap();
+        commit_at(d, "old", "2020-01-01T12:00:00Z");
+        let old = repo.resolve_rev("HEAD").unwrap();
+        commit_at(d, "new", "2024-06-01T12:00:00Z");
+        let base = repo.resolve_rev("HEAD").unwrap();
+        // 2024-01-01T00:00:00Z
+        assert_eq!(
+            repo.commits_since(1_704_067_200).unwrap(),
+            vec![base.clone()]
+        );
+        assert_eq!(repo.commits_since(0).unwrap().len(), 2);
+
+        // Two experiment commits on top of `base`, kept only by their reference.
+        git(d, &["checkout", "-q", "-b", "exp"]);
+        commit_at(d, "e1", "2024-07-01T12:00:00Z");
+        let e1 = repo.resolve_rev("HEAD").unwrap();
+        commit_at(d, "e2", "2024-07-02T12:00:00Z");
+        let e2 = repo.resolve_rev("HEAD").unwrap();
+        git(d, &["checkout", "-q", "main"]);
+        git(d, &["branch", "-q", "-D", "exp"]);
+        let exp_ref = format!("refs/exps/{}/{}/my-exp", &base[..2], &base[2..]);
+        git(d, &["update-ref", &exp_ref, &e2]);
+        // Not experiments: a stash and a reference that names no baseline.
+        git(d, &["update-ref", "refs/exps/stash", &old]);
+        git(d, &["update-ref", "refs/exps/celery/failed", &old]);
+        let mut want = vec![e1, e2];
+        want.sort();
+        assert_eq!(repo.exp_commits().unwrap(), want);
+        assert_eq!(exp_baseline("refs/exps/ab/cd/x"), None);
     }
 }

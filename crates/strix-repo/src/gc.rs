@@ -42,6 +42,9 @@ pub struct GcOptions {
     pub not_in_remote: bool,
     /// `-j`: parallel remote operations.
     pub jobs: Option<usize>,
+    /// `--skip-failed`: a revision whose metafiles cannot be read is
+    /// passed over (listed in [`GcPlan::skipped`]) instead of failing.
+    pub skip_failed: bool,
 }
 
 /// Why `gc` failed.
@@ -138,6 +141,9 @@ pub struct GcPlan {
     pub local_legacy: Vec<LocalObject>,
     /// With `--cloud`: unused objects of the remote.
     pub remote: Option<RemotePlan>,
+    /// With `--skip-failed`: the revisions passed over (as DVC names them,
+    /// with the project's path for another project) and why.
+    pub skipped: Vec<(String, String)>,
 }
 
 impl GcPlan {
@@ -307,13 +313,15 @@ fn remote_object(key: &str) -> Option<ObjectRef> {
     }
 }
 
-/// Collects what `gc` would remove. Nothing is changed.
-pub fn plan(repo: &Repo, opts: &GcOptions, progress: &dyn Progress) -> Result<GcPlan, GcError> {
-    let revisions = select(repo, &opts.scope)?;
-    let mut outs = outs_in_workspace(repo)?;
-    for rev in &revisions {
-        outs.extend(outs_at_rev(repo, &rev.sha)?);
-    }
+/// Collects what `gc` would remove. Nothing is changed. `others` are the
+/// projects of `-p`, sharing the cache: the data their selected revisions
+/// use is kept too (lock them first, as this repository).
+pub fn plan(
+    repo: &Repo,
+    others: &[Repo],
+    opts: &GcOptions,
+    progress: &dyn Progress,
+) -> Result<GcPlan, GcError> {
     let remote = if opts.cloud || opts.not_in_remote {
         Some(open_remote(repo, opts.remote.as_deref())?)
     } else {
@@ -322,14 +330,23 @@ pub fn plan(repo: &Repo, opts: &GcOptions, progress: &dyn Progress) -> Result<Gc
     let transfer = remote
         .as_ref()
         .map(|r| Transfer::new(r.backend.as_ref(), repo.odb(), opts.jobs));
-    let mut used = used_objects(repo, &outs, transfer.as_ref());
-    if !used.unreadable.is_empty()
-        && transfer.is_none()
-        && let Ok(r) = open_remote(repo, opts.remote.as_deref())
-    {
-        // As DVC does, look for missing `.dir` objects on the default remote.
-        let t = Transfer::new(r.backend.as_ref(), repo.odb(), opts.jobs);
-        used = used_objects(repo, &outs, Some(&t));
+    let mut used = UsedObjects::default();
+    let mut revisions = 0;
+    let mut skipped = Vec::new();
+    for (i, project) in std::iter::once(repo).chain(others).enumerate() {
+        let (outs, n) = project_outs(project, opts, &mut skipped, i > 0)?;
+        revisions += n;
+        let mut found = used_objects(project, &outs, transfer.as_ref());
+        if !found.unreadable.is_empty()
+            && transfer.is_none()
+            && let Ok(r) = open_remote(project, opts.remote.as_deref())
+        {
+            // As DVC does, look for missing `.dir` objects on the default remote.
+            let t = Transfer::new(r.backend.as_ref(), project.odb(), opts.jobs);
+            found = used_objects(project, &outs, Some(&t));
+        }
+        used.objects.extend(found.objects);
+        used.unreadable.extend(found.unreadable);
     }
     if !used.unreadable.is_empty() {
         return Err(GcError::UnreadableDirs(used.unreadable));
@@ -392,11 +409,51 @@ pub fn plan(repo: &Repo, opts: &GcOptions, progress: &dyn Progress) -> Result<Gc
     };
     Ok(GcPlan {
         used: used.objects.len(),
-        revisions: revisions.len(),
+        revisions,
         local_v3,
         local_legacy,
         remote,
+        skipped,
     })
+}
+
+/// The outputs of `project`'s workspace and selected revisions, and how
+/// many revisions were selected. With `--skip-failed`, what cannot be read
+/// is noted in `skipped` (named as DVC names it, with the project's path
+/// when it is another one) and passed over.
+fn project_outs(
+    project: &Repo,
+    opts: &GcOptions,
+    skipped: &mut Vec<(String, String)>,
+    other: bool,
+) -> Result<(Vec<RecordedOut>, usize), GcError> {
+    let mut skip = |name: &str, e: RevError| -> Result<(), GcError> {
+        if !opts.skip_failed {
+            return Err(e.into());
+        }
+        let name = if other {
+            format!("{name}' in '{}", project.root().display())
+        } else {
+            name.to_string()
+        };
+        skipped.push((name, crate::transfer::error_chain(&e)));
+        Ok(())
+    };
+    let revisions = select(project, &opts.scope)?;
+    let mut outs = match outs_in_workspace(project) {
+        Ok(outs) => outs,
+        Err(e) => {
+            skip("workspace", e)?;
+            Vec::new()
+        }
+    };
+    for rev in &revisions {
+        match outs_at_rev(project, &rev.sha) {
+            Ok(o) => outs.extend(o),
+            Err(e) => skip(rev.names.first().unwrap_or(&rev.sha), e)?,
+        }
+    }
+    Ok((outs, revisions.len()))
 }
 
 /// `.dir` objects first, then files.

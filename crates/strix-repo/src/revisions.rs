@@ -34,12 +34,21 @@ pub struct RevScope {
     /// `-n`: how many commits to take from each `--rev` (and each branch
     /// with `-a`), walking first parents; `None` means 1.
     pub num: Option<usize>,
+    /// `--date`: every commit made at this time (Unix seconds) or later.
+    pub since: Option<i64>,
+    /// `--all-experiments`: the commits of DVC's experiments.
+    pub all_experiments: bool,
 }
 
 impl RevScope {
     /// Whether no revision is selected (only the workspace).
     pub fn is_empty(&self) -> bool {
-        !self.all_branches && !self.all_tags && !self.all_commits && self.revs.is_empty()
+        !self.all_branches
+            && !self.all_tags
+            && !self.all_commits
+            && self.revs.is_empty()
+            && self.since.is_none()
+            && !self.all_experiments
     }
 }
 
@@ -112,6 +121,12 @@ pub fn select(repo: &Repo, scope: &RevScope) -> Result<Vec<Revision>, RevError> 
         if scope.all_tags {
             names.extend(git.list_tags()?);
         }
+    }
+    if let Some(since) = scope.since {
+        names.extend(git.commits_since(since)?);
+    }
+    if scope.all_experiments {
+        names.extend(git.exp_commits()?);
     }
     let mut out: Vec<Revision> = Vec::new();
     for name in names {

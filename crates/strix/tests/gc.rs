@@ -460,3 +460,204 @@ fn fetch_all_branches_gets_every_branch_and_tag() {
     );
     assert!(st.contains("in sync"), "{st}");
 }
+
+fn commit_dated(env: &TestEnv, msg: &str, date: &str) {
+    env.git(&["add", "-A"]);
+    let out = env
+        .command("git")
+        .args(["commit", "--quiet", "-m", msg])
+        .env("GIT_COMMITTER_DATE", date)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+fn head(env: &TestEnv) -> String {
+    stdout(&env.git(&["rev-parse", "HEAD"])).trim().to_string()
+}
+
+/// `f` is v1 (committed in 2020), v2 (2024), then v3 in the workspace; an experiment on top of
+/// v2 (f = e1) is reachable only through its `refs/exps/` reference, as `dvc exp run` leaves it.
+fn setup_dated_history_with_an_experiment(env: &TestEnv) {
+    env.git(&["init", "--quiet"]);
+    env.strix_ok(&["init", "-q"]);
+    env.write("f", "v1\n");
+    env.strix_ok(&["add", "-q", "f"]);
+    commit_dated(env, "v1", "2020-01-01T12:00:00Z");
+    env.write("f", "v2\n");
+    env.strix_ok(&["add", "-q", "f"]);
+    commit_dated(env, "v2", "2024-06-01T12:00:00Z");
+    let base = head(env);
+    env.git(&["checkout", "--quiet", "-b", "exp"]);
+    env.write("f", "e1\n");
+    env.strix_ok(&["add", "-q", "f"]);
+    commit_dated(env, "e1", "2024-06-02T12:00:00Z");
+    let e1 = head(env);
+    env.git(&["checkout", "--quiet", "main"]);
+    env.git(&["branch", "--quiet", "-D", "exp"]);
+    let exp_ref = format!("refs/exps/{}/{}/exp-one", &base[..2], &base[2..]);
+    env.git(&["update-ref", &exp_ref, &e1]);
+    env.write("f", "v3\n");
+    env.strix_ok(&["add", "-q", "f"]);
+}
+
+#[test]
+fn date_and_all_experiments_keep_what_dvc_keeps() {
+    let env = TestEnv::new();
+    setup_dated_history_with_an_experiment(&env);
+    let dvc = have_dvc();
+    for (args, kept, gone) in [
+        (
+            &["--date", "2023-01-01"][..],
+            vec!["v2\n", "v3\n"],
+            vec!["v1\n", "e1\n"],
+        ),
+        (
+            &["--all-experiments"],
+            vec!["e1\n", "v3\n"],
+            vec!["v1\n", "v2\n"],
+        ),
+        (
+            &["-w", "--all-experiments", "--date", "2019-12-31"],
+            vec!["v1\n", "v2\n", "e1\n", "v3\n"],
+            vec![],
+        ),
+    ] {
+        let name = args.join("");
+        let ours = copy_repo(&env, &format!("ours{name}"));
+        let theirs = copy_repo(&env, &format!("theirs{name}"));
+        let gc: Vec<&str> = ["gc", "-f"]
+            .into_iter()
+            .chain(args.iter().copied())
+            .collect();
+        let out = env.strix_in(&ours, &gc);
+        assert_success(&out);
+        let after = cache(&ours);
+        for k in &kept {
+            assert!(after.contains(&obj(k)), "{args:?}: {k:?} removed");
+        }
+        for g in &gone {
+            assert!(!after.contains(&obj(g)), "{args:?}: {g:?} kept");
+        }
+        if !dvc {
+            continue;
+        }
+        let dvc_out = env.dvc_in(&theirs, &gc).unwrap();
+        assert_success(&dvc_out);
+        assert_eq!(
+            stdout(&out),
+            stdout(&dvc_out),
+            "{args:?}: output differs from dvc"
+        );
+        let warning = stderr(&dvc_out).replace("WARNING: ", "warning: ");
+        assert!(
+            stderr(&out).starts_with(&warning),
+            "{args:?}: warning differs from dvc's {warning:?}: {}",
+            stderr(&out)
+        );
+        assert_eq!(
+            after,
+            cache(&theirs),
+            "{args:?}: kept objects differ from dvc"
+        );
+    }
+    let out = env.strix(&["gc", "-f", "--date", "2023-13-01"]);
+    assert_exit_code(&out, 254);
+    assert!(
+        stderr(&out).contains("not a date of the form YYYY-MM-DD"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn skip_failed_passes_over_an_unreadable_revision() {
+    let env = TestEnv::new();
+    setup_history(&env);
+    // A tag whose .dvc file is not YAML.
+    env.write("broken.dvc", "outs: [\n");
+    commit(&env, "broken");
+    env.git(&["tag", "broken"]);
+    env.git(&["rm", "--quiet", "broken.dvc"]);
+    commit(&env, "fixed");
+    let before = cache(env.repo());
+    let out = env.strix(&["gc", "-T", "-f"]);
+    assert_exit_code(&out, 1);
+    assert!(stderr(&out).contains("broken.dvc"), "{}", stderr(&out));
+    assert_eq!(cache(env.repo()), before, "a failed gc removed objects");
+
+    let out = env.strix(&["gc", "-T", "-f", "--skip-failed"]);
+    assert_success(&out);
+    assert!(
+        stderr(&out).contains("Failed to collect 'broken', skipping"),
+        "{}",
+        stderr(&out)
+    );
+    let after = cache(env.repo());
+    assert!(after.contains(&obj("v3\n")) && after.contains(&obj("v4\n")));
+    assert!(!after.contains(&obj("v1\n")) && !after.contains(&obj("v2\n")));
+}
+
+/// Two repositories `a` and `b` sharing the cache `cache` (all under `tag`), each with one file
+/// of its own.
+fn shared_cache_pair(env: &TestEnv, tag: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let shared = env.root().join(format!("{tag}-cache"));
+    let mut dirs = Vec::new();
+    for name in ["a", "b"] {
+        let dir = env.root().join(format!("{tag}-{name}"));
+        fs::create_dir_all(&dir).unwrap();
+        env.git_in(&dir, &["init", "--quiet"]);
+        strix_ok_in(env, &dir, &["init", "-q"]);
+        strix_ok_in(
+            env,
+            &dir,
+            &["config", "cache.dir", shared.to_str().unwrap()],
+        );
+        fs::write(dir.join(format!("{name}.txt")), format!("{name}-data\n")).unwrap();
+        strix_ok_in(env, &dir, &["add", "-q", &format!("{name}.txt")]);
+        dirs.push(dir);
+    }
+    let b = dirs.pop().unwrap();
+    (dirs.pop().unwrap(), b, shared)
+}
+
+#[test]
+fn projects_keep_the_data_of_repositories_sharing_the_cache() {
+    let env = TestEnv::new();
+    let both = |shared: &Path| {
+        let objs = files_under(shared);
+        (
+            objs.contains(&obj("a-data\n")),
+            objs.contains(&obj("b-data\n")),
+        )
+    };
+    let (a, b, shared) = shared_cache_pair(&env, "ours");
+    let out = env.strix_in(&a, &["gc", "-w", "-f", "-p", b.to_str().unwrap()]);
+    assert_success(&out);
+    assert_eq!(
+        both(&shared),
+        (true, true),
+        "-p lost the other project's data"
+    );
+    let msg = format!(
+        "of the current and the following repos:\n  - {}",
+        b.display()
+    );
+    assert!(stderr(&out).contains(&msg), "{}", stderr(&out));
+    let kept_out = stdout(&out);
+    // Without -p, the other project's object goes, as in DVC.
+    strix_ok_in(&env, &a, &["gc", "-w", "-f"]);
+    assert_eq!(both(&shared), (true, false));
+
+    if !have_dvc() {
+        return;
+    }
+    let (a, b, shared) = shared_cache_pair(&env, "theirs");
+    let dvc_out = env
+        .dvc_in(&a, &["gc", "-w", "-f", "-p", b.to_str().unwrap()])
+        .unwrap();
+    assert_success(&dvc_out);
+    assert_eq!(stdout(&dvc_out), kept_out);
+    assert!(stderr(&dvc_out).contains(&msg.replace("ours", "theirs")));
+    assert_eq!(both(&shared), (true, true));
+}

@@ -86,6 +86,7 @@ impl RevArgs {
             all_commits: self.all_commits,
             revs: self.rev.clone(),
             num: None,
+            ..Default::default()
         }
     }
 }

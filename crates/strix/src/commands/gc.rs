@@ -27,6 +27,19 @@ pub struct Args {
     /// Keep data files for all Git commits.
     #[arg(short = 'A', long)]
     all_commits: bool,
+    /// Keep data files used in the commits made on or after this date.
+    #[arg(long = "date", value_name = "YYYY-MM-DD", value_parser = parse_date)]
+    commit_date: Option<(String, i64)>,
+    /// Keep data files used in DVC's experiments (`refs/exps/`).
+    #[arg(long)]
+    all_experiments: bool,
+    /// Pass over revisions whose metafiles cannot be read, with a warning.
+    #[arg(long)]
+    skip_failed: bool,
+    /// Keep data files used by these projects too (when they share this
+    /// cache), with the same revision flags.
+    #[arg(short = 'p', long = "projects", value_name = "PATHS", num_args = 0..)]
+    projects: Option<Vec<std::path::PathBuf>>,
     /// Keep data files that are not present in the remote.
     #[arg(long)]
     not_in_remote: bool,
@@ -47,6 +60,37 @@ pub struct Args {
     dry: bool,
 }
 
+/// `--date`: midnight of that day in local time, as DVC's
+/// `datetime.strptime(date, "%Y-%m-%d").timestamp()` reads it.
+fn parse_date(s: &str) -> Result<(String, i64), String> {
+    let bad = || format!("'{s}' is not a date of the form YYYY-MM-DD");
+    let mut parts = s.splitn(3, '-');
+    let mut field = |len: std::ops::RangeInclusive<usize>| -> Result<i32, String> {
+        let p = parts.next().ok_or_else(bad)?;
+        if !len.contains(&p.len()) || !p.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        p.parse().map_err(|_| bad())
+    };
+    let (year, month, day) = (field(4..=4)?, field(1..=2)?, field(1..=2)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return Err(bad());
+    }
+    // SAFETY: an all-zero `tm` is a valid value; mktime only reads and
+    // normalises it.
+    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
+    tm.tm_year = year - 1900;
+    tm.tm_mon = month - 1;
+    tm.tm_mday = day;
+    tm.tm_isdst = -1;
+    // SAFETY: `tm` is a valid, exclusively borrowed struct.
+    let t = unsafe { libc::mktime(&mut tm) };
+    if t == -1 || tm.tm_mday != day {
+        return Err(bad());
+    }
+    Ok((s.to_string(), t))
+}
+
 fn invalid(msg: &str) -> Failure {
     Failure::new(anyhow::anyhow!("{msg}"), 255)
 }
@@ -58,7 +102,13 @@ fn validate(a: &Args) -> Result<(), Failure> {
             "`--not-in-remote` and `--cloud` are mutually exclusive",
         ));
     }
-    let any = a.workspace || a.all_branches || a.all_tags || a.all_commits || !a.rev.is_empty();
+    let any = a.workspace
+        || a.all_branches
+        || a.all_tags
+        || a.all_commits
+        || a.all_experiments
+        || a.commit_date.is_some()
+        || !a.rev.is_empty();
     if !any {
         return Err(invalid(
             "Either of `-w|--workspace`, `-a|--all-branches`, `-T|--all-tags` `--all-experiments`, `--all-commits`, `--date` or `--rev` needs to be set.",
@@ -96,6 +146,9 @@ fn warning(a: &Args) -> String {
         } else if a.all_tags {
             msg.push_str(" and all git tags");
         }
+        if let Some((date, _)) = &a.commit_date {
+            msg.push_str(&format!(" and all git commits before date {date}"));
+        }
         if !a.rev.is_empty() {
             msg.push_str(&format!(
                 " and last {num} commits from {}",
@@ -103,10 +156,22 @@ fn warning(a: &Args) -> String {
             ));
         }
     }
+    if a.all_experiments {
+        msg.push_str(" and all experiments");
+    }
     if a.not_in_remote {
         msg.push_str(" that are not present in the DVC remote");
     }
-    msg.push_str(" of the current repo.");
+    match a.projects.as_deref() {
+        Some(projects) if !projects.is_empty() => {
+            msg.push_str(" of the current and the following repos:");
+            for p in projects {
+                let abs = std::path::absolute(p).unwrap_or_else(|_| p.clone());
+                msg.push_str(&format!("\n  - {}", abs.display()));
+            }
+        }
+        _ => msg.push_str(" of the current repo."),
+    }
     msg
 }
 
@@ -179,6 +244,14 @@ pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     }
     let (repo, _cwd) = super::open_repo()?;
     let _lock = repo.lock()?;
+    // The other projects are locked too while their data is counted.
+    let mut others = Vec::new();
+    let mut _locks = Vec::new();
+    for path in a.projects.iter().flatten() {
+        let other = strix_repo::Repo::open(path)?;
+        _locks.push(other.lock()?);
+        others.push(other);
+    }
     let bars = Bars::new(p.quiet);
     let opts = GcOptions {
         scope: RevScope {
@@ -187,13 +260,19 @@ pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
             all_commits: a.all_commits,
             revs: a.rev.clone(),
             num: a.num,
+            since: a.commit_date.as_ref().map(|(_, t)| *t),
+            all_experiments: a.all_experiments,
         },
         cloud: a.cloud,
         remote: a.remote.clone(),
         not_in_remote: a.not_in_remote,
         jobs: a.jobs.map(|j| j as usize),
+        skip_failed: a.skip_failed,
     };
-    let plan = strix_repo::gc::plan(&repo, &opts, &bars).map_err(gc_failure)?;
+    let plan = strix_repo::gc::plan(&repo, &others, &opts, &bars).map_err(gc_failure)?;
+    for (rev, why) in &plan.skipped {
+        p.warn(format!("Failed to collect '{rev}', skipping: {why}"));
+    }
     p.warn(warning(&a));
     announce(p, &plan);
     if !a.force && !super::manage::confirm("Are you sure you want to proceed?") {
