@@ -439,6 +439,41 @@ fn s3_target() -> Option<Target> {
 const ROUNDS: usize = 15;
 const S3_ROUNDS: usize = 10;
 
+/// Kills that must land mid-transfer in a test of killed pushes or pulls.
+const MID_TRANSFER_KILLS: usize = 3;
+
+/// The remote (by index) the warm-up push of [`killed_pushes`] fills; rounds use 1, 2, ….
+const WARM_REMOTE: usize = 1000;
+
+/// When to kill a transfer: at a random time up to 1.2 × the duration of an uninterrupted
+/// one. On a loaded machine that duration varies from run to run, and kills timed by a slow
+/// measurement land after the transfer ended; each such kill shortens the window by a quarter,
+/// and rounds go on (up to three times as many) until enough kills have landed mid-transfer.
+struct KillTimes {
+    window: Duration,
+}
+
+impl KillTimes {
+    fn new(full: Duration) -> Self {
+        Self {
+            window: full.mul_f32(1.2),
+        }
+    }
+
+    fn next(&self, rng: &mut Rng) -> Duration {
+        rng.below(self.window)
+    }
+
+    fn landed_late(&mut self) {
+        self.window = self.window.mul_f32(0.75);
+    }
+
+    /// Whether to play another round after `done` of at least `rounds`.
+    fn more(&self, done: usize, rounds: usize, interrupted: usize) -> bool {
+        done < rounds || (interrupted < MID_TRANSFER_KILLS && done < 3 * rounds)
+    }
+}
+
 /// Kills `strix push` at random points, once per round, each round against a fresh remote;
 /// after each kill, `status -c` must be truthful and nothing partial may be on the remote;
 /// then a push completes the remote. Every fifth round also pulls into a fresh clone.
@@ -450,7 +485,7 @@ fn killed_pushes(env: &TestEnv, target: &Target, rounds: usize) {
     // How long an uninterrupted push takes once caches are warm, as they are for the killed
     // pushes below (the first push can take several times as long, and kills timed by it
     // would mostly land after the push ended).
-    let warm = target.url(env, rounds + 1);
+    let warm = target.url(env, WARM_REMOTE);
     env.strix_ok(&["remote", "modify", "storage", "url", &warm]);
     let start = Instant::now();
     env.strix_ok(&["push"]);
@@ -458,11 +493,14 @@ fn killed_pushes(env: &TestEnv, target: &Target, rounds: usize) {
     let mut rng = Rng::new();
     let seed = rng.0;
     let mut interrupted = 0;
-    for round in 1..=rounds {
+    let mut kills = KillTimes::new(full);
+    let mut round = 0;
+    while kills.more(round, rounds, interrupted) {
+        round += 1;
         let url = target.url(env, round);
         env.strix_ok(&["remote", "modify", "storage", "url", &url]);
         let mut child = spawn_strix(env, env.repo(), &["push"]);
-        std::thread::sleep(rng.below(full.mul_f32(1.2)));
+        std::thread::sleep(kills.next(&mut rng));
         let _ = child.kill();
         let status = child.wait().unwrap();
         let ctx = format!("seed {seed}, round {round}, push {status}");
@@ -470,6 +508,8 @@ fn killed_pushes(env: &TestEnv, target: &Target, rounds: usize) {
         assert!(on_remote.is_subset(&all), "{ctx}: foreign objects");
         if on_remote != all {
             interrupted += 1;
+        } else {
+            kills.landed_late();
         }
         assert_eq!(
             claims_in_sync(env, env.repo()),
@@ -495,8 +535,8 @@ fn killed_pushes(env: &TestEnv, target: &Target, rounds: usize) {
         }
     }
     assert!(
-        interrupted >= 3,
-        "seed {seed}: only {interrupted} of {rounds} kills landed mid-push (full push {full:?})"
+        interrupted >= MID_TRANSFER_KILLS,
+        "seed {seed}: only {interrupted} of {round} kills landed mid-push (full push {full:?})"
     );
 }
 
@@ -513,7 +553,10 @@ fn killed_pulls(env: &TestEnv, target: &Target, rounds: usize) {
     let mut rng = Rng::new();
     let seed = rng.0;
     let mut interrupted = 0;
-    for round in 1..=rounds {
+    let mut kills = KillTimes::new(full);
+    let mut round = 0;
+    while kills.more(round, rounds, interrupted) {
+        round += 1;
         // Back to a fresh clone's state: no cache, no data.
         for p in [c.join(".dvc/cache"), c.join("data")] {
             if p.exists() {
@@ -523,7 +566,7 @@ fn killed_pulls(env: &TestEnv, target: &Target, rounds: usize) {
         }
         let _ = std::fs::remove_file(c.join("model.bin"));
         let mut child = spawn_strix(env, &c, &["pull"]);
-        std::thread::sleep(rng.below(full.mul_f32(1.2)));
+        std::thread::sleep(kills.next(&mut rng));
         let _ = child.kill();
         let status = child.wait().unwrap();
         let ctx = format!("seed {seed}, round {round}, pull {status}");
@@ -531,6 +574,8 @@ fn killed_pulls(env: &TestEnv, target: &Target, rounds: usize) {
         assert!(cached.is_subset(&all), "{ctx}");
         if cached != all || workspace(&c) != workspace(env.repo()) {
             interrupted += 1;
+        } else {
+            kills.landed_late();
         }
         let out = env.strix_in(&c, &["pull"]);
         assert_success(&out);
@@ -541,8 +586,8 @@ fn killed_pulls(env: &TestEnv, target: &Target, rounds: usize) {
         assert!(stdout(&st).contains("up to date"), "{ctx}: {}", stdout(&st));
     }
     assert!(
-        interrupted >= 3,
-        "seed {seed}: only {interrupted} of {rounds} kills landed mid-pull (full pull {full:?})"
+        interrupted >= MID_TRANSFER_KILLS,
+        "seed {seed}: only {interrupted} of {round} kills landed mid-pull (full pull {full:?})"
     );
 }
 
