@@ -55,7 +55,7 @@ fn dvcfile_for(out: &Path) -> PathBuf {
 }
 
 /// Refuses targets DVC refuses. `abs` must already be inside the repo.
-fn check_target(repo: &Repo, abs: &Path, others: &[DvcFileRef]) -> Result<()> {
+pub(crate) fn check_target(repo: &Repo, abs: &Path, others: &[DvcFileRef]) -> Result<()> {
     let rel = repo.rel(abs);
     for comp in rel.split('/') {
         if matches!(comp, ".dvc" | ".git" | ".hg") {
@@ -138,6 +138,83 @@ pub fn add(
     Ok(done)
 }
 
+/// The `.dvc` file of the output `dest` and what it records now.
+pub(crate) struct Entry {
+    pub dvcpath: PathBuf,
+    /// The file as it is, if it exists.
+    pub existing: Option<DvcFileRef>,
+    /// The output's name (its path in the file).
+    pub name: String,
+    /// Its current entry, if any.
+    pub prev: Option<Output>,
+}
+
+impl Entry {
+    pub(crate) fn of(repo: &Repo, dest: &Path) -> Result<Self> {
+        let dvcpath = dvcfile_for(dest);
+        let existing = if dvcpath.is_file() {
+            Some(load_dvcfile(repo, &dvcpath)?)
+        } else {
+            None
+        };
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let prev = existing
+            .as_ref()
+            .and_then(|e| e.file.outs.iter().find(|o| o.path == name).cloned());
+        Ok(Self {
+            dvcpath,
+            existing,
+            name,
+            prev,
+        })
+    }
+}
+
+/// Records `m` as the output `name` of the `.dvc` file `dvcpath` (whose
+/// current content is `existing`; `prev` is its entry for `name`), keeping
+/// its other entries, comments and order. Returns the entry and whether
+/// the file changed.
+pub(crate) fn record(
+    dvcpath: &Path,
+    existing: Option<&DvcFileRef>,
+    prev: Option<Output>,
+    name: &str,
+    m: &crate::outputs::Measured,
+) -> Result<(Output, bool)> {
+    let mut out = prev.unwrap_or_else(|| Output::new(name.to_string()));
+    out.md5 = Some(m.oid.to_string());
+    out.size = Some(m.size);
+    out.nfiles = m.nfiles;
+    out.isexec = m.tree.is_none() && m.isexec;
+    out.hash = Some("md5".to_string());
+
+    let mut file = existing.map(|e| e.file.clone()).unwrap_or_default();
+    match file.outs.iter_mut().find(|o| o.path == name) {
+        Some(slot) => *slot = out.clone(),
+        None => file.outs.push(out.clone()),
+    }
+    let text = match existing {
+        Some(e) => strix_dvcfile::update_text(&e.text, &file).map_err(|source| {
+            RepoError::MetafileUpdate {
+                path: dvcpath.to_path_buf(),
+                source: Box::new(source),
+            }
+        })?,
+        None => file.to_yaml(),
+    };
+    let changed = existing.is_none_or(|e| e.text != text);
+    if changed {
+        strix_fs::atomic_write(dvcpath, text.as_bytes()).map_err(|source| RepoError::Write {
+            path: dvcpath.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok((out, changed))
+}
+
 fn add_one(
     repo: &Repo,
     src: &Path,
@@ -145,19 +222,12 @@ fn add_one(
     opts: &AddOptions,
     progress: &dyn Progress,
 ) -> Result<Added> {
-    let dvcpath = dvcfile_for(dest);
-    let existing = if dvcpath.is_file() {
-        Some(load_dvcfile(repo, &dvcpath)?)
-    } else {
-        None
-    };
-    let name = dest
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let prev_out = existing
-        .as_ref()
-        .and_then(|e| e.file.outs.iter().find(|o| o.path == name).cloned());
+    let Entry {
+        dvcpath,
+        existing,
+        name,
+        prev: prev_out,
+    } = Entry::of(repo, dest)?;
 
     // DVC keeps an unchanged legacy entry as it is.
     if let Some(prev) = &prev_out
@@ -190,37 +260,7 @@ fn add_one(
         repo.sync_cache()?;
     }
 
-    let mut out = prev_out.unwrap_or_else(|| Output::new(name.clone()));
-    out.md5 = Some(m.oid.to_string());
-    out.size = Some(m.size);
-    out.nfiles = m.nfiles;
-    out.isexec = m.tree.is_none() && m.isexec;
-    out.hash = Some("md5".to_string());
-
-    let mut file = existing
-        .as_ref()
-        .map(|e| e.file.clone())
-        .unwrap_or_default();
-    match file.outs.iter_mut().find(|o| o.path == name) {
-        Some(slot) => *slot = out.clone(),
-        None => file.outs.push(out.clone()),
-    }
-    let text = match &existing {
-        Some(e) => strix_dvcfile::update_text(&e.text, &file).map_err(|source| {
-            RepoError::MetafileUpdate {
-                path: dvcpath.clone(),
-                source: Box::new(source),
-            }
-        })?,
-        None => file.to_yaml(),
-    };
-    let changed = existing.as_ref().is_none_or(|e| e.text != text);
-    if changed {
-        strix_fs::atomic_write(&dvcpath, text.as_bytes()).map_err(|source| RepoError::Write {
-            path: dvcpath.clone(),
-            source,
-        })?;
-    }
+    let (out, changed) = record(&dvcpath, existing.as_ref(), prev_out, &name, &m)?;
 
     // Workspace links: data for `-o`, protected links, symlinks → copies.
     if !opts.no_commit && (!opts.no_relink || opts.out.is_some()) {

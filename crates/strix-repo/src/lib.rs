@@ -21,6 +21,7 @@ pub mod repo;
 pub mod revisions;
 pub mod settings;
 pub mod status;
+pub mod to_remote;
 pub mod transfer;
 
 pub use error::{RepoError, Result};

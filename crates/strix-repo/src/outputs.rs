@@ -102,7 +102,11 @@ fn measure_as(
             }));
         };
         let tree = hash_dir(abs, kind, repo.state(), save, progress).map_err(tree_err)?;
-        if let Save::ToCache(_) = save {
+        // Only the repository's cache has completeness hints (not the
+        // staging area of `add --to-remote`).
+        if let Save::ToCache(odb) = save
+            && odb.root() == repo.odb().root()
+        {
             repo.complete_dirs().insert(tree.oid());
         }
         Ok(Some(Measured {

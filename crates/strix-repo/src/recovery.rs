@@ -124,7 +124,7 @@ pub fn clean_temporaries(repo: &Repo) -> usize {
         }
     }
     n += clean_dir(repo.root(), false);
-    n
+    n + crate::to_remote::remove_stale(repo)
 }
 
 fn walk_all_dirs(root: &Path) -> Vec<PathBuf> {

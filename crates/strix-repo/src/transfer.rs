@@ -397,7 +397,7 @@ pub fn push_outs(
 ) -> Result<PushSummary, SyncError> {
     let mut total: Option<PushSummary> = None;
     for (name, group) in by_remote(outs, remote) {
-        let s = push_to(repo, group, name.as_deref(), jobs, progress)?;
+        let s = push_to(repo, repo.odb(), group, name.as_deref(), jobs, progress)?;
         match &mut total {
             None => total = Some(s),
             Some(t) => {
@@ -409,16 +409,18 @@ pub fn push_outs(
     Ok(total.expect("by_remote returns a group"))
 }
 
-/// [`push_outs`] to one remote.
-fn push_to(
+/// [`push_outs`] to one remote, from the object database `odb` (the
+/// cache, or the staging area of `add --to-remote`).
+pub(crate) fn push_to(
     repo: &Repo,
+    odb: &strix_data::Odb,
     outs: Vec<UsedOut>,
     remote: Option<&str>,
     jobs: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<PushSummary, SyncError> {
     let r = open_remote(repo, remote)?;
-    let t = Transfer::new(r.backend.as_ref(), repo.odb(), jobs);
+    let t = Transfer::new(r.backend.as_ref(), odb, jobs);
     let mut files = Vec::new();
     let mut dirs = Vec::new();
     let mut manifests = Vec::new();
@@ -428,7 +430,7 @@ fn push_to(
             files.push(o.obj);
             continue;
         }
-        match repo.odb().read_manifest(&o.obj.oid, o.obj.layout) {
+        match odb.read_manifest(&o.obj.oid, o.obj.layout) {
             Ok(m) => {
                 dirs.push(DirObject {
                     obj: o.obj,

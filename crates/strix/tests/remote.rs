@@ -369,3 +369,135 @@ fn local_push_of_many_objects_under_a_low_open_files_limit() {
         "Cache and remote 'r' are in sync.\n"
     );
 }
+
+/// `add --to-remote` sends an external file and (with `-o`) an external directory straight to
+/// the remote: the same `.dvc` files and remote objects as DVC 3.67.1 writes, no cache and no
+/// workspace copy, then `dvc pull` restores both. The remote holds no temporaries (DVC leaves
+/// some).
+#[test]
+fn add_to_remote_writes_what_dvc_writes() {
+    let env = TestEnv::new();
+    let ext = env.mkdir("external");
+    fs::write(ext.join("h.txt"), "hello\n").unwrap();
+    fs::create_dir_all(ext.join("d/sub")).unwrap();
+    fs::write(ext.join("d/a"), "a\n").unwrap();
+    fs::write(ext.join("d/sub/b"), vec![3u8; 300_000]).unwrap();
+    let h = ext.join("h.txt");
+    let d = ext.join("d");
+    let (h, d) = (h.to_str().unwrap(), d.to_str().unwrap());
+
+    let theirs = env.mkdir("theirs");
+    let mut repos = vec![(env.repo().to_path_buf(), "ours-remote", false)];
+    if have_dvc() {
+        repos.push((theirs.clone(), "theirs-remote", true));
+    }
+    for (dir, remote, dvc) in &repos {
+        env.git_in(dir, &["init", "--quiet"]);
+        let url = env.root().join(remote);
+        let run = |args: &[&str]| {
+            let out = if *dvc {
+                env.dvc_in(dir, args).unwrap()
+            } else {
+                env.strix_in(dir, args)
+            };
+            assert_success(&out);
+            stdout(&out)
+        };
+        run(&["init", "-q"]);
+        run(&["remote", "add", "-d", "r", url.to_str().unwrap()]);
+        let hint = run(&["add", "--to-remote", h]);
+        assert!(hint.contains("git add h.txt.dvc\n"), "{hint}");
+        run(&["add", "--to-remote", d, "-o", "data", "--remote-jobs", "2"]);
+        assert!(!dir.join(".dvc/cache").exists(), "a cache was written");
+        assert!(!dir.join("h.txt").exists() && !dir.join("data").exists());
+        assert!(!dir.join(".gitignore").exists());
+    }
+    let objects = |remote: &str| tree_listing(env.root().join(remote).join("files"));
+    let ours = objects("ours-remote");
+    assert_eq!(ours.len(), 4, "{ours:?}");
+    if have_dvc() {
+        for f in ["h.txt.dvc", "data.dvc"] {
+            assert_eq!(env.read_string(f), env.read_string(theirs.join(f)), "{f}");
+        }
+        let theirs_objects: std::collections::BTreeMap<_, _> = objects("theirs-remote")
+            .into_iter()
+            .filter(|(k, _)| !k.ends_with(".tmp"))
+            .collect();
+        assert_eq!(ours, theirs_objects);
+        let pulled = env.dvc(&["pull"]).unwrap();
+        assert_success(&pulled);
+        assert_eq!(env.read_string("h.txt"), "hello\n");
+        assert_eq!(env.read("data/sub/b"), vec![3u8; 300_000]);
+    }
+}
+
+#[test]
+fn add_to_remote_checks_its_arguments_and_leaves_nothing_behind() {
+    let env = TestEnv::new();
+    setup(&env);
+    env.write("new.txt", "new\n");
+    for (args, msg) in [
+        (
+            &["add", "--to-remote", "a", "b"][..],
+            "multiple targets can't be used with --to-remote",
+        ),
+        (
+            &["add", "--to-remote", "--glob", "a*"],
+            "--glob option can't be used with --to-remote",
+        ),
+        (
+            &["add", "--to-remote", "--no-commit", "a"],
+            "--no-commit option can't be used with --to-remote",
+        ),
+        (
+            &["add", "-r", "storage", "new.txt"],
+            "--remote can't be used without --to-remote",
+        ),
+        (
+            &["add", "--remote-jobs", "2", "new.txt"],
+            "--remote-jobs can't be used without --to-remote",
+        ),
+        (
+            &["add", "-o", "x", "a", "b"],
+            "multiple targets can't be used with --out",
+        ),
+    ] {
+        let out = env.strix(args);
+        assert_exit_code(&out, 1);
+        assert!(stderr(&out).contains(msg), "{args:?}: {}", stderr(&out));
+        if let Some(d) = env.dvc(args) {
+            assert_exit_code(&d, 1);
+            assert!(stderr(&d).contains(msg), "dvc {args:?}: {}", stderr(&d));
+        }
+    }
+    // An unknown remote fails before anything is read or written.
+    let out = env.strix(&["add", "--to-remote", "-r", "nope", "new.txt"]);
+    assert_exit_code(&out, 1);
+    assert!(
+        stderr(&out).contains("remote 'nope' doesn't exist"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.repo().join("new.txt.dvc").exists());
+    // A staging area left by a killed run goes with the next run.
+    let stale = env.repo().join(".dvc/tmp/strix/to-remote/999999999");
+    fs::create_dir_all(&stale).unwrap();
+    fs::write(stale.join("partial"), "x").unwrap();
+    env.strix_ok(&["add", "-q", "--to-remote", "new.txt"]);
+    let staging = env.repo().join(".dvc/tmp/strix/to-remote");
+    assert_eq!(
+        fs::read_dir(&staging).unwrap().count(),
+        0,
+        "staging left behind"
+    );
+    assert!(env.read_string("new.txt.dvc").contains("path: new.txt"));
+    // On the remote only, as DVC sees it too.
+    let status = env.strix_ok(&["status", "-c", "new.txt.dvc"]);
+    assert_eq!(status, "\tdeleted:            new.txt\n");
+    if have_dvc() {
+        assert_eq!(
+            dvc_ok(&env, env.repo(), &["status", "-c", "new.txt.dvc"]),
+            status
+        );
+    }
+}

@@ -26,21 +26,99 @@ pub struct Args {
     /// Do not recreate links from the cache to the workspace: the files stay as they are.
     #[arg(long)]
     no_relink: bool,
+    /// Send the target's data straight to the remote: neither the cache nor the workspace
+    /// keeps a copy (`pull` brings it back).
+    #[arg(long)]
+    to_remote: bool,
+    /// With --to-remote: the remote to send the data to (default: core.remote).
+    #[arg(short, long, value_name = "NAME")]
+    remote: Option<String>,
+    /// With --to-remote: number of parallel uploads.
+    #[arg(long, value_name = "NUMBER", value_parser = clap::value_parser!(u32).range(1..))]
+    remote_jobs: Option<u32>,
+}
+
+/// DVC's `CmdAdd.validate_args`, message for message.
+fn validate(a: &Args) -> Result<(), Failure> {
+    let invalid = |option: &str, with: &str| {
+        Err(Failure::new(
+            anyhow::anyhow!("{option} can't be used {with}"),
+            1,
+        ))
+    };
+    if a.to_remote || a.out.is_some() {
+        let with = if a.to_remote {
+            "with --to-remote"
+        } else {
+            "with --out"
+        };
+        if a.targets.len() != 1 {
+            return invalid("multiple targets", with);
+        }
+        if a.glob {
+            return invalid("--glob option", with);
+        }
+        if a.no_commit {
+            return invalid("--no-commit option", with);
+        }
+    } else if a.remote.is_some() {
+        return invalid("--remote", "without --to-remote");
+    } else if a.remote_jobs.is_some() {
+        return invalid("--remote-jobs", "without --to-remote");
+    }
+    Ok(())
+}
+
+/// `add --to-remote`: the output is `-o`, else the target's name in the
+/// current directory.
+fn to_remote(
+    a: &Args,
+    repo: &mut strix_repo::Repo,
+    cwd: &std::path::Path,
+    p: &Printer,
+) -> Result<i32, Failure> {
+    let target = &a.targets[0];
+    let src = {
+        let abs = cwd.join(target);
+        abs.canonicalize().unwrap_or(abs)
+    };
+    let dest = match &a.out {
+        Some(o) => repo.resolve_user_path(cwd, o)?,
+        None => {
+            let name = src.file_name().ok_or_else(|| {
+                Failure::new(
+                    anyhow::anyhow!("'{}' names no file or directory", target.display()),
+                    1,
+                )
+            })?;
+            repo.resolve_user_path(cwd, std::path::Path::new(name))?
+        }
+    };
+    let bars = Bars::new(p.quiet);
+    let jobs = a.remote_jobs.map(|j| j as usize);
+    let added =
+        strix_repo::to_remote::add_to_remote(repo, &src, &dest, a.remote.as_deref(), jobs, &bars)
+            .map_err(|e| super::fetch::sync_failure(e, "failed to add data to the remote"));
+    repo.save_state();
+    let added = added?;
+    for line in super::stage_or_hint(repo, cwd, &[added.dvcfile])? {
+        p.out(line);
+    }
+    Ok(0)
 }
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+    validate(&a)?;
     let (mut repo, cwd) = super::open_repo()?;
+    if a.to_remote {
+        let _lock = repo.lock()?;
+        return to_remote(&a, &mut repo, &cwd, p);
+    }
     let targets = if a.glob {
         super::expand_globs(&cwd, &a.targets)?
     } else {
         a.targets.clone()
     };
-    if a.out.is_some() && targets.len() != 1 {
-        return Err(Failure::new(
-            anyhow::anyhow!("-o/--out needs exactly one target"),
-            1,
-        ));
-    }
     let _lock = repo.lock()?;
     let out = match &a.out {
         Some(o) => Some(repo.resolve_user_path(&cwd, o)?),
