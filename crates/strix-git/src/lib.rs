@@ -19,9 +19,13 @@ mod refs;
 mod repo;
 mod revision;
 mod stage;
+mod status;
+#[cfg(test)]
+mod testutil;
 
 pub use path::PathError;
 pub use refs::RefsError;
 pub use repo::{GitRepo, RepoError};
 pub use revision::RevisionError;
 pub use stage::StageError;
+pub use status::{GitStatus, StatusError};

@@ -362,3 +362,78 @@ fn fetch_takes_max_size_and_type_as_dvc_does() {
         assert!(!cached(&ours).is_empty(), "fetch {args:?} fetched nothing");
     }
 }
+
+/// `data status` with targets, `--not-in-remote` (`-r`), `--untracked-files`, `--unchanged` and
+/// Git's own changes: the same text and JSON as DVC 3.67.1, except that DVC lists untracked
+/// files in no fixed order (strix sorts them).
+#[test]
+fn data_status_flags_as_dvc_prints_them() {
+    if !have_dvc() {
+        return;
+    }
+    let env = TestEnv::initialized();
+    let remote = env.mkdir("remote");
+    let other = env.mkdir("other");
+    assert_success(&env.strix(&["remote", "add", "-d", "r", remote.to_str().unwrap()]));
+    assert_success(&env.strix(&["remote", "add", "o", other.to_str().unwrap()]));
+    env.write("data/a", "a\n");
+    env.write("data/b", "b\n");
+    env.write("f.txt", "f\n");
+    assert_success(&env.strix(&["add", "-q", "data", "f.txt"]));
+    assert_success(&env.git(&["add", "-A"]));
+    assert_success(&env.git(&["commit", "-qm", "init"]));
+    assert_success(&env.strix(&["push", "-q", "data"]));
+    assert_success(&env.strix(&["push", "-q", "-r", "o", "f.txt"]));
+    env.write("data/c", "c\n");
+    env.write("untracked.txt", "u\n");
+    env.write("g.txt", "g\n");
+    assert_success(&env.strix(&["add", "-q", "g.txt"]));
+    let cases: &[&[&str]] = &[
+        &[],
+        &["--not-in-remote"],
+        &["--not-in-remote", "-r", "o"],
+        &["--not-in-remote", "--granular", "--json"],
+        &["--granular"],
+        &["data"],
+        &["data", "--granular", "--json"],
+        &["f.txt", "--not-in-remote"],
+        &["--unchanged"],
+        &["--unchanged", "--json"],
+        &["--untracked-files=no", "--json"],
+    ];
+    for args in cases {
+        let cmd: Vec<&str> = ["data", "status"]
+            .iter()
+            .chain(args.iter())
+            .copied()
+            .collect();
+        let (ours, theirs) = both(&env, &cmd);
+        assert_eq!(ours, theirs, "{cmd:?}");
+    }
+    // Untracked files: the same set.
+    let lines = |s: &str| {
+        let mut v: Vec<String> = s.lines().map(str::to_owned).collect();
+        v.sort();
+        v
+    };
+    let (ours, theirs) = both(&env, &["data", "status", "--untracked-files"]);
+    assert_eq!(lines(&ours.0), lines(&theirs.0));
+    assert!(ours.0.contains("Untracked files:\n"), "{}", ours.0);
+    assert!(ours.0.contains("        untracked.txt\n"), "{}", ours.0);
+    // Everything committed: only Git's own state is left to report.
+    assert_success(&env.strix(&["commit", "-q", "-f"]));
+    assert_success(&env.strix(&["push", "-q"]));
+    assert_success(&env.git(&["add", "-A"]));
+    assert_success(&env.git(&["commit", "-qm", "all"]));
+    let (ours, theirs) = both(&env, &["data", "status"]);
+    assert_eq!(ours, theirs);
+    assert_eq!(ours.0, "No changes.\n");
+    env.write("notes.md", "n\n");
+    assert_success(&env.git(&["add", "notes.md"]));
+    let (ours, theirs) = both(&env, &["data", "status"]);
+    assert_eq!(ours, theirs);
+    assert_eq!(
+        ours.0,
+        "No changes.\n(there are changes not tracked by dvc, use \"git status\" to see)\n"
+    );
+}

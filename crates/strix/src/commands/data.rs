@@ -20,6 +20,8 @@ enum DataCmd {
 
 #[derive(Debug, clap::Args)]
 struct StatusArgs {
+    /// Limit the report to these tracked files and directories.
+    targets: Vec<std::path::PathBuf>,
     /// Print the result as JSON.
     #[arg(long)]
     json: bool,
@@ -29,45 +31,90 @@ struct StatusArgs {
     /// Also list unchanged outputs.
     #[arg(long)]
     unchanged: bool,
+    /// Show the files Git does not track (`all`, the value when none is given) or not (`no`).
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_value = "no", default_missing_value = "all")]
+    untracked_files: Untracked,
+    /// List the tracked data that the remote lacks.
+    #[arg(long)]
+    not_in_remote: bool,
+    /// The remote --not-in-remote looks at (default: core.remote).
+    #[arg(short, long, value_name = "NAME")]
+    remote: Option<String>,
+    /// Accepted for DVC's sake: strix keeps no remote index, it always asks the remote.
+    #[arg(long)]
+    no_remote_refresh: bool,
+}
+
+/// `--untracked-files`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Untracked {
+    No,
+    All,
+}
+
+/// The changes of `c` grouped by state, as DVC groups them: every change
+/// in the order of its path (compared component by component), each state
+/// listed where its first path comes.
+fn by_state(c: &Changes) -> Vec<(&'static str, Vec<String>)> {
+    let mut all: Vec<(&'static str, &str)> = Vec::new();
+    all.extend(c.added.iter().map(|(k, _)| ("added", k.as_str())));
+    all.extend(c.deleted.iter().map(|(k, _)| ("deleted", k.as_str())));
+    all.extend(c.modified.iter().map(|(k, _, _)| ("modified", k.as_str())));
+    all.sort_by(|a, b| a.1.split('/').cmp(b.1.split('/')));
+    let mut out: Vec<(&'static str, Vec<String>)> = Vec::new();
+    for (state, key) in all {
+        match out.iter_mut().find(|(s, _)| *s == state) {
+            Some((_, keys)) => keys.push(key.to_string()),
+            None => out.push((state, vec![key.to_string()])),
+        }
+    }
+    out
 }
 
 fn section(c: &Changes) -> Map<String, Value> {
-    let mut m = Map::new();
-    let list = |v: Vec<String>| Value::Array(v.into_iter().map(Value::String).collect());
-    if !c.added.is_empty() {
-        m.insert(
-            "added".into(),
-            list(c.added.iter().map(|x| x.0.clone()).collect()),
-        );
-    }
-    if !c.deleted.is_empty() {
-        m.insert(
-            "deleted".into(),
-            list(c.deleted.iter().map(|x| x.0.clone()).collect()),
-        );
-    }
-    if !c.modified.is_empty() {
-        m.insert(
-            "modified".into(),
-            list(c.modified.iter().map(|x| x.0.clone()).collect()),
-        );
-    }
-    m
+    by_state(c)
+        .into_iter()
+        .map(|(state, keys)| (state.to_string(), json!(keys)))
+        .collect()
+}
+
+/// Whether the key `k` (repo-relative, `dir/` for a directory) falls under
+/// one of `targets` (repo-relative, no trailing `/`); all do without
+/// targets.
+fn under(targets: &[String], k: &str) -> bool {
+    targets.is_empty()
+        || targets.iter().any(|t| {
+            k == t
+                || k.strip_prefix(t.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'))
+        })
 }
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let DataCmd::Status(s) = a.cmd;
-    let (mut repo, _cwd) = super::open_repo()?;
+    let (mut repo, cwd) = super::open_repo()?;
     let bars = Bars::new(p.quiet || s.json);
-    let recorded = view_recorded(&repo, s.granular)?;
+    let targets: Vec<String> = s
+        .targets
+        .iter()
+        .map(|t| {
+            repo.resolve_user_path(&cwd, t)
+                .map(|abs| repo.rel(&abs).trim_end_matches('/').to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    let keep = |k: &str| under(&targets, k);
+    let filter = |v: strix_repo::diff::View| -> strix_repo::diff::View {
+        v.into_iter().filter(|(k, _)| keep(k)).collect()
+    };
+    let recorded = filter(view_recorded(&repo, s.granular)?);
     let head = if repo.git().is_some_and(|g| g.head_exists()) {
-        view_at_rev(&repo, "HEAD", s.granular)?
+        filter(view_at_rev(&repo, "HEAD", s.granular)?)
     } else {
         Default::default()
     };
     let work = view_workspace(&repo, s.granular, &bars);
     repo.save_state();
-    let work = work?;
+    let work = filter(work?);
     let committed = compare(&head, &recorded);
     let uncommitted = compare(&recorded, &work);
     let mut not_in_cache = Vec::new();
@@ -85,16 +132,54 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
             }
         }
     }
+    let not_in_remote = if s.not_in_remote {
+        strix_repo::transfer::not_in_remote(
+            &repo,
+            s.granular,
+            &keep,
+            s.remote.as_deref(),
+            None,
+            &bars,
+        )
+        .map_err(|e| super::fetch::sync_failure(e, "failed to check the remote"))?
+    } else {
+        Vec::new()
+    };
+    let git = match repo.git() {
+        Some(g) => Some(
+            g.status(s.untracked_files == Untracked::All)
+                .map_err(|e| Failure::new(anyhow::Error::new(e), 1))?,
+        ),
+        None => None,
+    };
+    // Untracked files relative to the current directory, those under the
+    // targets only, as DVC shows them.
+    let untracked: Vec<String> = match (&git, repo.git()) {
+        (Some(st), Some(g)) => st
+            .untracked
+            .iter()
+            .map(|rel| g.workdir().join(rel))
+            .filter(|abs| abs.starts_with(repo.root()) && keep(&repo.rel(abs)))
+            .map(|abs| super::display_rel(&cwd, &abs))
+            .collect(),
+        _ => Vec::new(),
+    };
     let mut unchanged: Vec<String> = recorded
         .iter()
         .filter(|(k, v)| work.get(*k) == Some(*v) && head.get(*k) == Some(*v))
         .map(|(k, _)| k.clone())
         .collect();
     unchanged.sort();
+    if !s.unchanged {
+        unchanged.clear();
+    }
     if s.json {
         let mut out = Map::new();
         if !not_in_cache.is_empty() {
             out.insert("not_in_cache".into(), json!(not_in_cache));
+        }
+        if !not_in_remote.is_empty() {
+            out.insert("not_in_remote".into(), json!(not_in_remote));
         }
         let c = section(&committed);
         if !c.is_empty() {
@@ -104,48 +189,52 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         if !u.is_empty() {
             out.insert("uncommitted".into(), Value::Object(u));
         }
-        if s.unchanged && !unchanged.is_empty() {
+        if !untracked.is_empty() {
+            out.insert("untracked".into(), json!(untracked));
+        }
+        if !unchanged.is_empty() {
             out.insert("unchanged".into(), json!(unchanged));
         }
         p.json(&Value::Object(out));
         return Ok(0);
     }
     let mut printed = false;
-    let block = |title: &str, hints: &[&str], c: &Changes, printed: &mut bool| {
-        if c.is_empty() {
+    let mut block = |title: &str, hints: &[&str], items: Vec<String>| {
+        if items.is_empty() {
             return;
         }
-        if *printed {
+        if printed {
             p.out("");
         }
-        *printed = true;
+        printed = true;
         p.out(title);
         for h in hints {
             p.out(format!("  ({h})"));
         }
-        for (path, _) in &c.added {
-            p.out(format!("        added: {path}"));
-        }
-        for (path, _) in &c.deleted {
-            p.out(format!("        deleted: {path}"));
-        }
-        for (path, _, _) in &c.modified {
-            p.out(format!("        modified: {path}"));
+        for item in items {
+            p.out(format!("        {item}"));
         }
     };
-    if !not_in_cache.is_empty() {
-        printed = true;
-        p.out("Not in cache:");
-        p.out("  (use \"strix fetch <file>...\" to download files)");
-        for path in &not_in_cache {
-            p.out(format!("        {path}"));
-        }
-    }
+    let changes = |c: &Changes| -> Vec<String> {
+        by_state(c)
+            .into_iter()
+            .flat_map(|(state, keys)| keys.into_iter().map(move |k| format!("{state}: {k}")))
+            .collect()
+    };
+    block(
+        "Not in cache:",
+        &["use \"strix fetch <file>...\" to download files"],
+        not_in_cache,
+    );
+    block(
+        "Not in remote:",
+        &["use \"strix push <file>...\" to upload files"],
+        not_in_remote,
+    );
     block(
         "DVC committed changes:",
         &["git commit the corresponding dvc files to update the repo"],
-        &committed,
-        &mut printed,
+        changes(&committed),
     );
     block(
         "DVC uncommitted changes:",
@@ -153,11 +242,27 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
             "use \"strix commit <file>...\" to track changes",
             "use \"strix checkout <file>...\" to discard changes",
         ],
-        &uncommitted,
-        &mut printed,
+        changes(&uncommitted),
     );
+    block(
+        "Untracked files:",
+        &["use \"git add <file> ...\" or \"strix add <file>...\" to commit to git or to dvc"],
+        untracked,
+    );
+    block("DVC unchanged files:", &[], unchanged);
+    let empty_git = repo.git().is_some_and(|g| !g.head_exists());
     if !printed {
-        p.out("No changes.");
+        p.out(if empty_git {
+            "No changes in an empty git repo."
+        } else {
+            "No changes."
+        });
+    }
+    if git.is_some_and(|g| g.dirty) {
+        p.out(format!(
+            "(there are {}changes not tracked by dvc, use \"git status\" to see)",
+            if printed { "other " } else { "" }
+        ));
     }
     Ok(0)
 }
