@@ -691,3 +691,60 @@ fn commit_records_a_changed_stage_as_dvc_does() {
     assert_eq!(stdout(&st), "a:\n\talways changed\n");
     assert_eq!(ours.strix_ok(&["status"]), stdout(&st));
 }
+
+/// `stage list --all` lists every stage of the repository, `.dvc` files included, in DVC's
+/// order and words (descriptions included); a file that cannot be read is left out unless
+/// `--fail`. `--names-only` is DVC's other spelling of `--name-only`.
+#[test]
+fn stage_list_all_as_dvc_lists_it() {
+    let env = TestEnv::initialized();
+    env.write("x", "x\n");
+    env.strix_ok(&["add", "-q", "x"]);
+    env.write(
+        "dvc.yaml",
+        "stages:\n  a:\n    cmd: echo a\n  b:\n    cmd: cat x > y\n    deps: [x]\n    outs: [y]\n  \
+         c:\n    cmd: cat x\n    deps: [x]\n  m:\n    cmd: echo 1 > m.json\n    metrics: [m.json]\n",
+    );
+    env.write(
+        "sub/dvc.yaml",
+        format!(
+            "stages:\n  d:\n    cmd: echo d\n    desc: |\n\n      the d\n      more\n  \
+             long:\n    cmd: echo l\n    desc: {}\n",
+            "word ".repeat(20)
+        ),
+    );
+    env.write("sub/deeper/z.txt", "z\n");
+    env.strix_ok(&["add", "-q", "sub/deeper/z.txt"]);
+    let cases: &[&[&str]] = &[
+        &["stage", "list", "--all"],
+        &["stage", "list", "--all", "--names-only"],
+        &["stage", "list", "--all", "--fail"],
+    ];
+    for args in cases {
+        let ours = env.strix_ok(args);
+        assert!(ours.contains("sub/dvc.yaml:d"), "{args:?}: {ours}");
+        if let Some(theirs) = env.dvc(args) {
+            assert_success(&theirs);
+            assert_eq!(ours, stdout(&theirs), "{args:?}");
+        }
+    }
+    // From a subdirectory, addressed from there.
+    let sub = env.repo().join("sub");
+    let ours = stdout(&env.strix_in(&sub, &["stage", "list", "--all", "--names-only"]));
+    assert_eq!(
+        ours,
+        "../dvc.yaml:a\n../dvc.yaml:b\n../dvc.yaml:c\n../dvc.yaml:m\n../x.dvc\nd\nlong\n\
+         deeper/z.txt.dvc\n"
+    );
+    // A broken dvc.yaml is left out, or fails the command with --fail.
+    env.write("bad/dvc.yaml", "stages:\n  e: [\n");
+    let ours = env.strix_ok(&["stage", "list", "--all", "--names-only"]);
+    assert!(!ours.contains("bad/"), "{ours}");
+    assert!(ours.contains("sub/dvc.yaml:d"), "{ours}");
+    let out = env.strix(&["stage", "list", "--all", "--fail"]);
+    assert_failure(&out);
+    assert!(stderr(&out).contains("bad/dvc.yaml"), "{}", stderr(&out));
+    if let Some(theirs) = env.dvc(&["stage", "list", "--all", "--names-only"]) {
+        assert_eq!(ours, stdout(&theirs));
+    }
+}

@@ -80,8 +80,14 @@ struct ListArgs {
     #[arg(short = 'R', long)]
     recursive: bool,
     /// Only print names.
-    #[arg(long)]
+    #[arg(long, alias = "names-only")]
     name_only: bool,
+    /// Every stage of the repository, `.dvc` files included.
+    #[arg(long)]
+    all: bool,
+    /// With --all: fail on a file that cannot be read, instead of leaving it out.
+    #[arg(long)]
+    fail: bool,
 }
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
@@ -184,6 +190,10 @@ fn run_list(a: ListArgs, p: &Printer) -> Result<i32, Failure> {
         }
         f
     };
+    if a.all {
+        let rows = all_rows(&repo, &cwd, a.fail).map_err(fail)?;
+        return Ok(print_rows(p, &rows, a.name_only));
+    }
     let stages = if a.targets.is_empty() {
         strix_pipeline::stage::load_pipeline(&repo, &cwd, &cwd.join("dvc.yaml")).map_err(fail)?
     } else {
@@ -200,39 +210,144 @@ fn run_list(a: ListArgs, p: &Printer) -> Result<i32, Failure> {
         }
         seen.into_iter().map(|i| graph.stages[i].clone()).collect()
     };
-    let width = stages.iter().map(|s| s.name.len()).max().unwrap_or(0);
-    for s in &stages {
-        if a.name_only {
-            p.out(&s.name);
-            continue;
-        }
-        let desc = s.desc.clone().unwrap_or_else(|| {
-            let pick = |k: OutKind| {
+    let rows: Vec<(String, String)> = stages
+        .iter()
+        .map(|s| (s.name.clone(), describe(s)))
+        .collect();
+    Ok(print_rows(p, &rows, a.name_only))
+}
+
+/// DVC's description of a stage: the first line of its `desc`, else what
+/// it outputs (or depends on), cut at 80 characters.
+fn describe(s: &strix_pipeline::Stage) -> String {
+    let first_line = s
+        .desc
+        .as_deref()
+        .and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty()));
+    let text = match first_line {
+        Some(line) => line.to_string(),
+        None => {
+            let outs: Vec<&str> = s.outs.iter().map(|o| o.path.as_str()).collect();
+            let deps: Vec<&str> = s
+                .deps
+                .iter()
+                .map(|d| d.path.as_str())
+                .chain(s.params.iter().map(|p| p.file.as_str()))
+                .collect();
+            let pick = |kinds: &[OutKind]| {
                 s.outs
                     .iter()
-                    .filter(|o| o.kind == k)
+                    .filter(|o| kinds.contains(&o.kind))
                     .map(|o| o.path.as_str())
                     .collect::<Vec<_>>()
                     .join(", ")
             };
-            let mut parts = Vec::new();
-            let outs = pick(OutKind::Out);
-            if !outs.is_empty() {
-                parts.push(format!("Outputs {outs}"));
-            }
-            let mut reports: Vec<String> = Vec::new();
-            for k in [OutKind::Metric, OutKind::Plot] {
-                let r = pick(k);
-                if !r.is_empty() {
-                    reports.push(r);
+            if outs.is_empty() && deps.is_empty() {
+                "No outputs or dependencies".to_string()
+            } else if outs.is_empty() {
+                format!("Depends on {}", deps.join(", "))
+            } else {
+                let mut parts = Vec::new();
+                let plain = pick(&[OutKind::Out]);
+                if !plain.is_empty() {
+                    parts.push(format!("Outputs {plain}"));
                 }
+                let reports = pick(&[OutKind::Metric, OutKind::Plot]);
+                if !reports.is_empty() {
+                    parts.push(format!("Reports {reports}"));
+                }
+                parts.join("; ")
             }
-            if !reports.is_empty() {
-                parts.push(format!("Reports {}", reports.join(", ")));
-            }
-            parts.join("; ")
-        });
-        p.out(format!("{:<width$}  {desc}", s.name).trim_end());
+        }
+    };
+    truncate(&text, 80)
+}
+
+/// DVC's `truncate_text`: at most `max` characters, the last one `…` when
+/// cut.
+fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        let mut t: String = text.chars().take(max - 1).collect();
+        t.push('…');
+        t
+    } else {
+        text.to_string()
     }
-    Ok(0)
+}
+
+/// DVC's table of stages: names, then descriptions in a column.
+fn print_rows(p: &Printer, rows: &[(String, String)], name_only: bool) -> i32 {
+    let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    for (name, desc) in rows {
+        if name_only {
+            p.out(name);
+        } else {
+            p.out(format!("{name:<width$}  {desc}").trim_end());
+        }
+    }
+    0
+}
+
+/// `stage list --all`: the stages of every `dvc.yaml` and every `.dvc`
+/// file, in DVC's walk order (a directory's files by name, then its
+/// subdirectories). A file that cannot be read is left out, as DVC does,
+/// unless `fail`.
+fn all_rows(
+    repo: &strix_repo::Repo,
+    cwd: &std::path::Path,
+    fail: bool,
+) -> Result<Vec<(String, String)>, strix_pipeline::Error> {
+    use std::path::PathBuf;
+    let mut rows: Vec<(PathBuf, String, String)> = Vec::new();
+    for path in strix_repo::index::find_pipeline_files(repo) {
+        match strix_pipeline::stage::load_pipeline(repo, cwd, &path) {
+            Ok(stages) => rows.extend(
+                stages
+                    .iter()
+                    .map(|s| (path.clone(), s.name.clone(), describe(s))),
+            ),
+            Err(e) if fail => return Err(e),
+            Err(_) => {}
+        }
+    }
+    let legacy = match strix_pipeline::legacy::load(repo) {
+        Ok(stages) => stages,
+        Err(e) if fail => return Err(e),
+        Err(_) => Vec::new(),
+    };
+    for path in strix_repo::index::find_dvcfiles(repo) {
+        let name = strix_pipeline::stage::relpath(&path, cwd);
+        if let Some(s) = legacy
+            .iter()
+            .find(|s| matches!(&s.origin, strix_pipeline::stage::Origin::Legacy(p) if *p == path))
+        {
+            rows.push((path.clone(), name, describe(s)));
+            continue;
+        }
+        match strix_repo::index::load_dvcfile(repo, &path) {
+            Ok(f) => {
+                let outs: Vec<&str> = f.file.outs.iter().map(|o| o.path.as_str()).collect();
+                let desc = f.file.desc.clone().unwrap_or_else(|| {
+                    if outs.is_empty() {
+                        "No outputs or dependencies".to_string()
+                    } else {
+                        format!("Outputs {}", outs.join(", "))
+                    }
+                });
+                rows.push((path.clone(), name, desc));
+            }
+            Err(e) if fail => return Err(strix_pipeline::Error::Msg(e.to_string())),
+            Err(_) => {}
+        }
+    }
+    rows.sort_by(|a, b| {
+        let key = |p: &PathBuf| {
+            (
+                p.parent().map(|d| d.to_path_buf()),
+                p.file_name().map(|n| n.to_os_string()),
+            )
+        };
+        key(&a.0).cmp(&key(&b.0))
+    });
+    Ok(rows.into_iter().map(|(_, n, d)| (n, d)).collect())
 }
