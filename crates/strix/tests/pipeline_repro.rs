@@ -75,6 +75,8 @@ fn repro_selection_flags_match_dvc() {
         ("bzz\n", &["repro", "-P"]),
         ("bzz\n", &["repro", "--no-commit", "-f", "c"]),
         ("bzz\n", &["repro", "--no-run-cache", "-f", "-s", "a"]),
+        ("czz\n", &["repro", "--glob", "[bz]"]),
+        ("dzz\n", &["repro", "--glob", "dvc.yaml:?", "-s"]),
     ];
     let mut results: Vec<Vec<(Vec<String>, String, String)>> = Vec::new();
     for t in [Tool::Strix, Tool::Dvc] {
@@ -96,6 +98,23 @@ fn repro_selection_flags_match_dvc() {
         assert_eq!(s.1, d.1, "step {n} {:?}: output", steps[n].1);
         assert_eq!(s.2, d.2, "step {n} {:?}: dvc.lock", steps[n].1);
     }
+}
+
+/// DVC reproduces every stage when a `--glob` pattern matches none; strix refuses.
+#[test]
+fn repro_glob_that_matches_nothing_is_an_error() {
+    let env = TestEnv::new();
+    init(&env);
+    env.write("dvc.yaml", CHAIN);
+    env.write("x.txt", "abc\n");
+    let out = env.strix(&["repro", "--glob", "nomatch*"]);
+    assert_exit_code(&out, 1);
+    assert!(
+        stderr(&out).contains("no stage matches 'nomatch*'"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(!env.repo().join("dvc.lock").exists(), "a stage ran");
 }
 
 #[test]

@@ -52,10 +52,47 @@ pub struct Args {
     /// Neither restore from nor save to the run-cache.
     #[arg(long)]
     no_run_cache: bool,
+    /// Targets are shell-style patterns of stage names (`train-*`, `dvc.yaml:tr*`).
+    #[arg(long)]
+    glob: bool,
 }
 
-pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+/// `--glob`: each target becomes the stages whose names it matches (a
+/// stage of the current directory's `dvc.yaml` also as `dvc.yaml:name`).
+/// Unlike DVC, which then reproduces every stage, a pattern that matches
+/// nothing is an error.
+fn expand_stage_globs(
+    repo: &strix_repo::Repo,
+    cwd: &std::path::Path,
+    targets: &[String],
+) -> Result<Vec<String>, Failure> {
+    let graph = strix_pipeline::Graph::of_repo(repo, cwd).map_err(failure)?;
+    let mut out = Vec::new();
+    for t in targets {
+        let pattern = glob::Pattern::new(t)
+            .map_err(|e| Failure::new(anyhow::anyhow!("invalid pattern '{t}': {e}"), 1))?;
+        let before = out.len();
+        for s in &graph.stages {
+            let local = format!("dvc.yaml:{}", s.name);
+            if (pattern.matches(&s.name) || (!s.name.contains(':') && pattern.matches(&local)))
+                && !out.contains(&s.name)
+            {
+                out.push(s.name.clone());
+            }
+        }
+        if out.len() == before {
+            return Err(Failure::new(anyhow::anyhow!("no stage matches '{t}'"), 1)
+                .with_hint("`strix stage list --all` lists the stages"));
+        }
+    }
+    Ok(out)
+}
+
+pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     let (mut repo, cwd) = super::open_repo()?;
+    if a.glob {
+        a.targets = expand_stage_globs(&repo, &cwd, &a.targets)?;
+    }
     strix_pipeline::repro::install_interrupt_handler();
     // `-p`/`-P` take whole pipelines: `-s` and `--downstream` do not apply.
     let whole = a.pipeline || a.all_pipelines;
