@@ -33,6 +33,9 @@ pub struct Options {
     pub jobs: usize,
     /// `--keep-going`: continue with independent stages after a failure.
     pub keep_going: bool,
+    /// `--ignore-errors`: a failed stage is warned about and counts as
+    /// done; its dependents run, and the run succeeds.
+    pub ignore_errors: bool,
     /// `--no-commit`: do not save outputs to the cache.
     pub no_commit: bool,
     /// `--no-run-cache`: neither restore from nor save to the run-cache.
@@ -362,9 +365,11 @@ pub fn repro(
             while !stop && running < jobs {
                 let next = order.iter().copied().find(|&i| {
                     state[i] == St::Pending
-                        && active_up(i)
-                            .iter()
-                            .all(|&u| !in_sel[u] || state[u] == St::Done)
+                        && active_up(i).iter().all(|&u| {
+                            !in_sel[u]
+                                || state[u] == St::Done
+                                || (opts.ignore_errors && state[u] == St::Failed)
+                        })
                 });
                 let Some(i) = next else { break };
                 let stage = &graph.stages[i];
@@ -396,7 +401,7 @@ pub fn repro(
                     }
                     Start::Failed(m) => {
                         fail(&mut ctx, &graph, &order, &mut state, i, m, &in_sel);
-                        stop |= !opts.keep_going;
+                        stop |= !opts.keep_going && !opts.ignore_errors;
                         continue;
                     }
                     Start::Run => {}
@@ -458,14 +463,14 @@ pub fn repro(
                                 e.to_string(),
                                 &in_sel,
                             );
-                            stop |= !opts.keep_going;
+                            stop |= !opts.keep_going && !opts.ignore_errors;
                         }
                     }
                 }
                 Ok(()) => state[i] = St::Failed,
                 Err(m) => {
                     fail(&mut ctx, &graph, &order, &mut state, i, m, &in_sel);
-                    stop |= !opts.keep_going;
+                    stop |= !opts.keep_going && !opts.ignore_errors;
                 }
             }
         }
@@ -517,6 +522,10 @@ fn fail(
 ) {
     state[i] = St::Failed;
     let name = graph.stages[i].name.clone();
+    if ctx.opts.ignore_errors {
+        ctx.rep.warn(&format!("{why} (ignored)"));
+        return;
+    }
     if ctx.opts.keep_going {
         ctx.rep.warn(&why);
         let mut skipped = Vec::new();

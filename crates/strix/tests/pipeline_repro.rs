@@ -172,6 +172,45 @@ fn allow_missing_and_keep_going_match_dvc() {
     );
 }
 
+/// `--ignore-errors`: a failed stage is warned about with "(ignored)", its dependents still run
+/// (and fail on the missing input), independent stages run, and the run succeeds, as in DVC.
+#[test]
+fn ignore_errors_matches_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    let mut outs = Vec::new();
+    for t in [Tool::Strix, Tool::Dvc] {
+        let env = TestEnv::new();
+        init(&env);
+        env.write(
+            "dvc.yaml",
+            CHAIN.replace("head -c 1 x.txt > a.txt", "exit 3"),
+        );
+        env.write("x.txt", "xyz\n");
+        let out = tool(&env, t, &["repro", "--ignore-errors"]);
+        assert_success(&out);
+        let warnings: Vec<String> = stderr(&out)
+            .lines()
+            .map(|l| l.replace("WARNING: ", "warning: "))
+            .map(|l| l.replace(env.repo().to_str().unwrap(), "REPO"))
+            .collect();
+        outs.push((progress(&out), warnings, env.read_string("dvc.lock")));
+    }
+    assert_eq!(outs[0], outs[1]);
+    assert!(outs[0].0.contains("Running stage 'z'"), "{}", outs[0].0);
+    assert!(
+        outs[0]
+            .1
+            .iter()
+            .any(|l| l.ends_with("exited with 3 (ignored)")),
+        "{:?}",
+        outs[0].1
+    );
+    let out = TestEnv::new().strix(&["repro", "--ignore-errors", "-k"]);
+    assert_exit_code(&out, 254);
+}
+
 const FROZEN_YAML: &str = "# top comment\nstages:\n  a:  # stage a\n    desc: hello\n    cmd: echo a > a.txt   # the cmd\n    outs:\n    - a.txt\n    always_changed: true\n  b:\n    cmd: cat a.txt > b.txt\n    deps: [a.txt]\n    outs: [b.txt]\n    meta: {x: 1}\n";
 
 #[test]

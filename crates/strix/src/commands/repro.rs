@@ -46,6 +46,9 @@ pub struct Args {
     /// Continue with independent stages after a failure.
     #[arg(short = 'k', long)]
     keep_going: bool,
+    /// Warn about a failed stage and go on, its dependents included; the run succeeds.
+    #[arg(long, conflicts_with = "keep_going")]
+    ignore_errors: bool,
     /// Do not save outputs to the cache.
     #[arg(long)]
     no_commit: bool,
@@ -102,6 +105,7 @@ pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
         dry: a.dry,
         jobs: a.jobs as usize,
         keep_going: a.keep_going,
+        ignore_errors: a.ignore_errors,
         no_commit: a.no_commit,
         no_run_cache: a.no_run_cache,
         pipeline: a.pipeline,
