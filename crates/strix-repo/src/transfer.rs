@@ -260,6 +260,25 @@ impl UsedOut {
     }
 }
 
+/// Runs `one` on each remote's outputs (see [`by_remote`]) and merges the
+/// results into the first with `merge`.
+fn each_remote<T>(
+    outs: Vec<UsedOut>,
+    remote: Option<&str>,
+    mut one: impl FnMut(Vec<UsedOut>, Option<&str>) -> Result<T, SyncError>,
+    merge: impl Fn(&mut T, T),
+) -> Result<T, SyncError> {
+    let mut total: Option<T> = None;
+    for (name, group) in by_remote(outs, remote) {
+        let s = one(group, name.as_deref())?;
+        match &mut total {
+            None => total = Some(s),
+            Some(t) => merge(t, s),
+        }
+    }
+    Ok(total.expect("by_remote returns a group"))
+}
+
 /// Outputs grouped by the remote that holds their data, as DVC groups
 /// them. With `-r NAME` every output goes to NAME, except those whose
 /// `remote:` names another remote: they are left out. Without it, each
@@ -395,18 +414,15 @@ pub fn push_outs(
     jobs: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<PushSummary, SyncError> {
-    let mut total: Option<PushSummary> = None;
-    for (name, group) in by_remote(outs, remote) {
-        let s = push_to(repo, repo.odb(), group, name.as_deref(), jobs, progress)?;
-        match &mut total {
-            None => total = Some(s),
-            Some(t) => {
-                t.pushed += s.pushed;
-                t.missing.extend(s.missing);
-            }
-        }
-    }
-    Ok(total.expect("by_remote returns a group"))
+    each_remote(
+        outs,
+        remote,
+        |group, name| push_to(repo, repo.odb(), group, name, jobs, progress),
+        |t, s| {
+            t.pushed += s.pushed;
+            t.missing.extend(s.missing);
+        },
+    )
 }
 
 /// [`push_outs`] to one remote, from the object database `odb` (the
@@ -521,19 +537,16 @@ pub fn fetch_outs(
     jobs: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<FetchSummary, SyncError> {
-    let mut total: Option<FetchSummary> = None;
-    for (name, group) in by_remote(outs, remote) {
-        let s = fetch_from(repo, group, name.as_deref(), jobs, progress)?;
-        match &mut total {
-            None => total = Some(s),
-            Some(t) => {
-                t.remote = t.remote.take().or(s.remote);
-                t.fetched += s.fetched;
-                t.missing.extend(s.missing);
-            }
-        }
-    }
-    Ok(total.expect("by_remote returns a group"))
+    each_remote(
+        outs,
+        remote,
+        |group, name| fetch_from(repo, group, name, jobs, progress),
+        |t, s| {
+            t.remote = t.remote.take().or(s.remote);
+            t.fetched += s.fetched;
+            t.missing.extend(s.missing);
+        },
+    )
 }
 
 /// [`fetch_outs`] from one remote.
@@ -717,18 +730,15 @@ pub fn cloud_status_outs(
     jobs: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<CloudStatus, SyncError> {
-    let mut total: Option<CloudStatus> = None;
-    for (name, group) in by_remote(outs, remote) {
-        let s = cloud_status_of(repo, group, name.as_deref(), jobs, progress)?;
-        match &mut total {
-            None => total = Some(s),
-            Some(t) => {
-                t.entries.extend(s.entries);
-                t.missing_dirs.extend(s.missing_dirs);
-            }
-        }
-    }
-    Ok(total.expect("by_remote returns a group"))
+    each_remote(
+        outs,
+        remote,
+        |group, name| cloud_status_of(repo, group, name, jobs, progress),
+        |t, s| {
+            t.entries.extend(s.entries);
+            t.missing_dirs.extend(s.missing_dirs);
+        },
+    )
 }
 
 /// [`cloud_status_outs`] against one remote.
