@@ -94,7 +94,7 @@ fn hash_one_noting(
                 // Objects are not recorded in the state database: a copy
                 // checkout verifies them as it reads them, and keeping the
                 // state small keeps status fast on millions of files.
-                let stored = odb.put_file(path, known, Layout::V3)?;
+                let stored = odb.put_file_sized(path, known, Layout::V3, Some(stat.size))?;
                 if let Some(copy) = stored.replaced {
                     replaced.store(true, Ordering::Relaxed);
                     // The workspace now holds a copy we wrote ourselves, or

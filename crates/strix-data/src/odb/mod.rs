@@ -452,6 +452,21 @@ impl Odb {
         expected: Option<Md5>,
         layout: Layout,
     ) -> Result<Stored, OdbError> {
+        self.put_file_sized(src, expected, layout, None)
+    }
+
+    /// [`Odb::put_file`] for a file whose size a stat just gave: a small
+    /// file is then read with one `read` of one byte more than that size,
+    /// which ends at the end of the file (no second `read` to find it). A
+    /// file that turns out to have another length is read to its end as
+    /// usual.
+    pub fn put_file_sized(
+        &self,
+        src: &Path,
+        expected: Option<Md5>,
+        layout: Layout,
+        size: Option<u64>,
+    ) -> Result<Stored, OdbError> {
         let rerr = |source| OdbError::Read {
             path: src.to_path_buf(),
             source,
@@ -470,11 +485,26 @@ impl Odb {
         let small = SMALL_BUF.with(|buf| -> Result<Option<Stored>, OdbError> {
             let mut buf = buf.borrow_mut();
             buf.clear();
-            // `take` avoids File::read_to_end's extra fstat and lseek.
-            (&mut input)
-                .take(SMALL_FILE + 1)
-                .read_to_end(&mut buf)
-                .map_err(rerr)?;
+            let mut whole = false;
+            if let Some(n) = size.filter(|&n| n <= SMALL_FILE) {
+                buf.resize(n as usize + 1, 0);
+                let got = loop {
+                    match input.read(&mut buf[..]) {
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                        r => break r.map_err(rerr)?,
+                    }
+                };
+                buf.truncate(got);
+                whole = got as u64 == n;
+            }
+            if !whole {
+                // `take` avoids File::read_to_end's extra fstat and lseek.
+                let left = (SMALL_FILE + 1).saturating_sub(buf.len() as u64);
+                (&mut input)
+                    .take(left)
+                    .read_to_end(&mut buf)
+                    .map_err(rerr)?;
+            }
             if buf.len() as u64 > SMALL_FILE {
                 return Ok(None);
             }
@@ -896,6 +926,38 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    /// A size hint that is wrong (the file changed after its stat) costs
+    /// the single read, never bytes: the object holds the whole file.
+    #[test]
+    fn a_wrong_size_hint_still_stores_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let odb = Odb::new(dir.path().join("cache"), false);
+        let content: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+        let big: Vec<u8> = (0..(SMALL_FILE as u32 + 10))
+            .map(|i| (i % 13) as u8)
+            .collect();
+        for (i, (bytes, hint)) in [
+            (&content, 5000),
+            (&content, 4999),
+            (&content, 5001),
+            (&content, 0),
+            (&big, 100),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let src = dir.path().join(format!("f{i}"));
+            fs::write(&src, bytes).unwrap();
+            let stored = odb
+                .put_file_sized(&src, None, Layout::V3, Some(hint))
+                .unwrap();
+            assert_eq!(stored.size, bytes.len() as u64, "hint {hint}");
+            assert_eq!(stored.md5, crate::hash::md5_bytes(bytes), "hint {hint}");
+            let obj = odb.path(&Oid::file(stored.md5), Layout::V3);
+            assert_eq!(&fs::read(obj).unwrap(), bytes, "hint {hint}");
+        }
     }
 
     /// After a run of new small objects, they are written without a lookup;
