@@ -56,6 +56,11 @@ impl Config {
         self.bool_opt("core", "autostage", false)
     }
 
+    /// `core.interactive` (default false): `repro` asks before each stage.
+    pub fn core_interactive(&self) -> Result<bool, ConfigError> {
+        self.bool_opt("core", "interactive", false)
+    }
+
     /// `core.no_scm` (default false).
     pub fn core_no_scm(&self) -> Result<bool, ConfigError> {
         self.bool_opt("core", "no_scm", false)

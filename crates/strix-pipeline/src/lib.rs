@@ -91,6 +91,10 @@ pub trait Reporter: Sync {
     fn line(&self, s: &str);
     /// A warning line (without the `WARNING: ` prefix).
     fn warn(&self, s: &str);
+    /// Asks a yes/no question (`repro -i`); without a way to ask, no.
+    fn confirm(&self, _question: &str) -> bool {
+        false
+    }
     /// A line of a command's stderr (defaults to [`Reporter::line`]).
     fn err_line(&self, s: &str) {
         self.line(s);

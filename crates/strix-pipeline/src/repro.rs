@@ -33,6 +33,9 @@ pub struct Options {
     pub jobs: usize,
     /// `--keep-going`: continue with independent stages after a failure.
     pub keep_going: bool,
+    /// `-i`: ask before running each stage (through [`Reporter::confirm`]);
+    /// a no aborts the stage as a failure.
+    pub interactive: bool,
     /// `--ignore-errors`: a failed stage is warned about and counts as
     /// done; its dependents run, and the run succeeds.
     pub ignore_errors: bool,
@@ -604,6 +607,14 @@ fn start_stage(ctx: &mut Ctx<'_>, graph: &Graph, i: usize, force: bool) -> Resul
             rep.line(&format!("Stage '{}' didn't change, skipping", stage.name));
             return Ok(Start::Skip);
         }
+    }
+    if opts.interactive
+        && !rep.confirm(&format!(
+            "Going to reproduce stage: '{}'. Are you sure you want to continue?",
+            stage.name
+        ))
+    {
+        return Ok(Start::Failed("reproduction aborted by the user".into()));
     }
     if stage.frozen {
         if opts.dry {

@@ -19,6 +19,8 @@ pub struct Settings {
     pub autostage: bool,
     /// `core.no_scm`.
     pub no_scm: bool,
+    /// `core.interactive`.
+    pub interactive: bool,
     /// `core.remote`.
     pub default_remote: Option<String>,
 }
@@ -52,6 +54,7 @@ impl Settings {
             shared_group: config.cache_shared_group().map_err(RepoError::config)?,
             autostage: config.core_autostage().map_err(RepoError::config)?,
             no_scm: config.core_no_scm().map_err(RepoError::config)?,
+            interactive: config.core_interactive().map_err(RepoError::config)?,
             default_remote: config.core_remote().map_err(RepoError::config)?,
         })
     }

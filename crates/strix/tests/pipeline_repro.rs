@@ -211,6 +211,79 @@ fn ignore_errors_matches_dvc() {
     assert_exit_code(&out, 254);
 }
 
+/// Runs `program ARGS` in `dir` on a pseudo-terminal (util-linux `script`), typing `input`.
+fn on_a_terminal(env: &TestEnv, program: &std::path::Path, args: &str, input: &str) -> Output {
+    use std::io::Write;
+    let mut child = env
+        .command("script")
+        .args([
+            "-qec",
+            &format!("{} {args}", program.display()),
+            "/dev/null",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// `repro -i` (and `core.interactive`) asks before each stage: a yes runs it, a no fails it
+/// with DVC's message; without a terminal nothing runs. As DVC 3.67.1 does.
+#[test]
+fn interactive_repro_asks_before_each_stage() {
+    let two = "stages:\n  a:\n    cmd: echo a > a.txt\n    outs: [a.txt]\n  \
+               b:\n    cmd: echo b > b.txt\n    outs: [b.txt]\n";
+    let mut seen = Vec::new();
+    for t in [Tool::Strix, Tool::Dvc] {
+        if t == Tool::Dvc && !have_dvc() {
+            continue;
+        }
+        let env = TestEnv::new();
+        init(&env);
+        env.write("dvc.yaml", two);
+        // No terminal: no answer, nothing runs.
+        let out = tool(&env, t, &["repro", "-i"]);
+        assert_exit_code(&out, 255);
+        assert!(!env.repo().join("dvc.lock").exists());
+        let program = match t {
+            Tool::Strix => common::strix_bin().to_path_buf(),
+            Tool::Dvc => common::dvc_bin().unwrap(),
+        };
+        let out = on_a_terminal(&env, &program, "repro -i", "y\nn\n");
+        let text = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+        assert!(
+            text.contains(
+                "Going to reproduce stage: 'a'. Are you sure you want to continue? [y/n]"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("failed to reproduce 'b': reproduction aborted by the user"),
+            "{text}"
+        );
+        assert!(env.repo().join("a.txt").exists() && !env.repo().join("b.txt").exists());
+        let lock = env.read_string("dvc.lock");
+        // `core.interactive` asks as `-i` does.
+        tool(&env, t, &["config", "core.interactive", "true"]);
+        let out = on_a_terminal(&env, &program, "repro b", "y\n");
+        let text = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+        assert!(text.contains("Going to reproduce stage: 'b'."), "{text}");
+        assert!(env.repo().join("b.txt").exists(), "{text}");
+        seen.push(lock);
+    }
+    if seen.len() == 2 {
+        assert_eq!(seen[0], seen[1], "dvc.lock after the answers");
+    }
+}
+
 const FROZEN_YAML: &str = "# top comment\nstages:\n  a:  # stage a\n    desc: hello\n    cmd: echo a > a.txt   # the cmd\n    outs:\n    - a.txt\n    always_changed: true\n  b:\n    cmd: cat a.txt > b.txt\n    deps: [a.txt]\n    outs: [b.txt]\n    meta: {x: 1}\n";
 
 #[test]

@@ -13,6 +13,9 @@ impl strix_pipeline::Reporter for PrinterReporter<'_> {
     fn warn(&self, s: &str) {
         self.0.warn(s);
     }
+    fn confirm(&self, question: &str) -> bool {
+        super::manage::confirm(question)
+    }
     #[allow(clippy::print_stderr)]
     fn err_line(&self, s: &str) {
         if !self.0.quiet {

@@ -58,6 +58,9 @@ pub struct Args {
     /// Targets are shell-style patterns of stage names (`train-*`, `dvc.yaml:tr*`).
     #[arg(long)]
     glob: bool,
+    /// Ask before reproducing each stage (also `core.interactive`); stages run one at a time.
+    #[arg(short, long)]
+    interactive: bool,
 }
 
 /// `--glob`: each target becomes the stages whose names it matches (a
@@ -99,13 +102,15 @@ pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     strix_pipeline::repro::install_interrupt_handler();
     // `-p`/`-P` take whole pipelines: `-s` and `--downstream` do not apply.
     let whole = a.pipeline || a.all_pipelines;
+    let interactive = a.interactive || repo.settings().interactive;
     let opts = strix_pipeline::repro::Options {
         force: a.force,
         single: a.single_item && !whole,
         dry: a.dry,
-        jobs: a.jobs as usize,
+        jobs: if interactive { 1 } else { a.jobs as usize },
         keep_going: a.keep_going,
         ignore_errors: a.ignore_errors,
+        interactive,
         no_commit: a.no_commit,
         no_run_cache: a.no_run_cache,
         pipeline: a.pipeline,
