@@ -118,12 +118,10 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let committed = compare(&head, &recorded);
     let uncommitted = compare(&recorded, &work);
     let mut not_in_cache = Vec::new();
+    // A file inside a directory output stands with its directory.
+    let dirs: Vec<&String> = recorded.keys().filter(|k| k.ends_with('/')).collect();
     for (path, oid) in &recorded {
-        if path.ends_with('/')
-            || !recorded
-                .keys()
-                .any(|k| k.ends_with('/') && path.starts_with(k.as_str()))
-        {
+        if path.ends_with('/') || !dirs.iter().any(|d| path.starts_with(d.as_str())) {
             let layout = strix_data::Layout::V3;
             if !strix_repo::outputs::in_cache(&repo, oid, layout, true).0
                 && !strix_repo::outputs::in_cache(&repo, oid, strix_data::Layout::Legacy, true).0
