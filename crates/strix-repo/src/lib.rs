@@ -8,6 +8,7 @@
 pub mod add;
 pub mod checkout;
 pub mod commit;
+pub mod data_status;
 pub mod diff;
 pub mod error;
 pub mod gc;

@@ -4,7 +4,8 @@ use crate::ui::Printer;
 use crate::ui::errors::Failure;
 use crate::ui::progress::Bars;
 use serde_json::{Map, Value, json};
-use strix_repo::diff::{Changes, compare, view_at_rev, view_recorded, view_workspace};
+use strix_repo::data_status::{DataStatusError, Options, by_state, data_status};
+use strix_repo::diff::Changes;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -52,42 +53,11 @@ enum Untracked {
     All,
 }
 
-/// The changes of `c` grouped by state, as DVC groups them: every change
-/// in the order of its path (compared component by component), each state
-/// listed where its first path comes.
-fn by_state(c: &Changes) -> Vec<(&'static str, Vec<String>)> {
-    let mut all: Vec<(&'static str, &str)> = Vec::new();
-    all.extend(c.added.iter().map(|(k, _)| ("added", k.as_str())));
-    all.extend(c.deleted.iter().map(|(k, _)| ("deleted", k.as_str())));
-    all.extend(c.modified.iter().map(|(k, _, _)| ("modified", k.as_str())));
-    all.sort_by(|a, b| a.1.split('/').cmp(b.1.split('/')));
-    let mut out: Vec<(&'static str, Vec<String>)> = Vec::new();
-    for (state, key) in all {
-        match out.iter_mut().find(|(s, _)| *s == state) {
-            Some((_, keys)) => keys.push(key.to_string()),
-            None => out.push((state, vec![key.to_string()])),
-        }
-    }
-    out
-}
-
 fn section(c: &Changes) -> Map<String, Value> {
     by_state(c)
         .into_iter()
         .map(|(state, keys)| (state.to_string(), json!(keys)))
         .collect()
-}
-
-/// Whether the key `k` (repo-relative, `dir/` for a directory) falls under
-/// one of `targets` (repo-relative, no trailing `/`); all do without
-/// targets.
-fn under(targets: &[String], k: &str) -> bool {
-    targets.is_empty()
-        || targets.iter().any(|t| {
-            k == t
-                || k.strip_prefix(t.as_str())
-                    .is_some_and(|rest| rest.starts_with('/'))
-        })
 }
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
@@ -102,96 +72,48 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
                 .map(|abs| repo.rel(&abs).trim_end_matches('/').to_string())
         })
         .collect::<Result<_, _>>()?;
-    let keep = |k: &str| under(&targets, k);
-    let filter = |v: strix_repo::diff::View| -> strix_repo::diff::View {
-        v.into_iter().filter(|(k, _)| keep(k)).collect()
+    let opts = Options {
+        targets,
+        granular: s.granular,
+        unchanged: s.unchanged,
+        untracked: s.untracked_files == Untracked::All,
+        not_in_remote: s.not_in_remote,
+        remote: s.remote.clone(),
     };
-    let recorded = filter(view_recorded(&repo, s.granular)?);
-    let head = if repo.git().is_some_and(|g| g.head_exists()) {
-        filter(view_at_rev(&repo, "HEAD", s.granular)?)
-    } else {
-        Default::default()
-    };
-    let work = view_workspace(&repo, s.granular, &bars);
+    let result = data_status(&repo, &opts, &bars);
     repo.save_state();
-    let work = filter(work?);
-    let committed = compare(&head, &recorded);
-    let uncommitted = compare(&recorded, &work);
-    let mut not_in_cache = Vec::new();
-    // A file inside a directory output stands with its directory.
-    let dirs: Vec<&String> = recorded.keys().filter(|k| k.ends_with('/')).collect();
-    for (path, oid) in &recorded {
-        if path.ends_with('/') || !dirs.iter().any(|d| path.starts_with(d.as_str())) {
-            let layout = strix_data::Layout::V3;
-            if !strix_repo::outputs::in_cache(&repo, oid, layout, true).0
-                && !strix_repo::outputs::in_cache(&repo, oid, strix_data::Layout::Legacy, true).0
-            {
-                not_in_cache.push(path.clone());
-            }
-        }
-    }
-    let not_in_remote = if s.not_in_remote {
-        strix_repo::transfer::not_in_remote(
-            &repo,
-            s.granular,
-            &keep,
-            s.remote.as_deref(),
-            None,
-            &bars,
-        )
-        .map_err(|e| super::fetch::sync_failure(e, "failed to check the remote"))?
-    } else {
-        Vec::new()
-    };
-    let git = match repo.git() {
-        Some(g) => Some(
-            g.status(s.untracked_files == Untracked::All)
-                .map_err(|e| Failure::new(anyhow::Error::new(e), 1))?,
-        ),
-        None => None,
-    };
-    // Untracked files relative to the current directory, those under the
-    // targets only, as DVC shows them.
-    let untracked: Vec<String> = match (&git, repo.git()) {
-        (Some(st), Some(g)) => st
-            .untracked
-            .iter()
-            .map(|rel| g.workdir().join(rel))
-            .filter(|abs| abs.starts_with(repo.root()) && keep(&repo.rel(abs)))
-            .map(|abs| super::display_rel(&cwd, &abs))
-            .collect(),
-        _ => Vec::new(),
-    };
-    let mut unchanged: Vec<String> = recorded
+    let st = result.map_err(|e| match e {
+        DataStatusError::Revisions(e) => Failure::from(e),
+        DataStatusError::Remote(e) => super::fetch::sync_failure(e, "failed to check the remote"),
+        e @ DataStatusError::Git(_) => Failure::new(anyhow::Error::new(e), 1),
+    })?;
+    // Untracked files are shown from the current directory, as DVC shows them.
+    let untracked: Vec<String> = st
+        .untracked
         .iter()
-        .filter(|(k, v)| work.get(*k) == Some(*v) && head.get(*k) == Some(*v))
-        .map(|(k, _)| k.clone())
+        .map(|abs| super::display_rel(&cwd, abs))
         .collect();
-    unchanged.sort();
-    if !s.unchanged {
-        unchanged.clear();
-    }
     if s.json {
         let mut out = Map::new();
-        if !not_in_cache.is_empty() {
-            out.insert("not_in_cache".into(), json!(not_in_cache));
+        if !st.not_in_cache.is_empty() {
+            out.insert("not_in_cache".into(), json!(st.not_in_cache));
         }
-        if !not_in_remote.is_empty() {
-            out.insert("not_in_remote".into(), json!(not_in_remote));
+        if !st.not_in_remote.is_empty() {
+            out.insert("not_in_remote".into(), json!(st.not_in_remote));
         }
-        let c = section(&committed);
+        let c = section(&st.committed);
         if !c.is_empty() {
             out.insert("committed".into(), Value::Object(c));
         }
-        let u = section(&uncommitted);
+        let u = section(&st.uncommitted);
         if !u.is_empty() {
             out.insert("uncommitted".into(), Value::Object(u));
         }
         if !untracked.is_empty() {
             out.insert("untracked".into(), json!(untracked));
         }
-        if !unchanged.is_empty() {
-            out.insert("unchanged".into(), json!(unchanged));
+        if !st.unchanged.is_empty() {
+            out.insert("unchanged".into(), json!(st.unchanged));
         }
         p.json(&Value::Object(out));
         return Ok(0);
@@ -222,17 +144,17 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     block(
         "Not in cache:",
         &["use \"strix fetch <file>...\" to download files"],
-        not_in_cache,
+        st.not_in_cache,
     );
     block(
         "Not in remote:",
         &["use \"strix push <file>...\" to upload files"],
-        not_in_remote,
+        st.not_in_remote,
     );
     block(
         "DVC committed changes:",
         &["git commit the corresponding dvc files to update the repo"],
-        changes(&committed),
+        changes(&st.committed),
     );
     block(
         "DVC uncommitted changes:",
@@ -240,23 +162,22 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
             "use \"strix commit <file>...\" to track changes",
             "use \"strix checkout <file>...\" to discard changes",
         ],
-        changes(&uncommitted),
+        changes(&st.uncommitted),
     );
     block(
         "Untracked files:",
         &["use \"git add <file> ...\" or \"strix add <file>...\" to commit to git or to dvc"],
         untracked,
     );
-    block("DVC unchanged files:", &[], unchanged);
-    let empty_git = repo.git().is_some_and(|g| !g.head_exists());
+    block("DVC unchanged files:", &[], st.unchanged);
     if !printed {
-        p.out(if empty_git {
+        p.out(if st.empty_git {
             "No changes in an empty git repo."
         } else {
             "No changes."
         });
     }
-    if git.is_some_and(|g| g.dirty) {
+    if st.git_dirty {
         p.out(format!(
             "(there are {}changes not tracked by dvc, use \"git status\" to see)",
             if printed { "other " } else { "" }
