@@ -130,6 +130,7 @@ pub fn stage_of(repo: &Repo, path: &Path, doc: &Mapping) -> Result<Stage> {
             kind,
             cache: o.get("cache").and_then(Value::as_bool) != Some(false),
             persist: flag(o, "persist"),
+            remote: o.get("remote").and_then(Value::as_str).map(str::to_owned),
         });
     }
     Ok(Stage {

@@ -36,7 +36,7 @@ fn recorded(entry: Option<&Mapping>, list: &str, path: &str) -> Option<Output> {
 }
 
 /// Fetches the objects of `outs` (absolute path, recorded output) from
-/// the default remote.
+/// the remote each names (`remote:`), else the default one.
 fn fetch(repo: &Repo, outs: &[(std::path::PathBuf, Output)]) -> Result<FetchSummary> {
     let used: Vec<UsedOut> = outs
         .iter()
@@ -52,7 +52,7 @@ fn fetch(repo: &Repo, outs: &[(std::path::PathBuf, Output)]) -> Result<FetchSumm
                         Layout::V3
                     },
                 },
-                remote: None,
+                remote: o.remote.clone(),
                 size: o.size,
                 kind: strix_dvcfile::OutKind::Out,
             })
@@ -99,9 +99,10 @@ pub fn fetch_for_restore(repo: &Repo, outs: &[(std::path::PathBuf, Output)], rep
 pub fn pull_stage(repo: &Repo, stage: &Stage, entry: Option<&Mapping>) -> Result<()> {
     let mut outs = Vec::new();
     for o in stage.outs.iter().filter(|o| o.cache) {
-        let Some(rec) = recorded(entry, "outs", &o.path) else {
+        let Some(mut rec) = recorded(entry, "outs", &o.path) else {
             return Err(msg(format!("'{}' has no recorded data", o.path)));
         };
+        rec.remote = o.remote.clone();
         outs.push((o.abs.clone(), rec));
     }
     fetch_and_link(repo, &outs)
@@ -136,8 +137,9 @@ pub fn pull_missing_deps(repo: &Repo, graph: &Graph, stage: &Stage) {
         let entry = crate::status::recorded(up).ok().flatten();
         for o in &up.outs {
             if missing.contains(&o.abs.as_path())
-                && let Some(rec) = recorded(entry.as_ref(), "outs", &o.path)
+                && let Some(mut rec) = recorded(entry.as_ref(), "outs", &o.path)
             {
+                rec.remote = o.remote.clone();
                 outs.push((o.abs.clone(), rec));
             }
         }

@@ -42,6 +42,8 @@ pub struct Out {
     pub cache: bool,
     /// `persist` flag.
     pub persist: bool,
+    /// `remote:` the remote its data goes to and comes from.
+    pub remote: Option<String>,
 }
 
 /// A dependency of a stage.
@@ -359,6 +361,7 @@ impl<'a> PipelineFile<'a> {
                     kind: o.kind,
                     cache: o.cache,
                     persist: o.persist,
+                    remote: o.remote.clone(),
                 });
             }
             let mut params = Vec::new();

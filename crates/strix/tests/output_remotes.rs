@@ -106,6 +106,25 @@ fn each_output_travels_through_its_own_remote() {
         assert_eq!(env.read_string(ours.join(f)), content, "strix pull of {f}");
     }
 
+    // `repro --pull` fetches an unchanged stage's output from its own remote too.
+    let pulled = env.root().join("repro-clone");
+    assert_success(&env.git(&[
+        "clone",
+        "-q",
+        env.repo().to_str().unwrap(),
+        pulled.to_str().unwrap(),
+    ]));
+    assert_success(&env.strix_in(&pulled, &["pull", "-q", "a.txt.dvc"]));
+    let out = env.strix_in(&pulled, &["repro", "--pull"]);
+    assert_success(&out);
+    assert!(
+        stdout(&out).contains("Pulling data for stage: 's'"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("Running stage"), "{}", stdout(&out));
+    assert_eq!(env.read_string(pulled.join("s.txt")), "a\na\n");
+
     // `status -c` compares each output with its own remote.
     let md5 = md5_hex(b"b\n");
     std::fs::remove_file(other.join("files/md5").join(&md5[..2]).join(&md5[2..])).unwrap();
