@@ -22,6 +22,8 @@ pub struct AddOptions {
     pub outs_no_cache: Vec<String>,
     /// `--outs-persist`.
     pub outs_persist: Vec<String>,
+    /// `--outs-persist-no-cache`.
+    pub outs_persist_no_cache: Vec<String>,
     /// `-p` values (`k1,k2`, `file:k1,k2`, `file:`).
     pub params: Vec<String>,
     /// `-m`.
@@ -164,6 +166,14 @@ pub fn stage_value(o: &AddOptions) -> Value {
     let mut outs = plain(&o.outs);
     outs.extend(flag(&o.outs_no_cache, "cache"));
     outs.extend(flag(&o.outs_persist, "persist"));
+    outs.extend(o.outs_persist_no_cache.iter().map(|p| {
+        let mut f = Mapping::new();
+        f.insert("cache", false);
+        f.insert("persist", true);
+        let mut m = Mapping::new();
+        m.insert(p.as_str(), f);
+        (p.clone(), Value::Map(m))
+    }));
     if let Some(v) = out_list(outs) {
         m.insert("outs", v);
     }

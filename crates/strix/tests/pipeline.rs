@@ -748,3 +748,44 @@ fn stage_list_all_as_dvc_lists_it() {
         assert_eq!(ours, stdout(&theirs));
     }
 }
+
+/// `stage add --outs-persist-no-cache` writes `{cache: false, persist: true}` and no `.gitignore`
+/// entry for that output, byte for byte as DVC 3.67.1 writes it.
+#[test]
+fn stage_add_outs_persist_no_cache_as_dvc_writes_it() {
+    let args = [
+        "stage",
+        "add",
+        "-n",
+        "s",
+        "--outs-persist-no-cache",
+        "o.txt",
+        "-o",
+        "a.txt",
+        "--outs-persist",
+        "p.txt",
+        "echo hi",
+    ];
+    let ours = TestEnv::initialized();
+    assert_success(&ours.strix(&args));
+    let yaml = ours.read_string("dvc.yaml");
+    assert!(
+        yaml.contains("- o.txt:\n        cache: false\n        persist: true\n"),
+        "{yaml}"
+    );
+    assert!(!ours.read_string(".gitignore").contains("o.txt"));
+    let theirs = TestEnv::initialized();
+    if let Some(out) = theirs.dvc(&args) {
+        assert_success(&out);
+        assert_eq!(yaml, theirs.read_string("dvc.yaml"));
+        let lines = |s: String| {
+            let mut v: Vec<String> = s.lines().map(str::to_owned).collect();
+            v.sort();
+            v
+        };
+        assert_eq!(
+            lines(ours.read_string(".gitignore")),
+            lines(theirs.read_string(".gitignore"))
+        );
+    }
+}

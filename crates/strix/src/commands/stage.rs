@@ -36,6 +36,9 @@ pub struct AddArgs {
     /// Persistent outputs.
     #[arg(long = "outs-persist")]
     pub(crate) outs_persist: Vec<String>,
+    /// Persistent outputs, not cached.
+    #[arg(long = "outs-persist-no-cache")]
+    pub(crate) outs_persist_no_cache: Vec<String>,
     /// Params dependencies: `k1,k2` (params.yaml) or `file:k1,k2`.
     #[arg(short = 'p', long = "params")]
     pub(crate) params: Vec<String>,
@@ -107,6 +110,7 @@ impl AddArgs {
             outs: self.outs.clone(),
             outs_no_cache: self.outs_no_cache.clone(),
             outs_persist: self.outs_persist.clone(),
+            outs_persist_no_cache: self.outs_persist_no_cache.clone(),
             params: self.params.clone(),
             metrics: self.metrics.clone(),
             metrics_no_cache: self.metrics_no_cache.clone(),
