@@ -196,7 +196,8 @@ fn run_list(a: ListArgs, p: &Printer) -> Result<i32, Failure> {
     };
     if a.all {
         let rows = all_rows(&repo, &cwd, a.fail).map_err(fail)?;
-        return Ok(print_rows(p, &rows, a.name_only));
+        print_rows(p, &rows, a.name_only);
+        return Ok(0);
     }
     let stages = if a.targets.is_empty() {
         strix_pipeline::stage::load_pipeline(&repo, &cwd, &cwd.join("dvc.yaml")).map_err(fail)?
@@ -218,50 +219,49 @@ fn run_list(a: ListArgs, p: &Printer) -> Result<i32, Failure> {
         .iter()
         .map(|s| (s.name.clone(), describe(s)))
         .collect();
-    Ok(print_rows(p, &rows, a.name_only))
+    print_rows(p, &rows, a.name_only);
+    Ok(0)
 }
 
-/// DVC's description of a stage: the first line of its `desc`, else what
-/// it outputs (or depends on), cut at 80 characters.
+/// DVC's description of a stage.
 fn describe(s: &strix_pipeline::Stage) -> String {
-    let first_line = s
-        .desc
-        .as_deref()
-        .and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty()));
+    let outs: Vec<(&str, OutKind)> = s.outs.iter().map(|o| (o.path.as_str(), o.kind)).collect();
+    let deps: Vec<&str> = s
+        .deps
+        .iter()
+        .map(|d| d.path.as_str())
+        .chain(s.params.iter().map(|p| p.file.as_str()))
+        .collect();
+    description(s.desc.as_deref(), &outs, &deps)
+}
+
+/// DVC's description of a stage or `.dvc` file: the first non-empty line
+/// of its `desc`, else what it outputs (or depends on), cut at 80
+/// characters.
+fn description(desc: Option<&str>, outs: &[(&str, OutKind)], deps: &[&str]) -> String {
+    let first_line = desc.and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty()));
+    let pick = |kinds: &[OutKind]| {
+        outs.iter()
+            .filter(|(_, k)| kinds.contains(k))
+            .map(|(p, _)| *p)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let text = match first_line {
         Some(line) => line.to_string(),
+        None if outs.is_empty() && deps.is_empty() => "No outputs or dependencies".to_string(),
+        None if outs.is_empty() => format!("Depends on {}", deps.join(", ")),
         None => {
-            let outs: Vec<&str> = s.outs.iter().map(|o| o.path.as_str()).collect();
-            let deps: Vec<&str> = s
-                .deps
-                .iter()
-                .map(|d| d.path.as_str())
-                .chain(s.params.iter().map(|p| p.file.as_str()))
-                .collect();
-            let pick = |kinds: &[OutKind]| {
-                s.outs
-                    .iter()
-                    .filter(|o| kinds.contains(&o.kind))
-                    .map(|o| o.path.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            };
-            if outs.is_empty() && deps.is_empty() {
-                "No outputs or dependencies".to_string()
-            } else if outs.is_empty() {
-                format!("Depends on {}", deps.join(", "))
-            } else {
-                let mut parts = Vec::new();
-                let plain = pick(&[OutKind::Out]);
-                if !plain.is_empty() {
-                    parts.push(format!("Outputs {plain}"));
-                }
-                let reports = pick(&[OutKind::Metric, OutKind::Plot]);
-                if !reports.is_empty() {
-                    parts.push(format!("Reports {reports}"));
-                }
-                parts.join("; ")
+            let mut parts = Vec::new();
+            let plain = pick(&[OutKind::Out]);
+            if !plain.is_empty() {
+                parts.push(format!("Outputs {plain}"));
             }
+            let reports = pick(&[OutKind::Metric, OutKind::Plot]);
+            if !reports.is_empty() {
+                parts.push(format!("Reports {reports}"));
+            }
+            parts.join("; ")
         }
     };
     truncate(&text, 80)
@@ -280,7 +280,7 @@ fn truncate(text: &str, max: usize) -> String {
 }
 
 /// DVC's table of stages: names, then descriptions in a column.
-fn print_rows(p: &Printer, rows: &[(String, String)], name_only: bool) -> i32 {
+fn print_rows(p: &Printer, rows: &[(String, String)], name_only: bool) {
     let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     for (name, desc) in rows {
         if name_only {
@@ -289,7 +289,6 @@ fn print_rows(p: &Printer, rows: &[(String, String)], name_only: bool) -> i32 {
             p.out(format!("{name:<width$}  {desc}").trim_end());
         }
     }
-    0
 }
 
 /// `stage list --all`: the stages of every `dvc.yaml` and every `.dvc`
@@ -330,15 +329,18 @@ fn all_rows(
         }
         match strix_repo::index::load_dvcfile(repo, &path) {
             Ok(f) => {
-                let outs: Vec<&str> = f.file.outs.iter().map(|o| o.path.as_str()).collect();
-                let desc = f.file.desc.clone().unwrap_or_else(|| {
-                    if outs.is_empty() {
-                        "No outputs or dependencies".to_string()
-                    } else {
-                        format!("Outputs {}", outs.join(", "))
-                    }
-                });
-                rows.push((path.clone(), name, desc));
+                let outs: Vec<(&str, OutKind)> = f
+                    .file
+                    .outs
+                    .iter()
+                    .map(|o| (o.path.as_str(), OutKind::Out))
+                    .collect();
+                let deps: Vec<&str> = f.file.deps.iter().map(|d| d.path.as_str()).collect();
+                rows.push((
+                    path.clone(),
+                    name,
+                    description(f.file.desc.as_deref(), &outs, &deps),
+                ));
             }
             Err(e) if fail => return Err(strix_pipeline::Error::Msg(e.to_string())),
             Err(_) => {}
