@@ -82,7 +82,7 @@ pub fn add_to_remote(
     }
     check_target(repo, dest, &others)?;
     // The remote must exist before anything is read.
-    crate::transfer::open_remote(repo, remote)?;
+    let r = crate::transfer::open_remote(repo, remote)?;
 
     remove_stale(repo);
     let dir = staging_root(repo).join(std::process::id().to_string());
@@ -105,7 +105,7 @@ pub fn add_to_remote(
         size: Some(m.size),
         kind: strix_dvcfile::OutKind::Out,
     };
-    let pushed = push_to(repo, &odb, vec![used], remote, jobs, progress)?;
+    let pushed = push_to(repo, &odb, &r, vec![used], jobs, progress)?;
 
     // The data is on the remote: only now does a `.dvc` file point at it.
     let e = Entry::of(repo, dest)?;

@@ -417,7 +417,10 @@ pub fn push_outs(
     each_remote(
         outs,
         remote,
-        |group, name| push_to(repo, repo.odb(), group, name, jobs, progress),
+        |group, name| {
+            let r = open_remote(repo, name)?;
+            push_to(repo, repo.odb(), &r, group, jobs, progress)
+        },
         |t, s| {
             t.pushed += s.pushed;
             t.missing.extend(s.missing);
@@ -425,17 +428,16 @@ pub fn push_outs(
     )
 }
 
-/// [`push_outs`] to one remote, from the object database `odb` (the
-/// cache, or the staging area of `add --to-remote`).
+/// [`push_outs`] to the opened remote `r`, from the object database `odb`
+/// (the cache, or the staging area of `add --to-remote`).
 pub(crate) fn push_to(
     repo: &Repo,
     odb: &strix_data::Odb,
+    r: &OpenedRemote,
     outs: Vec<UsedOut>,
-    remote: Option<&str>,
     jobs: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<PushSummary, SyncError> {
-    let r = open_remote(repo, remote)?;
     let t = Transfer::new(r.backend.as_ref(), odb, jobs);
     let mut files = Vec::new();
     let mut dirs = Vec::new();
@@ -483,7 +485,7 @@ pub(crate) fn push_to(
         return Err(SyncError::UploadFailed(failed));
     }
     Ok(PushSummary {
-        remote: r.name,
+        remote: r.name.clone(),
         pushed: report.uploaded,
         missing,
     })

@@ -717,7 +717,10 @@ fn stage_list_all_as_dvc_lists_it() {
     env.strix_ok(&["add", "-q", "sub/deeper/z.txt"]);
     // A `.dvc` file's desc is shown as a stage's is: its first non-empty line.
     let z = env.read_string("sub/deeper/z.txt.dvc");
-    env.write("sub/deeper/z.txt.dvc", format!("desc: |2\n\n  z first\n  z second\n{z}"));
+    env.write(
+        "sub/deeper/z.txt.dvc",
+        format!("desc: |2\n\n  z first\n  z second\n{z}"),
+    );
     let cases: &[&[&str]] = &[
         &["stage", "list", "--all"],
         &["stage", "list", "--all", "--names-only"],
