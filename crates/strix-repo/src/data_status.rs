@@ -9,9 +9,10 @@ use crate::diff::{Changes, View, compare, view_at_rev, view_recorded, view_works
 use crate::outputs::in_cache;
 use crate::repo::Repo;
 use crate::revisions::RevError;
-use crate::transfer::SyncError;
+use crate::transfer::{SyncError, open_remote};
 use std::path::PathBuf;
 use strix_data::{Layout, Progress};
+use strix_remote::{ObjectRef, Transfer};
 
 /// What `data status` is asked for.
 #[derive(Debug, Default, Clone)]
@@ -107,7 +108,7 @@ pub fn data_status(
         .map(|(path, _)| path.clone())
         .collect();
     let not_in_remote = if opts.not_in_remote {
-        crate::transfer::not_in_remote(
+        not_in_remote(
             repo,
             opts.granular,
             &keep,
@@ -150,6 +151,76 @@ pub fn data_status(
         git_dirty,
         empty_git,
     })
+}
+
+/// `data status --not-in-remote`: the workspace's recorded outputs (those
+/// that are pushed) whose object the remote lacks, keyed as `data status`
+/// keys them (`dir/` for a directory, which counts as missing when its
+/// `.dir` object is; with `granular` also each file below it), sorted.
+/// `keep` filters the keys (the command's targets). An output with its own
+/// `remote:` is looked for there, the others on `remote` (default:
+/// `core.remote`), as DVC does.
+fn not_in_remote(
+    repo: &Repo,
+    granular: bool,
+    keep: &dyn Fn(&str) -> bool,
+    remote: Option<&str>,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<Vec<String>, SyncError> {
+    // Per remote: (data status key, object).
+    type Keyed = Vec<(String, ObjectRef)>;
+    let mut groups: Vec<(Option<String>, Keyed)> = Vec::new();
+    for o in crate::revisions::outs_in_workspace(repo)? {
+        if !o.cache || !o.push {
+            continue;
+        }
+        let mut items = Vec::new();
+        let mut key = o.path.clone();
+        if o.obj.oid.is_dir {
+            key.push('/');
+            if granular && let Ok(m) = repo.odb().read_manifest(&o.obj.oid, o.obj.layout) {
+                for (member, obj) in m
+                    .entries()
+                    .iter()
+                    .zip(crate::transfer::members(&m, o.obj.layout))
+                {
+                    items.push((format!("{key}{}", member.relpath), obj));
+                }
+            }
+        }
+        items.push((key, o.obj));
+        items.retain(|(k, _)| keep(k));
+        let own = o.remote.clone().or_else(|| remote.map(str::to_owned));
+        match groups.iter_mut().find(|(r, _)| *r == own) {
+            Some((_, g)) => g.extend(items),
+            None => groups.push((own, items)),
+        }
+    }
+    let mut missing = Vec::new();
+    for (name, items) in groups {
+        if items.is_empty() {
+            continue;
+        }
+        let r = open_remote(repo, name.as_deref())?;
+        let t = Transfer::new(r.backend.as_ref(), repo.odb(), jobs);
+        let objs: Vec<ObjectRef> = items.iter().map(|(_, o)| *o).collect();
+        let there = t
+            .remote_has(&objs, progress)
+            .map_err(|source| SyncError::Query {
+                remote: r.name.clone(),
+                source,
+            })?;
+        missing.extend(
+            items
+                .into_iter()
+                .filter(|(_, o)| !there.contains(o))
+                .map(|(k, _)| k),
+        );
+    }
+    missing.sort();
+    missing.dedup();
+    Ok(missing)
 }
 
 /// The changes of `c` grouped by state, as DVC groups them: every change
