@@ -141,9 +141,19 @@ pub struct GcPlan {
     pub local_legacy: Vec<LocalObject>,
     /// With `--cloud`: unused objects of the remote.
     pub remote: Option<RemotePlan>,
-    /// With `--skip-failed`: the revisions passed over (as DVC names them,
-    /// with the project's path for another project) and why.
-    pub skipped: Vec<(String, String)>,
+    /// With `--skip-failed`: the revisions passed over.
+    pub skipped: Vec<Skipped>,
+}
+
+/// A revision `gc --skip-failed` passed over.
+#[derive(Debug)]
+pub struct Skipped {
+    /// The revision as DVC names it (`workspace`, a branch, a commit).
+    pub rev: String,
+    /// The project it belongs to, when it is another one (`-p`).
+    pub project: Option<PathBuf>,
+    /// Why it could not be read.
+    pub why: String,
 }
 
 impl GcPlan {
@@ -419,24 +429,22 @@ pub fn plan(
 
 /// The outputs of `project`'s workspace and selected revisions, and how
 /// many revisions were selected. With `--skip-failed`, what cannot be read
-/// is noted in `skipped` (named as DVC names it, with the project's path
-/// when it is another one) and passed over.
+/// is noted in `skipped` and passed over.
 fn project_outs(
     project: &Repo,
     opts: &GcOptions,
-    skipped: &mut Vec<(String, String)>,
+    skipped: &mut Vec<Skipped>,
     other: bool,
 ) -> Result<(Vec<RecordedOut>, usize), GcError> {
     let mut skip = |name: &str, e: RevError| -> Result<(), GcError> {
         if !opts.skip_failed {
             return Err(e.into());
         }
-        let name = if other {
-            format!("{name}' in '{}", project.root().display())
-        } else {
-            name.to_string()
-        };
-        skipped.push((name, crate::transfer::error_chain(&e)));
+        skipped.push(Skipped {
+            rev: name.to_string(),
+            project: other.then(|| project.root().to_path_buf()),
+            why: crate::transfer::error_chain(&e),
+        });
         Ok(())
     };
     let revisions = select(project, &opts.scope)?;

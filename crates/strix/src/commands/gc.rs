@@ -270,8 +270,12 @@ pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
         skip_failed: a.skip_failed,
     };
     let plan = strix_repo::gc::plan(&repo, &others, &opts, &bars).map_err(gc_failure)?;
-    for (rev, why) in &plan.skipped {
-        p.warn(format!("Failed to collect '{rev}', skipping: {why}"));
+    for s in &plan.skipped {
+        let rev = match &s.project {
+            Some(project) => format!("'{}' in '{}'", s.rev, project.display()),
+            None => format!("'{}'", s.rev),
+        };
+        p.warn(format!("Failed to collect {rev}, skipping: {}", s.why));
     }
     p.warn(warning(&a));
     announce(p, &plan);
