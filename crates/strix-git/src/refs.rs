@@ -76,16 +76,15 @@ impl GitRepo {
     /// and remote-tracking branches and the tags (peeled), like
     /// scmrepo's `list_all_commits`. Sorted by id; empty without commits.
     pub fn all_commits(&self) -> Result<Vec<String>, RefsError> {
-        let mut out: Vec<String> = self
+        Ok(self
             .all_commit_ids()?
             .iter()
             .map(|id| id.to_hex().to_string())
-            .collect();
-        out.sort();
-        Ok(out)
+            .collect())
     }
 
-    /// The ids behind [`GitRepo::all_commits`], each once.
+    /// The ids behind [`GitRepo::all_commits`], each once, sorted (hex
+    /// order is id order).
     fn all_commit_ids(&self) -> Result<Vec<gix::ObjectId>, RefsError> {
         let repo = self.local();
         let mut tips: Vec<gix::ObjectId> = Vec::new();
@@ -148,7 +147,6 @@ impl GitRepo {
                 out.push(id.to_hex().to_string());
             }
         }
-        out.sort();
         Ok(out)
     }
 
@@ -165,9 +163,7 @@ impl GitRepo {
         for r in platform.prefixed("refs/exps/").map_err(list_err)? {
             let mut r = r.map_err(|e| RefsError::List { source: e })?;
             let name = r.name().as_bstr().to_str_lossy().into_owned();
-            let Some(baseline) =
-                exp_baseline(&name).and_then(|hex| gix::ObjectId::from_hex(hex.as_bytes()).ok())
-            else {
+            let Some(baseline) = exp_baseline(&name) else {
                 continue;
             };
             let commit = r.peel_to_commit().map_err(|e| RefsError::Peel {
@@ -194,13 +190,14 @@ impl GitRepo {
 
 /// The baseline commit named by an experiment reference
 /// (`refs/exps/ab/cdef…(38)/name`), or `None` for any other reference.
-fn exp_baseline(name: &str) -> Option<String> {
+fn exp_baseline(name: &str) -> Option<gix::ObjectId> {
     let rest = name.strip_prefix("refs/exps/")?;
     let mut parts = rest.splitn(3, '/');
     let (a, b, exp) = (parts.next()?, parts.next()?, parts.next()?);
-    let hex = |s: &str| s.bytes().all(|c| c.is_ascii_hexdigit());
-    (a.len() == 2 && b.len() == 38 && hex(a) && hex(b) && !exp.is_empty() && !exp.contains('/'))
-        .then(|| format!("{a}{b}"))
+    if a.len() != 2 || b.len() != 38 || exp.is_empty() || exp.contains('/') {
+        return None;
+    }
+    gix::ObjectId::from_hex(format!("{a}{b}").as_bytes()).ok()
 }
 
 #[cfg(test)]

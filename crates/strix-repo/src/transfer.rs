@@ -286,12 +286,8 @@ fn each_remote<T>(
 /// (`None`, first). There is always at least one group, so that a
 /// transfer of nothing still checks that its remote exists.
 fn by_remote(outs: Vec<UsedOut>, flag: Option<&str>) -> Vec<(Option<String>, Vec<UsedOut>)> {
-    let mut groups: Vec<(Option<String>, Vec<UsedOut>)> = Vec::new();
-    if let Some(name) = flag {
-        groups.push((Some(name.to_string()), Vec::new()));
-    } else {
-        groups.push((None, Vec::new()));
-    }
+    let mut groups: Vec<(Option<String>, Vec<UsedOut>)> =
+        vec![(flag.map(str::to_owned), Vec::new())];
     for o in outs {
         let key = match (flag, &o.remote) {
             (Some(f), Some(own)) if own != f => continue,
