@@ -32,8 +32,8 @@ pub struct AddOptions {
     pub out: Option<PathBuf>,
     /// `--force`: with `-o`, overwrite an existing destination.
     pub force: bool,
-    /// `--no-relink`: leave the workspace files as they are (call
-    /// [`Repo::keep_workspace_files`] too).
+    /// `--no-relink`: leave the workspace files as they are: copied into
+    /// the cache, never adopted, and not replaced by links.
     pub no_relink: bool,
 }
 
@@ -244,12 +244,13 @@ fn add_one(
     }
 
     // `-o` reads a source outside the workspace: never adopt its inode (a
-    // copy is all DVC promises there). Clones share the pending-sync flag.
-    let external_odb = repo.odb().clone().adopting(Adoption::No);
+    // copy is all DVC promises there); `--no-relink` leaves every workspace
+    // file the inode it is. Clones share the pending-sync flag.
+    let copying_odb = repo.odb().clone().adopting(Adoption::No);
     let save = if opts.no_commit {
         Save::HashOnly
-    } else if opts.out.is_some() {
-        Save::ToCache(&external_odb)
+    } else if opts.out.is_some() || opts.no_relink {
+        Save::ToCache(&copying_odb)
     } else {
         Save::ToCache(repo.odb())
     };

@@ -144,9 +144,6 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         force: a.force,
         no_relink: a.no_relink,
     };
-    if a.no_relink {
-        repo.keep_workspace_files();
-    }
     let bars = Bars::new(p.quiet);
     let result = add(&repo, &targets, &opts, &bars);
     repo.save_state();
