@@ -7,6 +7,7 @@ use crate::repo::{Repo, normalize};
 use ignore::WalkBuilder;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use strix_dvcfile::{DvcFile, Output};
 
 /// A loaded `.dvc` file.
@@ -65,26 +66,75 @@ pub fn load_dvcfile(repo: &Repo, path: &Path) -> Result<DvcFileRef> {
     Ok(r)
 }
 
+/// The metafiles of the workspace, as one walk finds them (outside `.git`,
+/// `.dvc`, `.dvcignore`d paths and directories tracked by a `<dir>.dvc`).
+#[derive(Debug, Default)]
+pub struct Metafiles {
+    /// Every `.dvc` file, sorted by path.
+    pub dvcfiles: Vec<PathBuf>,
+    /// Every `dvc.yaml`, a directory's own before its subdirectories'
+    /// (DVC's top-down walk, with sorted names).
+    pub pipelines: Vec<PathBuf>,
+    /// Every `dvc.lock`, sorted by path.
+    pub locks: Vec<PathBuf>,
+}
+
+impl Metafiles {
+    /// Walks the workspace once for all three kinds.
+    fn scan(repo: &Repo) -> Self {
+        let mut found = Self::default();
+        for path in find_files(repo, |p| {
+            p.extension().is_some_and(|x| x == "dvc")
+                || p.file_name()
+                    .is_some_and(|n| n == "dvc.yaml" || n == "dvc.lock")
+        }) {
+            if path.extension().is_some_and(|x| x == "dvc") {
+                found.dvcfiles.push(path);
+            } else if path.file_name().is_some_and(|n| n == "dvc.yaml") {
+                found.pipelines.push(path);
+            } else {
+                found.locks.push(path);
+            }
+        }
+        found.dvcfiles.sort();
+        found.pipelines.sort_by(|a, b| a.parent().cmp(&b.parent()));
+        found.locks.sort();
+        found
+    }
+}
+
+/// The workspace's metafiles: walked for again on each call, or once per
+/// run when the repository was told none will be created or removed
+/// ([`Repo::settle_metafiles`]).
+pub fn metafiles(repo: &Repo) -> Arc<Metafiles> {
+    match repo.settled_metafiles() {
+        Some(once) => once.get_or_init(|| Arc::new(Metafiles::scan(repo))).clone(),
+        None => Arc::new(Metafiles::scan(repo)),
+    }
+}
+
 /// Every `.dvc` file in the repository (outside ignored paths and outside
 /// tracked directories), sorted by path.
 pub fn find_dvcfiles(repo: &Repo) -> Vec<PathBuf> {
-    let mut found = find_files(repo, |p| p.extension().is_some_and(|x| x == "dvc"));
-    found.sort();
-    found
+    metafiles(repo).dvcfiles.clone()
 }
 
 /// Every `dvc.yaml` in the repository (outside ignored paths and outside
 /// tracked directories), a directory's own before its subdirectories'
 /// (DVC's top-down walk, with sorted names).
 pub fn find_pipeline_files(repo: &Repo) -> Vec<PathBuf> {
-    let mut found = find_files(repo, |p| p.file_name().is_some_and(|n| n == "dvc.yaml"));
-    found.sort_by(|a, b| a.parent().cmp(&b.parent()));
-    found
+    metafiles(repo).pipelines.clone()
+}
+
+/// Every `dvc.lock` of the workspace, walked as `dvc.yaml` files are,
+/// sorted.
+pub fn find_lockfiles(repo: &Repo) -> Vec<PathBuf> {
+    metafiles(repo).locks.clone()
 }
 
 /// The files `want` picks, walking the repository without `.git`, `.dvc`,
 /// `.dvcignore`d paths and directories tracked by a `<dir>.dvc`.
-pub(crate) fn find_files(repo: &Repo, want: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
+fn find_files(repo: &Repo, want: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
     // A sequential walk: tracked directories are pruned, so what is left is
     // usually small, and the parallel walker's idle workers cost more
     // (they poll every millisecond) than the walk itself.
@@ -225,4 +275,62 @@ pub fn pipeline_outputs(repo: &Repo) -> Result<Vec<(PathBuf, String, PathBuf)>> 
         }
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::repo::InitOptions;
+
+    fn repo_with(files: &[&str]) -> (tempfile::TempDir, Repo) {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = InitOptions {
+            no_scm: true,
+            ..Default::default()
+        };
+        Repo::init(dir.path(), opts).unwrap();
+        for f in files {
+            let p = dir.path().join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "").unwrap();
+        }
+        let repo = Repo::open(dir.path()).unwrap();
+        (dir, repo)
+    }
+
+    #[test]
+    fn one_walk_sorts_each_kind_of_metafile() {
+        let (dir, repo) = repo_with(&[
+            "b/dvc.yaml",
+            "dvc.yaml",
+            "z.dvc",
+            "a/x.dvc",
+            "a/dvc.lock",
+            "dvc.lock",
+            "tracked.dvc",
+            "tracked/inner.dvc",
+            "src/code.py",
+        ]);
+        let m = metafiles(&repo);
+        let rel = |v: &[PathBuf]| -> Vec<String> { v.iter().map(|p| repo.rel(p)).collect() };
+        assert_eq!(rel(&m.dvcfiles), ["a/x.dvc", "tracked.dvc", "z.dvc"]);
+        assert_eq!(rel(&m.pipelines), ["dvc.yaml", "b/dvc.yaml"]);
+        assert_eq!(rel(&m.locks), ["a/dvc.lock", "dvc.lock"]);
+        drop(dir);
+    }
+
+    #[test]
+    fn a_settled_repository_walks_once() {
+        let (dir, mut repo) = repo_with(&["a.dvc"]);
+        assert_eq!(find_dvcfiles(&repo).len(), 1);
+        fs::write(dir.path().join("b.dvc"), "").unwrap();
+        // Unsettled: every call walks again.
+        assert_eq!(find_dvcfiles(&repo).len(), 2);
+        repo.settle_metafiles();
+        assert_eq!(find_dvcfiles(&repo).len(), 2);
+        fs::write(dir.path().join("c.dvc"), "").unwrap();
+        // Settled: the first walk's list stands for the rest of the run.
+        assert_eq!(find_dvcfiles(&repo).len(), 2);
+        assert!(Arc::ptr_eq(&metafiles(&repo), &metafiles(&repo)));
+    }
 }

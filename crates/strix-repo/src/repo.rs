@@ -13,9 +13,11 @@
 //! ```
 
 use crate::error::{RepoError, Result};
+use crate::index::Metafiles;
 use crate::settings::Settings;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 use strix_data::complete::CompleteDirs;
 use strix_data::{Adoption, Odb, StateDb};
@@ -35,6 +37,9 @@ pub struct Repo {
     odb: Odb,
     state: StateDb,
     complete: CompleteDirs,
+    /// Set by [`Repo::settle_metafiles`]: the metafiles found by the first
+    /// walk for them, reused for the rest of the run.
+    metafiles: Option<OnceLock<Arc<Metafiles>>>,
 }
 
 impl std::fmt::Debug for Repo {
@@ -106,6 +111,7 @@ impl Repo {
             odb,
             state,
             complete,
+            metafiles: None,
         })
     }
 
@@ -196,6 +202,20 @@ impl Repo {
     /// not linked to the cache), as DVC leaves it.
     pub fn keep_workspace_files(&mut self) {
         self.odb = self.odb.clone().adopting(Adoption::No);
+    }
+
+    /// Says that this run creates, moves and removes no `.dvc`, `dvc.yaml`
+    /// or `dvc.lock` file (a read-only command: `status`, `push`...), so the
+    /// workspace is walked for them once and not again by each step that
+    /// needs them. In a repository with a large source tree, each walk
+    /// costs as much as the rest of a no-op `status`.
+    pub fn settle_metafiles(&mut self) {
+        self.metafiles.get_or_insert_with(OnceLock::new);
+    }
+
+    /// The list shared by this run, if [`Repo::settle_metafiles`] was called.
+    pub(crate) fn settled_metafiles(&self) -> Option<&OnceLock<Arc<Metafiles>>> {
+        self.metafiles.as_ref()
     }
 
     pub fn state(&self) -> &StateDb {

@@ -340,17 +340,6 @@ pub fn outs_at_rev(repo: &Repo, rev: &str) -> Result<Vec<RecordedOut>, RevError>
     Ok(out)
 }
 
-/// Every `dvc.lock` in the workspace (outside `.git`, `.dvc` and ignored
-/// paths), sorted.
-/// Every `dvc.lock` of the workspace, walked as `dvc.yaml` files are (not
-/// inside directories tracked by a `.dvc` file), sorted.
-fn find_lockfiles(repo: &Repo) -> Vec<PathBuf> {
-    let mut found =
-        crate::index::find_files(repo, |p| p.file_name().is_some_and(|n| n == "dvc.lock"));
-    found.sort();
-    found
-}
-
 /// The outputs recorded by the workspace's `.dvc` files and `dvc.lock`
 /// files.
 pub fn outs_in_workspace(repo: &Repo) -> Result<Vec<RecordedOut>, RevError> {
@@ -367,7 +356,7 @@ pub fn outs_in_workspace(repo: &Repo) -> Result<Vec<RecordedOut>, RevError> {
 /// stages' outputs).
 pub fn lock_outs_in_workspace(repo: &Repo) -> Result<Vec<RecordedOut>, RevError> {
     let mut out = Vec::new();
-    for lock_path in find_lockfiles(repo) {
+    for lock_path in crate::index::find_lockfiles(repo) {
         let rel = repo.rel(&lock_path);
         let text = std::fs::read_to_string(&lock_path).map_err(|source| RepoError::Read {
             path: lock_path.clone(),

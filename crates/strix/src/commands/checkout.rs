@@ -33,7 +33,7 @@ pub struct Args {
 }
 
 pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
-    let (mut repo, cwd) = super::open_repo()?;
+    let (mut repo, cwd) = super::open_repo_settled()?;
     let _lock = repo.lock()?;
     if a.with_deps {
         a.targets = super::fetch::with_deps(&repo, &cwd, &a.targets)?;

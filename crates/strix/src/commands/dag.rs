@@ -36,7 +36,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
             255,
         ));
     }
-    let (repo, cwd) = super::open_repo()?;
+    let (repo, cwd) = super::open_repo_settled()?;
     let stages = strix_pipeline::all_stages(&repo, &cwd).map_err(failure)?;
     let graph = strix_pipeline::Graph::build(stages, repo.root()).map_err(failure)?;
     let mut sources = Vec::new();

@@ -62,7 +62,7 @@ fn section(c: &Changes) -> Map<String, Value> {
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let DataCmd::Status(s) = a.cmd;
-    let (mut repo, cwd) = super::open_repo()?;
+    let (mut repo, cwd) = super::open_repo_settled()?;
     let bars = Bars::new(p.quiet || s.json);
     let targets: Vec<String> = s
         .targets

@@ -39,7 +39,7 @@ fn keep(targets: &[String], path: &str) -> bool {
 }
 
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
-    let (mut repo, _cwd) = super::open_repo()?;
+    let (mut repo, _cwd) = super::open_repo_settled()?;
     let bars = Bars::new(p.quiet || a.json);
     let a_rev = a.a_rev.clone().unwrap_or_else(|| "HEAD".into());
     let result = strix_repo::diff::diff(&repo, &a_rev, a.b_rev.as_deref(), &bars);

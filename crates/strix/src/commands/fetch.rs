@@ -293,7 +293,7 @@ pub fn summary(stats: &[(&str, usize)]) -> String {
 }
 
 pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
-    let (mut repo, cwd) = super::open_repo()?;
+    let (mut repo, cwd) = super::open_repo_settled()?;
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
     a.sync.widen(&repo, &cwd)?;

@@ -242,7 +242,7 @@ pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
     if a.dry {
         a.force = true;
     }
-    let (repo, _cwd) = super::open_repo()?;
+    let (repo, _cwd) = super::open_repo_settled()?;
     let _lock = repo.lock()?;
     // The other projects are locked too while their data is counted.
     let mut others = Vec::new();

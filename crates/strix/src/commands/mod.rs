@@ -43,6 +43,15 @@ pub fn open_repo() -> Result<(Repo, PathBuf), Failure> {
     Ok((repo, cwd))
 }
 
+/// [`open_repo`] for a command that creates, moves and removes no `.dvc`,
+/// `dvc.yaml` or `dvc.lock` file: the workspace is walked for them once
+/// ([`Repo::settle_metafiles`]).
+pub fn open_repo_settled() -> Result<(Repo, PathBuf), Failure> {
+    let (mut repo, cwd) = open_repo()?;
+    repo.settle_metafiles();
+    Ok((repo, cwd))
+}
+
 /// `path` relative to `base` for display (POSIX separators), falling back
 /// to the absolute path.
 pub fn display_rel(base: &Path, path: &Path) -> String {

@@ -21,7 +21,7 @@ pub struct Args {
 }
 
 pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
-    let (mut repo, cwd) = super::open_repo()?;
+    let (mut repo, cwd) = super::open_repo_settled()?;
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
     a.sync.widen(&repo, &cwd)?;

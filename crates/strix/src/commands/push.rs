@@ -15,7 +15,7 @@ pub struct Args {
 }
 
 pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
-    let (repo, cwd) = super::open_repo()?;
+    let (repo, cwd) = super::open_repo_settled()?;
     let _lock = repo.lock()?;
     let bars = Bars::new(p.quiet);
     if a.glob {

@@ -185,7 +185,7 @@ fn run_add(a: AddArgs, p: &Printer) -> Result<i32, Failure> {
 }
 
 fn run_list(a: ListArgs, p: &Printer) -> Result<i32, Failure> {
-    let (repo, cwd) = super::open_repo()?;
+    let (repo, cwd) = super::open_repo_settled()?;
     // Errors are DVC's uncaught ones (exit 255).
     let fail = |e| {
         let mut f = failure(e);

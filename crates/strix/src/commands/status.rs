@@ -39,7 +39,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     if a.cloud || a.remote.is_some() {
         return run_cloud(a, p);
     }
-    let (mut repo, cwd) = super::open_repo()?;
+    let (mut repo, cwd) = super::open_repo_settled()?;
     let bars = Bars::new(p.quiet || a.json);
     // Stages named by the targets (all without targets), then the `.dvc`
     // files the other targets name (all without targets).
@@ -110,7 +110,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
 
 /// `status --cloud`: the cache compared with a remote.
 fn run_cloud(a: Args, p: &Printer) -> Result<i32, Failure> {
-    let (mut repo, cwd) = super::open_repo()?;
+    let (mut repo, cwd) = super::open_repo_settled()?;
     let bars = Bars::new(p.quiet || a.json);
     let scope = a.revs.scope();
     let jobs = a.jobs.map(|j| j as usize);
