@@ -4,7 +4,8 @@
 
 use crate::error::{RepoError, Result};
 use crate::repo::{Repo, normalize};
-use ignore::WalkBuilder;
+use ignore::gitignore::{Gitignore, GitignoreBuilder};
+use rayon::prelude::*;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -134,34 +135,90 @@ pub fn find_lockfiles(repo: &Repo) -> Vec<PathBuf> {
 
 /// The files `want` picks, walking the repository without `.git`, `.dvc`,
 /// `.dvcignore`d paths and directories tracked by a `<dir>.dvc`.
-fn find_files(repo: &Repo, want: impl Fn(&Path) -> bool) -> Vec<PathBuf> {
-    // A sequential walk: tracked directories are pruned, so what is left is
-    // usually small, and the parallel walker's idle workers cost more
-    // (they poll every millisecond) than the walk itself.
-    WalkBuilder::new(repo.root())
-        .standard_filters(false)
-        .hidden(false)
-        .add_custom_ignore_filename(".dvcignore")
-        .filter_entry(|e| {
-            let name = e.file_name();
-            if e.depth() > 0 && (name == ".git" || name == ".dvc" || name == ".hg") {
-                return false;
+///
+/// Directories are read in parallel, and each listing answers the two
+/// questions a walker would otherwise ask the filesystem once per
+/// directory: whether it holds a `.dvcignore`, and whether a subdirectory
+/// has a `<name>.dvc` beside it. Only regular files are picked and only
+/// real directories entered (symlinks are neither), as DVC's walk does.
+fn find_files(repo: &Repo, want: impl Fn(&Path) -> bool + Sync) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    scan_dir(repo.root(), &[], &want, &mut found);
+    found
+}
+
+/// One directory of [`find_files`]: `rules` are the `.dvcignore` matchers
+/// of its ancestors, the root's first.
+fn scan_dir(
+    dir: &Path,
+    rules: &[Arc<Gitignore>],
+    want: &(impl Fn(&Path) -> bool + Sync),
+    found: &mut Vec<PathBuf>,
+) {
+    // An unreadable directory is passed over, as a walker's error entries were.
+    let Ok(listing) = fs::read_dir(dir) else {
+        return;
+    };
+    let entries: Vec<(std::ffi::OsString, fs::FileType)> = listing
+        .filter_map(|e| e.ok())
+        .filter_map(|e| Some((e.file_name(), e.file_type().ok()?)))
+        .collect();
+    let mut chain;
+    let mut rules = rules;
+    if entries
+        .iter()
+        .any(|(name, t)| name == ".dvcignore" && !t.is_dir())
+    {
+        let mut b = GitignoreBuilder::new(dir);
+        // A pattern that does not parse is skipped, the others still apply.
+        let _ = b.add(dir.join(".dvcignore"));
+        if let Ok(g) = b.build() {
+            chain = rules.to_vec();
+            chain.push(Arc::new(g));
+            rules = &chain;
+        }
+    }
+    let ignored = |path: &Path, is_dir: bool| {
+        for m in rules.iter().rev() {
+            match m.matched(path, is_dir) {
+                ignore::Match::Ignore(_) => return true,
+                ignore::Match::Whitelist(_) => return false,
+                ignore::Match::None => {}
             }
-            if e.file_type().is_some_and(|t| t.is_dir()) && e.depth() > 0 {
-                // A directory tracked by `<dir>.dvc` holds data, not metafiles.
-                let mut marker = e.path().as_os_str().to_os_string();
-                marker.push(".dvc");
-                if Path::new(&marker).is_file() {
-                    return false;
-                }
-            }
-            true
+        }
+        false
+    };
+    // `<name>.dvc` beside a directory: a data directory, not walked.
+    let tracked = |name: &std::ffi::OsStr| {
+        let mut marker = name.to_os_string();
+        marker.push(".dvc");
+        entries.iter().any(|(n, t)| {
+            *n == marker && (t.is_file() || (t.is_symlink() && dir.join(n).is_file()))
         })
-        .build()
-        .filter_map(|entry| entry.ok())
-        .filter(|e| e.file_type().is_some_and(|t| t.is_file()) && want(e.path()))
-        .map(|e| e.into_path())
-        .collect()
+    };
+    let mut subdirs = Vec::new();
+    for (name, t) in &entries {
+        if name == ".git" || name == ".dvc" || name == ".hg" {
+            continue;
+        }
+        let path = dir.join(name);
+        if t.is_dir() {
+            if !ignored(&path, true) && !tracked(name) {
+                subdirs.push(path);
+            }
+        } else if t.is_file() && !ignored(&path, false) && want(&path) {
+            found.push(path);
+        }
+    }
+    let nested: Vec<Vec<PathBuf>> = subdirs
+        .par_iter()
+        .map(|sub| {
+            let mut f = Vec::new();
+            scan_dir(sub, rules, want, &mut f);
+            f
+        })
+        .collect();
+    found.extend(nested.into_iter().flatten());
 }
 
 /// Loads every `.dvc` file.
@@ -317,6 +374,33 @@ mod tests {
         assert_eq!(rel(&m.pipelines), ["dvc.yaml", "b/dvc.yaml"]);
         assert_eq!(rel(&m.locks), ["a/dvc.lock", "dvc.lock"]);
         drop(dir);
+    }
+
+    #[test]
+    fn the_walk_applies_nested_dvcignore_files_and_skips_links() {
+        let (dir, repo) = repo_with(&[
+            "a.dvc",
+            "x.skip.dvc",
+            "sub/keep.skip.dvc",
+            "sub/y.skip.dvc",
+            "sub/deeper/dvc.yaml",
+            "ignored/z.dvc",
+            ".git/q.dvc",
+            "tracked.dvc",
+            "tracked/inner.dvc",
+        ]);
+        let root = dir.path();
+        fs::write(root.join(".dvcignore"), "ignored/\n*.skip.dvc\n").unwrap();
+        fs::write(root.join("sub/.dvcignore"), "!keep.skip.dvc\n").unwrap();
+        std::os::unix::fs::symlink(root.join("a.dvc"), root.join("link.dvc")).unwrap();
+        std::os::unix::fs::symlink(root.join("sub"), root.join("sublink")).unwrap();
+        let m = metafiles(&repo);
+        let rel = |v: &[PathBuf]| -> Vec<String> { v.iter().map(|p| repo.rel(p)).collect() };
+        assert_eq!(
+            rel(&m.dvcfiles),
+            ["a.dvc", "sub/keep.skip.dvc", "tracked.dvc"]
+        );
+        assert_eq!(rel(&m.pipelines), ["sub/deeper/dvc.yaml"]);
     }
 
     #[test]
