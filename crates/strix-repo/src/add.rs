@@ -54,8 +54,26 @@ fn dvcfile_for(out: &Path) -> PathBuf {
     PathBuf::from(s)
 }
 
+/// What new targets are checked against: every `.dvc` file and every
+/// pipeline stage's outputs, read once per command (not once per target:
+/// `add` of a thousand files would read them all a thousand times).
+pub(crate) struct Tracked {
+    dvcfiles: Vec<DvcFileRef>,
+    /// (output, stage name, `dvc.yaml`)
+    pipeline_outs: Vec<(PathBuf, String, PathBuf)>,
+}
+
+impl Tracked {
+    pub(crate) fn load(repo: &Repo) -> Result<Self> {
+        Ok(Self {
+            dvcfiles: load_all(repo)?,
+            pipeline_outs: pipeline_outputs(repo)?,
+        })
+    }
+}
+
 /// Refuses targets DVC refuses. `abs` must already be inside the repo.
-pub(crate) fn check_target(repo: &Repo, abs: &Path, others: &[DvcFileRef]) -> Result<()> {
+pub(crate) fn check_target(repo: &Repo, abs: &Path, tracked: &Tracked) -> Result<()> {
     let rel = repo.rel(abs);
     for comp in rel.split('/') {
         if matches!(comp, ".dvc" | ".git" | ".hg") {
@@ -74,17 +92,17 @@ pub(crate) fn check_target(repo: &Repo, abs: &Path, others: &[DvcFileRef]) -> Re
             return Err(RepoError::TrackedByGit(rel));
         }
     }
-    for (p, stage, dvcfile) in pipeline_outputs(repo)? {
-        if p == abs || abs.starts_with(&p) || p.starts_with(abs) {
+    for (p, stage, dvcfile) in &tracked.pipeline_outs {
+        if p == abs || abs.starts_with(p) || p.starts_with(abs) {
             return Err(RepoError::PipelineOutput {
                 path: rel,
-                stage,
-                dvcfile: repo.rel(&dvcfile),
+                stage: stage.clone(),
+                dvcfile: repo.rel(dvcfile),
             });
         }
     }
     let own = dvcfile_for(abs);
-    for d in others {
+    for d in &tracked.dvcfiles {
         if d.path == own {
             continue;
         }
@@ -110,7 +128,7 @@ pub fn add(
     opts: &AddOptions,
     progress: &dyn Progress,
 ) -> Result<Vec<Added>> {
-    let others = load_all(repo)?;
+    let tracked = Tracked::load(repo)?;
     // All checks first: nothing is written if any target is refused.
     let mut plan = Vec::new();
     for t in targets {
@@ -121,7 +139,7 @@ pub fn add(
         if std::fs::symlink_metadata(&src).is_err() {
             return Err(RepoError::NotFound(src));
         }
-        check_target(repo, &dest, &others)?;
+        check_target(repo, &dest, &tracked)?;
         if opts.out.is_some() && dest.exists() && !opts.force {
             return Err(RepoError::Move {
                 from: src.display().to_string(),
@@ -131,11 +149,34 @@ pub fn add(
         }
         plan.push((src, dest));
     }
-    let mut done = Vec::new();
-    for (src, dest) in plan {
-        done.push(add_one(repo, &src, &dest, opts, progress)?);
+    // Every target's data goes to the cache first, then one flush makes all
+    // of it durable, then each `.dvc` file is written: a thousand small
+    // targets cost one flush, not a thousand. A target that fails stops the
+    // rest; those before it are still recorded, as a target at a time would
+    // leave them.
+    let mut saved = Vec::new();
+    let mut failure = None;
+    for (src, dest) in &plan {
+        match save_one(repo, src, dest, opts, progress) {
+            Ok(s) => saved.push(s),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
     }
-    Ok(done)
+    if !opts.no_commit && !saved.is_empty() {
+        // The metafiles will point at these objects: make them durable first.
+        repo.sync_cache()?;
+    }
+    let mut done = Vec::new();
+    for s in saved {
+        done.push(record_one(repo, s, opts, progress)?);
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(done),
+    }
 }
 
 /// The `.dvc` file of the output `dest` and what it records now.
@@ -215,32 +256,42 @@ pub(crate) fn record(
     Ok((out, changed))
 }
 
-fn add_one(
+/// One target of [`add`] after its data went to the cache.
+enum Saved {
+    /// Nothing to record (an unchanged legacy entry, kept as it is).
+    Done(Added),
+    Measured(Box<Measured>),
+}
+
+/// A target whose data is in the cache, and what its `.dvc` file is now.
+struct Measured {
+    dest: PathBuf,
+    entry: Entry,
+    m: crate::outputs::Measured,
+}
+
+/// Hashes one target and saves its data to the cache (not flushed yet).
+fn save_one(
     repo: &Repo,
     src: &Path,
     dest: &Path,
     opts: &AddOptions,
     progress: &dyn Progress,
-) -> Result<Added> {
-    let Entry {
-        dvcpath,
-        existing,
-        name,
-        prev: prev_out,
-    } = Entry::of(repo, dest)?;
+) -> Result<Saved> {
+    let entry = Entry::of(repo, dest)?;
 
     // DVC keeps an unchanged legacy entry as it is.
-    if let Some(prev) = &prev_out
+    if let Some(prev) = &entry.prev
         && kind_of(prev) == HashKind::Md5Dos2Unix
         && let Some(m) = measure(repo, src, HashKind::Md5Dos2Unix, Save::HashOnly, progress)?
         && Some(m.oid) == recorded_oid(prev)
     {
-        return Ok(Added {
-            dvcfile: dvcpath,
+        return Ok(Saved::Done(Added {
+            dvcfile: entry.dvcpath,
             out: dest.to_path_buf(),
             changed: false,
             gitignores: ensure_gitignore(repo, dest, m.tree.is_some())?,
-        });
+        }));
     }
 
     // `-o` reads a source outside the workspace: never adopt its inode (a
@@ -256,10 +307,32 @@ fn add_one(
     };
     let m = measure(repo, src, HashKind::Md5, save, progress)?
         .ok_or_else(|| RepoError::NotFound(src.to_path_buf()))?;
-    if !opts.no_commit {
-        // The metafile will point at these objects: make them durable first.
-        repo.sync_cache()?;
-    }
+    Ok(Saved::Measured(Box::new(Measured {
+        dest: dest.to_path_buf(),
+        entry,
+        m,
+    })))
+}
+
+/// Writes one target's `.dvc` file, links its workspace copy and ignores
+/// it in Git; its data is durable in the cache by now.
+fn record_one(
+    repo: &Repo,
+    saved: Saved,
+    opts: &AddOptions,
+    progress: &dyn Progress,
+) -> Result<Added> {
+    let Measured { dest, entry, m } = match saved {
+        Saved::Done(added) => return Ok(added),
+        Saved::Measured(measured) => *measured,
+    };
+    let Entry {
+        dvcpath,
+        existing,
+        name,
+        prev: prev_out,
+    } = entry;
+    let dest = dest.as_path();
 
     let (out, changed) = record(&dvcpath, existing.as_ref(), prev_out, &name, &m)?;
 

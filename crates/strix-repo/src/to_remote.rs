@@ -12,9 +12,8 @@
 //! Unlike DVC, which streams the data, this needs room for one copy of the
 //! target on the repository's disk while it runs.
 
-use crate::add::{Entry, check_target, record};
+use crate::add::{Entry, Tracked, check_target, record};
 use crate::error::RepoError;
-use crate::index::load_all;
 use crate::outputs::measure;
 use crate::repo::Repo;
 use crate::transfer::{SyncError, UsedOut, push_to};
@@ -76,11 +75,11 @@ pub fn add_to_remote(
     jobs: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<AddedToRemote, SyncError> {
-    let others = load_all(repo)?;
+    let tracked = Tracked::load(repo)?;
     if fs::symlink_metadata(src).is_err() {
         return Err(RepoError::NotFound(src.to_path_buf()).into());
     }
-    check_target(repo, dest, &others)?;
+    check_target(repo, dest, &tracked)?;
     // The remote must exist before anything is read.
     let r = crate::transfer::open_remote(repo, remote)?;
 

@@ -279,6 +279,52 @@ fn add_matches_dvc_byte_for_byte() {
     assert_eq!(tree_listing(with_strix.join(".dvc/cache")), dvc_cache);
 }
 
+/// `add` of a few hundred targets at once (their data flushed once for all of them) writes what
+/// `dvc add` of the same targets writes: every `.dvc` file, the `.gitignore` in DVC's order, and
+/// the same cache; DVC then finds strix's repository clean.
+#[test]
+fn add_of_many_targets_matches_dvc() {
+    let env = TestEnv::new();
+    let with_strix = env.mkdir("with-strix");
+    let with_dvc = env.mkdir("with-dvc");
+    if !have_dvc() {
+        return;
+    }
+    let names: Vec<String> = (0..200).map(|i| format!("d/f{i:03}.txt")).collect();
+    for (dir, tool) in [(&with_strix, "strix"), (&with_dvc, "dvc")] {
+        env.git_in(dir, &["init", "--quiet"]);
+        fs::create_dir_all(dir.join("d")).unwrap();
+        for (i, n) in names.iter().enumerate() {
+            fs::write(dir.join(n), format!("line {i}\n")).unwrap();
+        }
+        let mut args = vec!["add", "-q"];
+        args.extend(names.iter().map(String::as_str));
+        if tool == "strix" {
+            strix_ok_in(&env, dir, &["init", "-q"]);
+            strix_ok_in(&env, dir, &args);
+        } else {
+            dvc_ok_in(&env, dir, &["init", "-q"]);
+            dvc_ok_in(&env, dir, &args);
+        }
+    }
+    for n in &names {
+        let dvcfile = format!("{n}.dvc");
+        assert_eq!(
+            fs::read_to_string(with_strix.join(&dvcfile)).unwrap(),
+            fs::read_to_string(with_dvc.join(&dvcfile)).unwrap(),
+            "{dvcfile}"
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(with_strix.join("d/.gitignore")).unwrap(),
+        fs::read_to_string(with_dvc.join("d/.gitignore")).unwrap()
+    );
+    let cache = tree_listing(with_strix.join(".dvc/cache"));
+    assert_eq!(cache.len(), names.len());
+    assert_eq!(cache, tree_listing(with_dvc.join(".dvc/cache")));
+    assert_dvc_clean(&env, &with_strix);
+}
+
 /// After `dvc add`, strix reads DVC's .dvc files and cache: status is clean, checkout restores
 /// deleted data, and `checkout --force` restores a modified file.
 #[test]
