@@ -41,11 +41,32 @@ pub fn commit(
             }
         }
     }
-    let mut done = Vec::new();
+    // Every output's data goes to the cache first, then one flush makes it
+    // durable, then the `.dvc` files are written: a thousand files cost one
+    // flush, not a thousand. A file that fails stops the rest; those before
+    // it are still written.
+    let mut saved = Vec::new();
+    let mut failure = None;
     for f in files {
-        done.push(commit_one(repo, f, Mode::Commit, progress)?.0);
+        match save_outputs(repo, f, Mode::Commit, progress) {
+            Ok(s) => saved.push(s),
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
     }
-    Ok(done)
+    if !saved.is_empty() {
+        repo.sync_cache()?;
+    }
+    let mut done = Vec::new();
+    for s in saved {
+        done.push(write_dvcfile(s.f, &s.file)?);
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(done),
+    }
 }
 
 /// The `.dvc` files with an output recorded with DVC 2's hash (no
@@ -85,11 +106,16 @@ pub struct Migrated {
 /// dos2unix hash under `hash: md5` for a missing output, and silently
 /// commits a changed one).
 pub fn migrate_dvcfile(repo: &Repo, f: DvcFileRef, progress: &dyn Progress) -> Result<Migrated> {
-    let (committed, kept) = commit_one(repo, f, Mode::Migrate, progress)?;
-    Ok(Migrated { committed, kept })
+    let s = save_outputs(repo, f, Mode::Migrate, progress)?;
+    repo.sync_cache()?;
+    let committed = write_dvcfile(s.f, &s.file)?;
+    Ok(Migrated {
+        committed,
+        kept: s.kept,
+    })
 }
 
-/// How [`commit_one`] treats a DVC 2 entry.
+/// How [`save_outputs`] treats a DVC 2 entry.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Mode {
     /// An unchanged one stays as it is; every other output is recorded.
@@ -98,12 +124,17 @@ enum Mode {
     Migrate,
 }
 
-fn commit_one(
-    repo: &Repo,
+/// A `.dvc` file whose outputs' data is in the cache (not flushed yet).
+struct Saved {
     f: DvcFileRef,
-    mode: Mode,
-    progress: &dyn Progress,
-) -> Result<(Committed, Vec<(PathBuf, Kept)>)> {
+    /// The file with its new entries.
+    file: strix_dvcfile::DvcFile,
+    /// DVC 2 entries left as they were, and why.
+    kept: Vec<(PathBuf, Kept)>,
+}
+
+/// Hashes the outputs of `f` and saves their data to the cache.
+fn save_outputs(repo: &Repo, f: DvcFileRef, mode: Mode, progress: &dyn Progress) -> Result<Saved> {
     let mut file = f.file.clone();
     let mut kept = Vec::new();
     for out in file.outs.iter_mut() {
@@ -145,9 +176,14 @@ fn commit_one(
         out.isexec = m.tree.is_none() && m.isexec;
         out.hash = Some("md5".into());
     }
-    repo.sync_cache()?;
+    Ok(Saved { f, file, kept })
+}
+
+/// Writes `f` with the entries of `file` (keeping its comments and order),
+/// if that changes it. The data it records must be durable by now.
+fn write_dvcfile(f: DvcFileRef, file: &strix_dvcfile::DvcFile) -> Result<Committed> {
     let text =
-        strix_dvcfile::update_text(&f.text, &file).map_err(|source| RepoError::MetafileUpdate {
+        strix_dvcfile::update_text(&f.text, file).map_err(|source| RepoError::MetafileUpdate {
             path: f.path.clone(),
             source: Box::new(source),
         })?;
@@ -158,11 +194,8 @@ fn commit_one(
             source,
         })?;
     }
-    Ok((
-        Committed {
-            dvcfile: f.path,
-            rewritten,
-        },
-        kept,
-    ))
+    Ok(Committed {
+        dvcfile: f.path,
+        rewritten,
+    })
 }

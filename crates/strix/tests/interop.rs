@@ -281,7 +281,8 @@ fn add_matches_dvc_byte_for_byte() {
 
 /// `add` of a few hundred targets at once (their data flushed once for all of them) writes what
 /// `dvc add` of the same targets writes: every `.dvc` file, the `.gitignore` in DVC's order, and
-/// the same cache; DVC then finds strix's repository clean.
+/// the same cache; DVC then finds strix's repository clean. The same for `commit --force` of all
+/// of them after each one changed.
 #[test]
 fn add_of_many_targets_matches_dvc() {
     let env = TestEnv::new();
@@ -321,6 +322,27 @@ fn add_of_many_targets_matches_dvc() {
     );
     let cache = tree_listing(with_strix.join(".dvc/cache"));
     assert_eq!(cache.len(), names.len());
+    assert_eq!(cache, tree_listing(with_dvc.join(".dvc/cache")));
+    assert_dvc_clean(&env, &with_strix);
+
+    // Every file changed, then `commit --force` of all of them (one flush as well).
+    for dir in [&with_strix, &with_dvc] {
+        for (i, n) in names.iter().enumerate() {
+            fs::write(dir.join(n), format!("line {i}, changed\n")).unwrap();
+        }
+    }
+    strix_ok_in(&env, &with_strix, &["commit", "-q", "--force"]);
+    dvc_ok_in(&env, &with_dvc, &["commit", "-q", "--force"]);
+    for n in &names {
+        let dvcfile = format!("{n}.dvc");
+        assert_eq!(
+            fs::read_to_string(with_strix.join(&dvcfile)).unwrap(),
+            fs::read_to_string(with_dvc.join(&dvcfile)).unwrap(),
+            "{dvcfile} after commit"
+        );
+    }
+    let cache = tree_listing(with_strix.join(".dvc/cache"));
+    assert_eq!(cache.len(), 2 * names.len());
     assert_eq!(cache, tree_listing(with_dvc.join(".dvc/cache")));
     assert_dvc_clean(&env, &with_strix);
 }
