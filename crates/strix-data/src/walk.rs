@@ -98,17 +98,27 @@ impl Rules {
         Ok(Self { matchers })
     }
 
-    /// Deeper files override shallower ones; the last match decides.
     fn ignored(&self, path: &Path, is_dir: bool) -> bool {
-        for m in self.matchers.iter().rev() {
-            match m.matched(path, is_dir) {
-                ignore::Match::Ignore(_) => return true,
-                ignore::Match::Whitelist(_) => return false,
-                ignore::Match::None => {}
-            }
-        }
-        false
+        ignored_by(self.matchers.iter(), path, is_dir)
     }
+}
+
+/// Whether the `.dvcignore` matchers `chain` (the shallowest first) ignore
+/// `path`: deeper files override shallower ones, and within a file the last
+/// matching pattern decides (a `!pattern` takes a path back).
+pub fn ignored_by<'a>(
+    chain: impl DoubleEndedIterator<Item = &'a Gitignore>,
+    path: &Path,
+    is_dir: bool,
+) -> bool {
+    for m in chain.rev() {
+        match m.matched(path, is_dir) {
+            ignore::Match::Ignore(_) => return true,
+            ignore::Match::Whitelist(_) => return false,
+            ignore::Match::None => {}
+        }
+    }
+    false
 }
 
 fn is_temp(name: &str) -> bool {

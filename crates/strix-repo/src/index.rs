@@ -179,14 +179,7 @@ fn scan_dir(
         }
     }
     let ignored = |path: &Path, is_dir: bool| {
-        for m in rules.iter().rev() {
-            match m.matched(path, is_dir) {
-                ignore::Match::Ignore(_) => return true,
-                ignore::Match::Whitelist(_) => return false,
-                ignore::Match::None => {}
-            }
-        }
-        false
+        strix_data::walk::ignored_by(rules.iter().map(|g| &**g), path, is_dir)
     };
     // `<name>.dvc` beside a directory: a data directory, not walked.
     let tracked = |name: &std::ffi::OsStr| {
