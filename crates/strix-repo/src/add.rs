@@ -149,34 +149,14 @@ pub fn add(
         }
         plan.push((src, dest));
     }
-    // Every target's data goes to the cache first, then one flush makes all
-    // of it durable, then each `.dvc` file is written: a thousand small
-    // targets cost one flush, not a thousand. A target that fails stops the
-    // rest; those before it are still recorded, as a target at a time would
-    // leave them.
-    let mut saved = Vec::new();
-    let mut failure = None;
-    for (src, dest) in &plan {
-        match save_one(repo, src, dest, opts, progress) {
-            Ok(s) => saved.push(s),
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
-        }
-    }
-    if !opts.no_commit && !saved.is_empty() {
-        // The metafiles will point at these objects: make them durable first.
-        repo.sync_cache()?;
-    }
-    let mut done = Vec::new();
-    for s in saved {
-        done.push(record_one(repo, s, opts, progress)?);
-    }
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(done),
-    }
+    // The metafiles will point at the saved objects: one flush for all
+    // targets makes them durable first.
+    repo.save_then_record(
+        &plan,
+        !opts.no_commit,
+        |(src, dest)| save_one(repo, src, dest, opts, progress),
+        |s| record_one(repo, s, opts, progress),
+    )
 }
 
 /// The `.dvc` file of the output `dest` and what it records now.

@@ -41,32 +41,14 @@ pub fn commit(
             }
         }
     }
-    // Every output's data goes to the cache first, then one flush makes it
-    // durable, then the `.dvc` files are written: a thousand files cost one
-    // flush, not a thousand. A file that fails stops the rest; those before
-    // it are still written.
-    let mut saved = Vec::new();
-    let mut failure = None;
-    for f in files {
-        match save_outputs(repo, f, Mode::Commit, progress) {
-            Ok(s) => saved.push(s),
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
-        }
-    }
-    if !saved.is_empty() {
-        repo.sync_cache()?;
-    }
-    let mut done = Vec::new();
-    for s in saved {
-        done.push(write_dvcfile(s.f, &s.file)?);
-    }
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(done),
-    }
+    // The `.dvc` files will point at the saved objects: one flush for all
+    // of them makes them durable first.
+    repo.save_then_record(
+        files,
+        true,
+        |f| save_outputs(repo, f, Mode::Commit, progress),
+        |s| write_dvcfile(s.f, &s.file),
+    )
 }
 
 /// The `.dvc` files with an output recorded with DVC 2's hash (no

@@ -6,6 +6,8 @@ use crate::error::{RepoError, Result};
 use crate::repo::{Repo, normalize};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
 use rayon::prelude::*;
+use std::collections::HashSet;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -84,23 +86,28 @@ impl Metafiles {
     /// Walks the workspace once for all three kinds.
     fn scan(repo: &Repo) -> Self {
         let mut found = Self::default();
-        for path in find_files(repo, |p| {
-            p.extension().is_some_and(|x| x == "dvc")
-                || p.file_name()
-                    .is_some_and(|n| n == "dvc.yaml" || n == "dvc.lock")
-        }) {
-            if path.extension().is_some_and(|x| x == "dvc") {
-                found.dvcfiles.push(path);
-            } else if path.file_name().is_some_and(|n| n == "dvc.yaml") {
-                found.pipelines.push(path);
-            } else {
-                found.locks.push(path);
-            }
-        }
+        scan_dir(repo.root(), &[], &mut found);
         found.dvcfiles.sort();
         found.pipelines.sort_by(|a, b| a.parent().cmp(&b.parent()));
         found.locks.sort();
         found
+    }
+
+    /// Files the list of `name`'s kind, if it is a metafile.
+    fn take(&mut self, name: &OsStr, path: PathBuf) {
+        if name == "dvc.yaml" {
+            self.pipelines.push(path);
+        } else if name == "dvc.lock" {
+            self.locks.push(path);
+        } else if Path::new(name).extension().is_some_and(|x| x == "dvc") {
+            self.dvcfiles.push(path);
+        }
+    }
+
+    fn extend(&mut self, other: Self) {
+        self.dvcfiles.extend(other.dvcfiles);
+        self.pipelines.extend(other.pipelines);
+        self.locks.extend(other.locks);
     }
 }
 
@@ -133,33 +140,22 @@ pub fn find_lockfiles(repo: &Repo) -> Vec<PathBuf> {
     metafiles(repo).locks.clone()
 }
 
-/// The files `want` picks, walking the repository without `.git`, `.dvc`,
-/// `.dvcignore`d paths and directories tracked by a `<dir>.dvc`.
+/// One directory of the metafile walk, which leaves out `.git`, `.dvc`,
+/// `.dvcignore`d paths and directories tracked by a `<dir>.dvc`. `rules`
+/// are the `.dvcignore` matchers of the directory's ancestors, the root's
+/// first.
 ///
-/// Directories are read in parallel, and each listing answers the two
+/// Subdirectories are read in parallel, and each listing answers the two
 /// questions a walker would otherwise ask the filesystem once per
 /// directory: whether it holds a `.dvcignore`, and whether a subdirectory
 /// has a `<name>.dvc` beside it. Only regular files are picked and only
 /// real directories entered (symlinks are neither), as DVC's walk does.
-fn find_files(repo: &Repo, want: impl Fn(&Path) -> bool + Sync) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    scan_dir(repo.root(), &[], &want, &mut found);
-    found
-}
-
-/// One directory of [`find_files`]: `rules` are the `.dvcignore` matchers
-/// of its ancestors, the root's first.
-fn scan_dir(
-    dir: &Path,
-    rules: &[Arc<Gitignore>],
-    want: &(impl Fn(&Path) -> bool + Sync),
-    found: &mut Vec<PathBuf>,
-) {
+fn scan_dir(dir: &Path, rules: &[Arc<Gitignore>], found: &mut Metafiles) {
     // An unreadable directory is passed over, as a walker's error entries were.
     let Ok(listing) = fs::read_dir(dir) else {
         return;
     };
-    let entries: Vec<(std::ffi::OsString, fs::FileType)> = listing
+    let entries: Vec<(OsString, fs::FileType)> = listing
         .filter_map(|e| e.ok())
         .filter_map(|e| Some((e.file_name(), e.file_type().ok()?)))
         .collect();
@@ -181,13 +177,20 @@ fn scan_dir(
     let ignored = |path: &Path, is_dir: bool| {
         strix_data::walk::ignored_by(rules.iter().map(|g| &**g), path, is_dir)
     };
-    // `<name>.dvc` beside a directory: a data directory, not walked.
-    let tracked = |name: &std::ffi::OsStr| {
+    // The `.dvc` files of this listing: a subdirectory with its
+    // `<name>.dvc` among them is a data directory, not walked.
+    let markers: HashSet<&OsStr> = entries
+        .iter()
+        .filter(|(n, t)| {
+            Path::new(n).extension().is_some_and(|x| x == "dvc")
+                && (t.is_file() || (t.is_symlink() && dir.join(n).is_file()))
+        })
+        .map(|(n, _)| n.as_os_str())
+        .collect();
+    let tracked = |name: &OsStr| {
         let mut marker = name.to_os_string();
         marker.push(".dvc");
-        entries.iter().any(|(n, t)| {
-            *n == marker && (t.is_file() || (t.is_symlink() && dir.join(n).is_file()))
-        })
+        markers.contains(marker.as_os_str())
     };
     let mut subdirs = Vec::new();
     for (name, t) in &entries {
@@ -199,19 +202,21 @@ fn scan_dir(
             if !ignored(&path, true) && !tracked(name) {
                 subdirs.push(path);
             }
-        } else if t.is_file() && !ignored(&path, false) && want(&path) {
-            found.push(path);
+        } else if t.is_file() && !ignored(&path, false) {
+            found.take(name, path);
         }
     }
-    let nested: Vec<Vec<PathBuf>> = subdirs
+    let nested: Vec<Metafiles> = subdirs
         .par_iter()
         .map(|sub| {
-            let mut f = Vec::new();
-            scan_dir(sub, rules, want, &mut f);
+            let mut f = Metafiles::default();
+            scan_dir(sub, rules, &mut f);
             f
         })
         .collect();
-    found.extend(nested.into_iter().flatten());
+    for f in nested {
+        found.extend(f);
+    }
 }
 
 /// Loads every `.dvc` file.

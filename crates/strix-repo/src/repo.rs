@@ -240,6 +240,43 @@ impl Repo {
         Ok(())
     }
 
+    /// Saves each item's data to the cache, makes all of it durable with one
+    /// flush (when `flush`), then records each item (writes its metafile):
+    /// a thousand small items cost one flush, not a thousand. An item that
+    /// fails to save stops the rest; the items before it are still flushed
+    /// and recorded, as one at a time would leave them, and then the error
+    /// is returned.
+    pub(crate) fn save_then_record<I, S, R>(
+        &self,
+        items: impl IntoIterator<Item = I>,
+        flush: bool,
+        mut save: impl FnMut(I) -> Result<S>,
+        mut record: impl FnMut(S) -> Result<R>,
+    ) -> Result<Vec<R>> {
+        let mut saved = Vec::new();
+        let mut failure = None;
+        for item in items {
+            match save(item) {
+                Ok(s) => saved.push(s),
+                Err(e) => {
+                    failure = Some(e);
+                    break;
+                }
+            }
+        }
+        if flush && !saved.is_empty() {
+            self.sync_cache()?;
+        }
+        let done = saved
+            .into_iter()
+            .map(&mut record)
+            .collect::<Result<Vec<R>>>()?;
+        match failure {
+            Some(e) => Err(e),
+            None => Ok(done),
+        }
+    }
+
     /// Directory outputs known to be complete in the cache.
     pub fn complete_dirs(&self) -> &CompleteDirs {
         &self.complete
