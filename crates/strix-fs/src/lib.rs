@@ -31,6 +31,23 @@ pub fn process_alive(pid: u32) -> bool {
     rc == 0 || io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
+/// Entries of `dir` named after a process that no longer runs: markers and
+/// scratch areas that a killed run left behind. A name that is not a pid
+/// counts as dead; this process's own pid does not (an entry of a dead run
+/// whose pid came back is the caller's to spot).
+pub fn entries_of_dead_runs(dir: &Path) -> Vec<std::path::PathBuf> {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter(|e| {
+            let pid: Option<u32> = e.file_name().to_str().and_then(|s| s.parse().ok());
+            pid.is_none_or(|p| p != std::process::id() && !process_alive(p))
+        })
+        .map(|e| e.path())
+        .collect()
+}
+
 /// Opens `path` for reading without updating its access time, where the
 /// kernel lets us (`O_NOATIME` needs the file's owner or `CAP_FOWNER`;
 /// anyone else gets a plain open).
@@ -215,6 +232,25 @@ pub fn umask() -> u32 {
 mod tests {
     use super::*;
     use std::io::{Seek, Write};
+
+    #[test]
+    fn entries_of_dead_runs_are_those_of_no_live_process() {
+        let d = tempfile::tempdir().unwrap();
+        // pid 1 always runs; a pid above the kernel's maximum never does.
+        let live = d.path().join("1");
+        let dead = d.path().join("999999999");
+        let own = d.path().join(std::process::id().to_string());
+        let junk = d.path().join("not-a-pid");
+        for p in [&live, &dead, &own, &junk] {
+            std::fs::write(p, b"").unwrap();
+        }
+        let mut found = entries_of_dead_runs(d.path());
+        found.sort();
+        let mut expected = vec![dead, junk];
+        expected.sort();
+        assert_eq!(found, expected);
+        assert!(entries_of_dead_runs(&d.path().join("missing")).is_empty());
+    }
 
     /// Exactly `len` bytes from each file's offset, fewer when the source
     /// ends first, none for zero.

@@ -71,6 +71,12 @@ pub trait Backend: Send + Sync {
         Ok(self.list(prefix)?.into_iter().map(|k| (k, None)).collect())
     }
 
+    /// Every key under `prefix` with its size where told, like
+    /// [`Backend::list_sized`] but keeping names that end in `.tmp`: for a
+    /// folder of user data (a URL target), where such a name is a file like
+    /// any other and not an interrupted upload.
+    fn list_all(&self, prefix: &str) -> Result<SizedKeys, BackendError>;
+
     /// Stores the local file `src` as `key`. The object appears complete
     /// under its final name or not at all; an existing object is replaced.
     fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError>;

@@ -21,6 +21,7 @@ pub mod backend;
 pub mod landing;
 pub mod local;
 pub mod opendal_backend;
+pub mod source;
 pub mod transfer;
 
 pub use crate::opendal_backend::{OpendalBackend, Service};

@@ -281,8 +281,8 @@ impl LocalBackend {
     }
 
     /// Every file under `prefix`, with its size if `sized` (one more
-    /// `stat` per file).
-    fn walk(&self, prefix: &str, sized: bool) -> Result<SizedKeys, BackendError> {
+    /// `stat` per file); temporaries (`*.tmp`) only if `temps`.
+    fn walk(&self, prefix: &str, sized: bool, temps: bool) -> Result<SizedKeys, BackendError> {
         let mut out = Vec::new();
         let base = prefix.trim_end_matches('/').to_string();
         let mut stack = vec![base];
@@ -306,7 +306,7 @@ impl LocalBackend {
                     .map_err(|e| BackendError::io("list", &key, e))?;
                 if ft.is_dir() {
                     stack.push(key);
-                } else if !name.ends_with(strix_fs::TEMP_SUFFIX) {
+                } else if temps || !name.ends_with(strix_fs::TEMP_SUFFIX) {
                     // A file removed since it was listed has no size.
                     let size = if sized {
                         fs::metadata(entry.path()).ok().map(|m| m.len())
@@ -344,14 +344,18 @@ impl Backend for LocalBackend {
 
     fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
         Ok(self
-            .walk(prefix, false)?
+            .walk(prefix, false, false)?
             .into_iter()
             .map(|(k, _)| k)
             .collect())
     }
 
     fn list_sized(&self, prefix: &str) -> Result<SizedKeys, BackendError> {
-        self.walk(prefix, true)
+        self.walk(prefix, true, false)
+    }
+
+    fn list_all(&self, prefix: &str) -> Result<SizedKeys, BackendError> {
+        self.walk(prefix, true, true)
     }
 
     fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError> {

@@ -679,7 +679,8 @@ impl OpendalBackend {
         self.service != Service::Http
     }
 
-    async fn list_async(&self, prefix: &str) -> Result<SizedKeys, BackendError> {
+    /// Every key under `prefix`; temporaries (`*.tmp`) only if `temps`.
+    async fn list_async(&self, prefix: &str, temps: bool) -> Result<SizedKeys, BackendError> {
         let dir = prefix.trim_matches('/');
         let dir = if dir.is_empty() {
             "/".to_string()
@@ -703,7 +704,7 @@ impl OpendalBackend {
             if path.is_empty()
                 || path.ends_with('/')
                 || entry.metadata().mode().is_dir()
-                || path.ends_with(strix_fs::TEMP_SUFFIX)
+                || (!temps && path.ends_with(strix_fs::TEMP_SUFFIX))
             {
                 continue;
             }
@@ -875,14 +876,18 @@ impl Backend for OpendalBackend {
     fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
         Ok(self
             .rt
-            .block_on(self.list_async(prefix))?
+            .block_on(self.list_async(prefix, false))?
             .into_iter()
             .map(|(k, _)| k)
             .collect())
     }
 
     fn list_sized(&self, prefix: &str) -> Result<SizedKeys, BackendError> {
-        self.rt.block_on(self.list_async(prefix))
+        self.rt.block_on(self.list_async(prefix, false))
+    }
+
+    fn list_all(&self, prefix: &str) -> Result<SizedKeys, BackendError> {
+        self.rt.block_on(self.list_async(prefix, true))
     }
 
     fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError> {

@@ -8,7 +8,8 @@ use std::sync::Mutex;
 use strix_data::hash::md5_bytes;
 use strix_data::{Entry, Layout, Manifest, NoProgress, Odb, Oid};
 use strix_remote::{
-    Backend, BackendError, DirObject, LocalBackend, ObjectRef, Transfer, TransferError, object_key,
+    Backend, BackendError, DirObject, LocalBackend, ObjectRef, SizedKeys, Transfer, TransferError,
+    object_key,
 };
 
 struct Fixture {
@@ -309,6 +310,10 @@ impl Backend for Recording {
         self.log.lock().unwrap().push(format!("list {prefix}"));
         self.inner.list(prefix)
     }
+    fn list_all(&self, prefix: &str) -> Result<SizedKeys, BackendError> {
+        self.log.lock().unwrap().push(format!("list all {prefix}"));
+        self.inner.list_all(prefix)
+    }
     fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError> {
         self.inner.upload(src, key)?;
         self.log.lock().unwrap().push(key.to_string());
@@ -407,6 +412,9 @@ impl Backend for Flaky {
     }
     fn list(&self, prefix: &str) -> Result<Vec<String>, BackendError> {
         self.inner.list(prefix)
+    }
+    fn list_all(&self, prefix: &str) -> Result<SizedKeys, BackendError> {
+        self.inner.list_all(prefix)
     }
     fn upload(&self, src: &Path, key: &str) -> Result<(), BackendError> {
         self.inner.upload(src, key)

@@ -132,31 +132,80 @@ pub fn add(
     // All checks first: nothing is written if any target is refused.
     let mut plan = Vec::new();
     for t in targets {
-        let (src, dest) = match &opts.out {
-            Some(o) => (t.clone(), o.clone()),
-            None => (t.clone(), t.clone()),
+        if std::fs::symlink_metadata(t).is_err() {
+            return Err(RepoError::NotFound(t.clone()));
+        }
+        let dest = match &opts.out {
+            Some(o) => out_path(repo, t.file_name(), o, opts.force)?,
+            None => t.clone(),
         };
-        if std::fs::symlink_metadata(&src).is_err() {
-            return Err(RepoError::NotFound(src));
-        }
         check_target(repo, &dest, &tracked)?;
-        if opts.out.is_some() && dest.exists() && !opts.force {
-            return Err(RepoError::Move {
-                from: src.display().to_string(),
-                to: repo.rel(&dest),
-                reason: "the destination exists; use --force to overwrite it",
-            });
-        }
-        plan.push((src, dest));
+        plan.push((t.clone(), dest));
     }
+    add_planned(repo, &plan, opts, progress)
+}
+
+/// `add URL -o OUT`: the data at a URL (see [`crate::url_target`]),
+/// downloaded and added as `OUT` (into it if it is a folder), with up to
+/// `jobs` downloads at once.
+pub fn add_url(
+    repo: &Repo,
+    url: &str,
+    out: &Path,
+    opts: &AddOptions,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<Vec<Added>, crate::transfer::SyncError> {
+    let name = crate::url_target::url_name(url).map(std::ffi::OsStr::new);
+    let dest = out_path(repo, name, out, opts.force)?;
+    check_target(repo, &dest, &Tracked::load(repo)?)?;
+    let fetched = crate::url_target::fetch(repo, url, jobs, progress)?;
+    // The download is a source outside the workspace, as `-o` reads.
+    let opts = AddOptions {
+        out: Some(dest.clone()),
+        ..opts.clone()
+    };
+    let plan = [(fetched.path().to_path_buf(), dest)];
+    Ok(add_planned(repo, &plan, &opts, progress)?)
+}
+
+/// Adds each `(source, output)` pair, checked already.
+fn add_planned(
+    repo: &Repo,
+    plan: &[(PathBuf, PathBuf)],
+    opts: &AddOptions,
+    progress: &dyn Progress,
+) -> Result<Vec<Added>> {
     // The metafiles will point at the saved objects: one flush for all
     // targets makes them durable first.
     repo.save_then_record(
-        &plan,
+        plan,
         !opts.no_commit,
         |(src, dest)| save_one(repo, src, dest, opts, progress),
         |s| record_one(repo, s, opts, progress),
     )
+}
+
+/// Where `-o out` puts the target `src`, as DVC's `resolve_output`: into
+/// `out` if that is an existing folder, else at `out`; an existing
+/// destination needs `force`.
+pub fn out_path(
+    repo: &Repo,
+    name: Option<&std::ffi::OsStr>,
+    out: &Path,
+    force: bool,
+) -> Result<PathBuf> {
+    let dest = match name {
+        Some(name) if out.is_dir() => out.join(name),
+        _ => out.to_path_buf(),
+    };
+    if !force && std::fs::symlink_metadata(&dest).is_ok() {
+        return Err(RepoError::ExistsLocally {
+            path: repo.rel(&dest),
+            is_dir: dest.is_dir(),
+        });
+    }
+    Ok(dest)
 }
 
 /// The `.dvc` file of the output `dest` and what it records now.

@@ -110,6 +110,10 @@ pub enum RepoError {
     CheckoutFailed(Vec<String>),
     #[error("'{0}' is not a valid target: {1}")]
     BadTarget(String, &'static str),
+    /// `add -o` onto something that exists, without `--force` (DVC's
+    /// `FileExistsLocallyError`).
+    #[error("the {} '{path}' already exists locally", if *.is_dir { "directory" } else { "file" })]
+    ExistsLocally { path: String, is_dir: bool },
     #[error("cannot move '{from}' to '{to}': {reason}")]
     Move {
         from: String,
@@ -176,6 +180,7 @@ impl RepoError {
                 "data missing from (or damaged in) the cache can be downloaded again with `strix pull` (or `strix fetch`)".into(),
             ),
             RepoError::Metafile { .. } => Some("fix the file by hand, or restore it from Git".into()),
+            RepoError::ExistsLocally { .. } => Some("to overwrite it, re-run with `--force`".into()),
             RepoError::EscapingOut { .. } => Some("output paths must stay inside the repository".into()),
             RepoError::OutsideRepo { .. } => Some(
                 "to copy external data into the repository, use `strix add <path> -o <inside-repo-path>`".into(),

@@ -20,10 +20,12 @@ pub mod outputs;
 pub mod recovery;
 pub mod repo;
 pub mod revisions;
+mod scratch;
 pub mod settings;
 pub mod status;
 pub mod to_remote;
 pub mod transfer;
+pub mod url_target;
 
 pub use error::{RepoError, Result};
 pub use repo::{InitOptions, Repo};

@@ -37,18 +37,15 @@ fn runs_dir(repo: &Repo) -> PathBuf {
 pub fn begin(repo: &Repo, lock: RepoLock) -> WriteSession {
     let dir = runs_dir(repo);
     let _ = fs::create_dir_all(&dir);
-    let mut stale = false;
-    if let Ok(rd) = fs::read_dir(&dir) {
-        for e in rd.flatten() {
-            let pid: Option<u32> = e.file_name().to_str().and_then(|s| s.parse().ok());
-            if pid.is_none_or(|p| !strix_fs::process_alive(p) || p == std::process::id()) {
-                stale = true;
-                let _ = fs::remove_file(e.path());
-            }
-        }
+    let dead = strix_fs::entries_of_dead_runs(&dir);
+    for m in &dead {
+        let _ = fs::remove_file(m);
     }
-    let cleaned = if stale { clean_temporaries(repo) } else { 0 };
+    // A marker under this process's pid was left by a dead run whose pid
+    // came back.
     let marker = dir.join(std::process::id().to_string());
+    let stale = !dead.is_empty() || fs::remove_file(&marker).is_ok();
+    let cleaned = if stale { clean_temporaries(repo) } else { 0 };
     let _ = fs::write(&marker, b"");
     WriteSession {
         _lock: lock,
@@ -124,7 +121,7 @@ pub fn clean_temporaries(repo: &Repo) -> usize {
         }
     }
     n += clean_dir(repo.root(), false);
-    n + crate::to_remote::remove_stale(repo)
+    n + crate::scratch::remove_stale(repo)
 }
 
 fn walk_all_dirs(root: &Path) -> Vec<PathBuf> {

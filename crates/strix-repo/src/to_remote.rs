@@ -6,8 +6,8 @@
 //! gets its name once its bytes hash to it, so a file that changes while it
 //! is read never reaches the remote under a wrong name. The staged objects
 //! are pushed like cache objects (temporary names, then the final one),
-//! then the `.dvc` file is written and the staging area removed. The next
-//! `to-remote` run removes the staging area of a run that was killed.
+//! then the `.dvc` file is written and the staging area removed. A killed
+//! run's staging area is removed by the next run (see [`crate::scratch`]).
 //!
 //! Unlike DVC, which streams the data, this needs room for one copy of the
 //! target on the repository's disk while it runs.
@@ -16,6 +16,7 @@ use crate::add::{Entry, Tracked, check_target, record};
 use crate::error::RepoError;
 use crate::outputs::measure;
 use crate::repo::Repo;
+use crate::scratch::{Kind, Scratch};
 use crate::transfer::{SyncError, UsedOut, push_to};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -34,34 +35,21 @@ pub struct AddedToRemote {
     pub pushed: usize,
 }
 
-/// The staging areas of this repository's runs.
-fn staging_root(repo: &Repo) -> PathBuf {
-    repo.root().join(".dvc/tmp/strix/to-remote")
-}
-
-/// Removes the staging areas of runs that no longer exist (see
-/// [`crate::recovery`]); returns how many.
-pub(crate) fn remove_stale(repo: &Repo) -> usize {
-    let Ok(rd) = fs::read_dir(staging_root(repo)) else {
-        return 0;
-    };
-    let mut n = 0;
-    for e in rd.flatten() {
-        let pid: Option<u32> = e.file_name().to_str().and_then(|s| s.parse().ok());
-        if pid.is_none_or(|p| !strix_fs::process_alive(p)) && fs::remove_dir_all(e.path()).is_ok() {
-            n += 1;
-        }
-    }
-    n
-}
-
-/// Removes this run's staging area when dropped.
-struct Staging(PathBuf);
-
-impl Drop for Staging {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+/// `add URL --to-remote`: [`add_to_remote`] of the data at a URL (see
+/// [`crate::url_target`]), downloaded first with up to `jobs` transfers.
+pub fn add_url_to_remote(
+    repo: &Repo,
+    url: &str,
+    dest: &Path,
+    remote: Option<&str>,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<AddedToRemote, SyncError> {
+    // Refuse a bad destination or remote before downloading anything.
+    check_target(repo, dest, &Tracked::load(repo)?)?;
+    crate::transfer::open_remote(repo, remote)?;
+    let fetched = crate::url_target::fetch(repo, url, jobs, progress)?;
+    add_to_remote(repo, fetched.path(), dest, remote, jobs, progress)
 }
 
 /// Tracks `src` (a file or directory, inside the repository or not) as the
@@ -83,15 +71,8 @@ pub fn add_to_remote(
     // The remote must exist before anything is read.
     let r = crate::transfer::open_remote(repo, remote)?;
 
-    remove_stale(repo);
-    let dir = staging_root(repo).join(std::process::id().to_string());
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).map_err(|source| RepoError::Write {
-        path: dir.clone(),
-        source,
-    })?;
-    let staging = Staging(dir);
-    let odb = Odb::new(staging.0.clone(), false).adopting(Adoption::No);
+    let staging = Scratch::create(repo, Kind::ToRemote)?;
+    let odb = Odb::new(staging.path(), false).adopting(Adoption::No);
     let m = measure(repo, src, HashKind::Md5, Save::ToCache(&odb), progress)?
         .ok_or_else(|| RepoError::NotFound(src.to_path_buf()))?;
     let used = UsedOut {

@@ -49,6 +49,9 @@ pub enum SyncError {
     /// Some objects could not be downloaded (corrupted ones included).
     #[error("{}", failure_text(.0, "download"))]
     DownloadFailed(Failures),
+    /// A URL target could not be downloaded.
+    #[error("failed to download the target")]
+    Source(#[from] strix_remote::source::SourceError),
     /// A repository error (targets, metafiles…).
     #[error(transparent)]
     Repo(#[from] RepoError),
@@ -151,6 +154,9 @@ impl SyncError {
         match self {
             SyncError::UploadFailed(f) | SyncError::DownloadFailed(f) => f.kind,
             SyncError::Query { source, .. } => source.io_kind(),
+            SyncError::Source(strix_remote::source::SourceError::Backend(
+                strix_remote::BackendError::Io { source, .. },
+            )) => Some(source.kind()),
             _ => None,
         }
     }
@@ -190,6 +196,30 @@ impl std::fmt::Debug for OpenedRemote {
     }
 }
 
+/// The remote `name` of `config` and its options as a backend takes them
+/// (lists joined with `,`).
+pub(crate) fn configured_remote(
+    config: &strix_config::Config,
+    name: &str,
+) -> Result<(strix_config::Remote, Vec<(String, String)>), SyncError> {
+    let remote = config.remote(name).map_err(|e| match e {
+        strix_config::ConfigError::RemoteNotFound { name } => SyncError::UnknownRemote(name),
+        other => SyncError::Config(Box::new(other)),
+    })?;
+    let options = remote
+        .options
+        .iter()
+        .map(|(k, v)| {
+            let v = match v {
+                strix_config::Value::String(s) => s.clone(),
+                strix_config::Value::List(items) => items.join(","),
+            };
+            (k.clone(), v)
+        })
+        .collect();
+    Ok((remote, options))
+}
+
 /// Resolves `-r NAME`, else `core.remote`, and opens its backend.
 pub fn open_remote(repo: &Repo, name: Option<&str>) -> Result<OpenedRemote, SyncError> {
     let config = crate::settings::load_config(repo.root())?;
@@ -212,21 +242,7 @@ pub fn open_remote(repo: &Repo, name: Option<&str>) -> Result<OpenedRemote, Sync
             }
         },
     };
-    let remote = config.remote(&name).map_err(|e| match e {
-        strix_config::ConfigError::RemoteNotFound { name } => SyncError::UnknownRemote(name),
-        other => SyncError::Config(Box::new(other)),
-    })?;
-    let options: Vec<(String, String)> = remote
-        .options
-        .iter()
-        .map(|(k, v)| {
-            let v = match v {
-                strix_config::Value::String(s) => s.clone(),
-                strix_config::Value::List(items) => items.join(","),
-            };
-            (k.clone(), v)
-        })
-        .collect();
+    let (remote, options) = configured_remote(&config, &name)?;
     let backend = strix_remote::open_with_options(&remote.name, &remote.url, &options)?;
     Ok(OpenedRemote {
         name: remote.name,

@@ -431,6 +431,133 @@ fn add_to_remote_writes_what_dvc_writes() {
     }
 }
 
+/// URL targets of `add -o` and `add --to-remote` (`remote://name/path`, `file://`), as DVC
+/// 3.67.1 adds them: the same `.dvc` files, caches and remotes. `-o` onto an existing folder
+/// puts the target inside it; onto anything else that exists it needs `--force`; a URL without
+/// `-o` or `--to-remote` is refused. A source file named `*.tmp` is data like any other. A
+/// `file://` URL (which DVC does not take) is the path it names.
+#[test]
+fn add_of_url_targets_writes_what_dvc_writes() {
+    let env = TestEnv::new();
+    let store = env.mkdir("store");
+    fs::create_dir_all(store.join("raw/sub")).unwrap();
+    fs::write(store.join("raw/a.csv"), "a,b\n1,2\n").unwrap();
+    fs::write(store.join("raw/sub/part.tmp"), vec![5u8; 70_000]).unwrap();
+    fs::write(store.join("one.txt"), "one\n").unwrap();
+    let file_url = format!("file://{}", store.join("one.txt").display());
+
+    let theirs = env.mkdir("theirs");
+    let mut repos = vec![(env.repo().to_path_buf(), "../remote", false)];
+    if have_dvc() {
+        repos.push((theirs.clone(), "../remote-dvc", true));
+    }
+    for (dir, remote, dvc) in &repos {
+        let run = |args: &[&str]| {
+            if *dvc {
+                env.dvc_in(dir, args).unwrap()
+            } else {
+                env.strix_in(dir, args)
+            }
+        };
+        env.git_in(dir, &["init", "--quiet"]);
+        for args in [
+            &["init", "-q"][..],
+            &["remote", "add", "store", store.to_str().unwrap()],
+            &["remote", "add", "-d", "r", remote],
+            &["add", "-q", "remote://store/raw", "-o", "raw"],
+            &[
+                "add",
+                "-q",
+                "remote://store/raw",
+                "--to-remote",
+                "-o",
+                "far",
+            ],
+        ] {
+            assert_success(&run(args));
+        }
+        fs::create_dir(dir.join("into")).unwrap();
+        assert_success(&run(&["add", "-q", "remote://store/one.txt", "-o", "into"]));
+
+        // An existing destination needs --force, and stays as it was without it.
+        fs::write(dir.join("taken.txt"), "mine\n").unwrap();
+        let out = run(&["add", "remote://store/one.txt", "-o", "taken.txt"]);
+        assert_exit_code(&out, 1);
+        assert!(
+            stderr(&out).contains("'taken.txt' already exists locally"),
+            "{}",
+            stderr(&out)
+        );
+        assert_eq!(fs::read_to_string(dir.join("taken.txt")).unwrap(), "mine\n");
+        assert!(!dir.join("taken.txt.dvc").exists());
+        assert_success(&run(&[
+            "add",
+            "-q",
+            "-f",
+            "remote://store/one.txt",
+            "-o",
+            "taken.txt",
+        ]));
+
+        let out = run(&["add", "remote://store/one.txt"]);
+        assert_exit_code(&out, 1);
+        assert!(
+            stderr(&out)
+                .contains("Cached output(s) outside of DVC project: remote://store/one.txt"),
+            "{}",
+            stderr(&out)
+        );
+    }
+    let ours = env.repo();
+    assert_eq!(
+        fs::read(ours.join("raw/sub/part.tmp")).unwrap(),
+        vec![5u8; 70_000]
+    );
+    assert_eq!(env.read_string("into/one.txt"), "one\n");
+    assert_eq!(env.read_string("taken.txt"), "one\n");
+    // A `file://` URL is its local path (DVC takes it for a relative path, and fails).
+    env.strix_ok(&["add", "-q", &file_url, "-o", "copy.txt"]);
+    assert_eq!(
+        env.read_string("copy.txt.dvc"),
+        env.read_string("into/one.txt.dvc")
+            .replace("path: one.txt", "path: copy.txt")
+    );
+    assert!(!ours.join("far").exists());
+    assert!(
+        !ours.join(".dvc/tmp/strix/download").exists()
+            || fs::read_dir(ours.join(".dvc/tmp/strix/download"))
+                .unwrap()
+                .count()
+                == 0,
+        "a download was left behind"
+    );
+    // Only the output sent to the remote is missing here.
+    let status = "far.dvc:\n\tchanged outs:\n\t\tdeleted:            far\n";
+    assert_eq!(env.strix_ok(&["status"]), status);
+    if have_dvc() {
+        for f in ["raw.dvc", "far.dvc", "into/one.txt.dvc", "taken.txt.dvc"] {
+            assert_eq!(env.read_string(f), env.read_string(theirs.join(f)), "{f}");
+        }
+        // DVC leaves temporaries (`*.tmp`) in its cache and remote; strix leaves none.
+        let objects = |dir: &Path| -> std::collections::BTreeMap<_, _> {
+            tree_listing(dir)
+                .into_iter()
+                .filter(|(k, _)| !k.ends_with(".tmp"))
+                .collect()
+        };
+        let cache = ours.join(".dvc/cache");
+        assert_eq!(tree_listing(&cache), objects(&cache));
+        assert_eq!(tree_listing(&cache), objects(&theirs.join(".dvc/cache")));
+        let remote = ours.join("../remote");
+        assert_eq!(tree_listing(&remote), objects(&remote));
+        assert_eq!(
+            tree_listing(&remote),
+            objects(&theirs.join("../remote-dvc"))
+        );
+        assert_eq!(dvc_ok(&env, ours, &["status"]), status);
+    }
+}
+
 #[test]
 fn add_to_remote_checks_its_arguments_and_leaves_nothing_behind() {
     let env = TestEnv::new();

@@ -446,3 +446,51 @@ fn http_pull_from_a_static_server() {
     assert_success(&out);
     assert_eq!(workspace(&d), workspace(env.repo()));
 }
+
+/// `add http://…/file -o OUT`: one file from a static HTTP server, as DVC 3.67.1 adds it (the
+/// same `.dvc` file and cache object); a URL the server does not have is a clear error that
+/// leaves nothing behind.
+#[test]
+fn http_url_target_is_added_as_dvc_adds_it() {
+    let Some(base) = server_var("STRIX_TEST_HTTP_URL", "HTTP server") else {
+        return;
+    };
+    let root = server_var("STRIX_TEST_HTTP_ROOT", "HTTP server").unwrap();
+    let name = unique("plain");
+    std::fs::create_dir_all(Path::new(&root).join(&name)).unwrap();
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(Path::new(&root).join(&name).join("table.csv"), &data).unwrap();
+    let url = format!("{base}/{name}/table.csv");
+
+    let env = TestEnv::new();
+    setup_repo(&env, false);
+    commit(&env);
+    let out = env.strix(&["add", "-q", &url, "-o", "table.csv"]);
+    assert_success(&out);
+    assert_eq!(env.read("table.csv"), data);
+    assert_eq!(
+        env.strix_ok(&["status"]),
+        "Data and pipelines are up to date.\n"
+    );
+    assert_eq!(verify_objects(&env.repo().join(".dvc/cache")).len(), 6);
+
+    let missing = format!("{base}/{name}/nope.csv");
+    let out = env.strix(&["add", &missing, "-o", "nope.csv"]);
+    assert_failure(&out);
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    assert!(!env.repo().join("nope.csv").exists());
+    assert!(!env.repo().join("nope.csv.dvc").exists());
+
+    if !have_dvc() {
+        return;
+    }
+    let d = clone_as(&env, "dvc-clone");
+    let out = env
+        .dvc_in(&d, &["add", "-q", &url, "-o", "table.csv"])
+        .unwrap();
+    assert_success(&out);
+    assert_eq!(
+        env.read_string("table.csv.dvc"),
+        env.read_string(d.join("table.csv.dvc"))
+    );
+}

@@ -166,6 +166,44 @@ fn s3_status_cloud_agrees_with_dvc() {
     assert_eq!(s["model.bin"], "deleted");
 }
 
+/// `add remote://storage/<folder> -o OUT`: a folder of an S3 bucket, listed and downloaded with
+/// the remote's endpoint and credentials, is added as DVC 3.67.1 adds it (same `.dvc` file and
+/// cache); a key that does not exist is a clear error that leaves nothing behind.
+#[test]
+fn s3_url_target_is_added_as_dvc_adds_it() {
+    let env = TestEnv::new();
+    let Some(_) = s3_repo(&env, false) else {
+        return;
+    };
+    env.strix_ok(&["push"]);
+    let ours = remote_common::clone_as(&env, "ours");
+    let theirs = remote_common::clone_as(&env, "theirs");
+    let target = "remote://storage/files/md5";
+    let out = env.strix_in(&ours, &["add", "-q", target, "-o", "objects"]);
+    assert_success(&out);
+    dvc_ok(&env, &theirs, &["add", "-q", target, "-o", "objects"]);
+    let read = |dir: &Path, f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    assert_eq!(read(&ours, "objects.dvc"), read(&theirs, "objects.dvc"));
+    assert!(read(&ours, "objects.dvc").contains("nfiles: 5"));
+    let objects = |dir: &Path| -> std::collections::BTreeMap<_, _> {
+        tree_listing(dir.join(".dvc/cache"))
+            .into_iter()
+            .filter(|(k, _)| !k.ends_with(".tmp"))
+            .collect()
+    };
+    assert_eq!(objects(&ours), objects(&theirs));
+    assert_eq!(
+        tree_listing(ours.join("objects")),
+        tree_listing(env.root().join("theirs/objects"))
+    );
+    assert!(dvc_ok(&env, &ours, &["status", "objects.dvc"]).contains("up to date"));
+
+    let out = env.strix_in(&ours, &["add", "remote://storage/nope", "-o", "nope"]);
+    assert_failure(&out);
+    assert!(stderr(&out).contains("does not exist"), "{}", stderr(&out));
+    assert!(!ours.join("nope").exists() && !ours.join("nope.dvc").exists());
+}
+
 #[test]
 fn s3_credentials_never_printed() {
     let env = TestEnv::new();

@@ -3,8 +3,9 @@
 use crate::ui::Printer;
 use crate::ui::errors::Failure;
 use crate::ui::progress::Bars;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use strix_repo::add::{AddOptions, add};
+use strix_repo::url_target::{is_url, url_name};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -69,36 +70,54 @@ fn validate(a: &Args) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `add --to-remote`: the output is `-o`, else the target's name in the
-/// current directory.
+/// The URL of a URL target (`s3://…`, `remote://…`), if it is one.
+fn url_of(target: &Path) -> Option<&str> {
+    if is_url(target) {
+        target.to_str()
+    } else {
+        None
+    }
+}
+
+/// `add --to-remote`: the output is `-o` (into it if it is a folder), else
+/// the target's name in the current directory.
 fn to_remote(
     a: &Args,
     repo: &mut strix_repo::Repo,
-    cwd: &std::path::Path,
+    cwd: &Path,
     p: &Printer,
 ) -> Result<i32, Failure> {
     let target = &a.targets[0];
+    let url = url_of(target);
     let src = {
         let abs = cwd.join(target);
         abs.canonicalize().unwrap_or(abs)
     };
-    let dest = match &a.out {
-        Some(o) => repo.resolve_user_path(cwd, o)?,
-        None => {
-            let name = src.file_name().ok_or_else(|| {
-                Failure::new(
-                    anyhow::anyhow!("'{}' names no file or directory", target.display()),
-                    1,
-                )
-            })?;
-            repo.resolve_user_path(cwd, std::path::Path::new(name))?
+    let name = match url {
+        Some(u) => url_name(u).map(std::ffi::OsStr::new),
+        None => src.file_name(),
+    };
+    let dest = match (&a.out, name) {
+        (Some(o), _) => {
+            let out = repo.resolve_user_path(cwd, o)?;
+            strix_repo::add::out_path(repo, name, &out, a.force)?
+        }
+        (None, Some(name)) => repo.resolve_user_path(cwd, Path::new(name))?,
+        (None, None) => {
+            return Err(Failure::new(
+                anyhow::anyhow!("'{}' names no file or directory", target.display()),
+                1,
+            ));
         }
     };
     let bars = Bars::new(p.quiet);
     let jobs = a.remote_jobs.map(|j| j as usize);
-    let added =
-        strix_repo::to_remote::add_to_remote(repo, &src, &dest, a.remote.as_deref(), jobs, &bars)
-            .map_err(|e| super::fetch::sync_failure(e, "failed to add data to the remote"));
+    let remote = a.remote.as_deref();
+    let added = match url {
+        Some(u) => strix_repo::to_remote::add_url_to_remote(repo, u, &dest, remote, jobs, &bars),
+        None => strix_repo::to_remote::add_to_remote(repo, &src, &dest, remote, jobs, &bars),
+    }
+    .map_err(|e| super::fetch::sync_failure(e, "failed to add data to the remote"));
     repo.save_state();
     let added = added?;
     for line in super::stage_or_hint(repo, cwd, &[added.dvcfile])? {
@@ -107,12 +126,50 @@ fn to_remote(
     Ok(0)
 }
 
+/// `add URL -o OUT`: DVC refuses a URL target without `-o` (it would be
+/// an output outside the repository).
+fn add_url(
+    a: &Args,
+    url: &str,
+    repo: &mut strix_repo::Repo,
+    cwd: &Path,
+    p: &Printer,
+) -> Result<i32, Failure> {
+    let Some(out) = &a.out else {
+        let mut f = Failure::new(
+            anyhow::anyhow!("Cached output(s) outside of DVC project: {url}"),
+            1,
+        );
+        f.hint = Some(format!(
+            "copy it into the repository with `strix add {url} -o <path>`, or send it straight to a remote with `--to-remote`"
+        ));
+        return Err(f);
+    };
+    let _lock = repo.lock()?;
+    let out = repo.resolve_user_path(cwd, out)?;
+    let opts = AddOptions {
+        no_commit: a.no_commit,
+        out: Some(out.clone()),
+        force: a.force,
+        no_relink: a.no_relink,
+    };
+    let bars = Bars::new(p.quiet);
+    let result = strix_repo::add::add_url(repo, url, &out, &opts, None, &bars);
+    repo.save_state();
+    let added =
+        result.map_err(|e| super::fetch::sync_failure(e, &format!("failed to add '{url}'")))?;
+    report(repo, cwd, &added, p)
+}
+
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     validate(&a)?;
     let (mut repo, cwd) = super::open_repo()?;
     if a.to_remote {
         let _lock = repo.lock()?;
         return to_remote(&a, &mut repo, &cwd, p);
+    }
+    if let Some(url) = url_of(&a.targets[0]) {
+        return add_url(&a, url, &mut repo, &cwd, p);
     }
     let targets = if a.glob {
         super::expand_globs(&cwd, &a.targets)?
@@ -147,13 +204,22 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let bars = Bars::new(p.quiet);
     let result = add(&repo, &targets, &opts, &bars);
     repo.save_state();
-    let added = result?;
+    report(&repo, &cwd, &result?, p)
+}
+
+/// Stages (or says how to stage) the metafiles `add` wrote.
+fn report(
+    repo: &strix_repo::Repo,
+    cwd: &Path,
+    added: &[strix_repo::add::Added],
+    p: &Printer,
+) -> Result<i32, Failure> {
     let mut to_stage = Vec::new();
-    for ad in &added {
+    for ad in added {
         to_stage.push(ad.dvcfile.clone());
         to_stage.extend(ad.gitignores.iter().cloned());
     }
-    for line in super::stage_or_hint(&repo, &cwd, &to_stage)? {
+    for line in super::stage_or_hint(repo, cwd, &to_stage)? {
         p.out(line);
     }
     Ok(0)
