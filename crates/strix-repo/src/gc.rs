@@ -249,7 +249,7 @@ pub fn used_objects(
 /// `xx` + a file name shaped like an object (30 hex digits, optionally
 /// `.dir`) to its id; anything else (temporaries, run-cache, stray files)
 /// is not an object.
-fn object_id(prefix: &str, name: &str) -> Option<Oid> {
+pub(crate) fn object_id(prefix: &str, name: &str) -> Option<Oid> {
     let hex2 = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
     if prefix.len() != 2 || !hex2(prefix) {
         return None;

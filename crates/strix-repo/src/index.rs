@@ -335,21 +335,14 @@ pub fn pipeline_outputs(repo: &Repo) -> Result<Vec<(PathBuf, String, PathBuf)>> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::repo::InitOptions;
 
     fn repo_with(files: &[&str]) -> (tempfile::TempDir, Repo) {
-        let dir = tempfile::tempdir().unwrap();
-        let opts = InitOptions {
-            no_scm: true,
-            ..Default::default()
-        };
-        Repo::init(dir.path(), opts).unwrap();
+        let (dir, repo) = crate::testutil::scratch_repo();
         for f in files {
             let p = dir.path().join(f);
             fs::create_dir_all(p.parent().unwrap()).unwrap();
             fs::write(p, "").unwrap();
         }
-        let repo = Repo::open(dir.path()).unwrap();
         (dir, repo)
     }
 

@@ -6,6 +6,7 @@
 //! binary renders.
 
 pub mod add;
+pub mod cache_check;
 pub mod checkout;
 pub mod commit;
 pub mod data_status;
@@ -23,6 +24,8 @@ pub mod revisions;
 mod scratch;
 pub mod settings;
 pub mod status;
+#[cfg(test)]
+mod testutil;
 pub mod to_remote;
 pub mod transfer;
 pub mod url_target;

@@ -78,31 +78,17 @@ pub fn migrate(repo: &Repo, progress: &dyn Progress) -> Result<usize, MigrateErr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::repo::InitOptions;
     use std::fs;
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::fs::MetadataExt;
     use strix_data::NoProgress;
 
     fn put_legacy(repo: &Repo, name: &str, data: &[u8]) -> PathBuf {
-        let path = repo.odb().root().join(&name[..2]).join(&name[2..]);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        fs::write(&path, data).unwrap();
-        fs::set_permissions(&path, fs::Permissions::from_mode(0o444)).unwrap();
-        path
+        crate::testutil::put_raw(&repo.odb().root().join(&name[..2]).join(&name[2..]), data)
     }
 
     #[test]
     fn legacy_objects_are_rehashed_and_linked_into_the_v3_layout() {
-        let dir = tempfile::tempdir().unwrap();
-        Repo::init(
-            dir.path(),
-            InitOptions {
-                no_scm: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        let repo = Repo::open(dir.path()).unwrap();
+        let (_dir, repo) = crate::testutil::scratch_repo();
         // A text file whose dos2unix hash differs from its MD5, a binary
         // file whose two hashes agree, and a `.dir` manifest.
         let text = b"a\r\nb\r\n";

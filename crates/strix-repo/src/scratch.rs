@@ -78,17 +78,10 @@ impl Drop for Scratch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::repo::InitOptions;
 
     #[test]
     fn a_new_area_clears_dead_runs_but_not_this_runs_other_areas() {
-        let dir = tempfile::tempdir().unwrap();
-        let opts = InitOptions {
-            no_scm: true,
-            ..Default::default()
-        };
-        Repo::init(dir.path(), opts).unwrap();
-        let repo = Repo::open(dir.path()).unwrap();
+        let (_dir, repo) = crate::testutil::scratch_repo();
         // A pid above the kernel's maximum never runs.
         let dead: Vec<PathBuf> = Kind::ALL
             .iter()

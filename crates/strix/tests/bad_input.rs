@@ -401,6 +401,76 @@ fn corrupted_objects_are_never_linked() {
     assert!(!env.repo().join("data").exists());
 }
 
+/// Silent corruption: an object that rots in the cache leaves `status` (strix's and DVC's)
+/// clean. `cache check` finds it and names the paths that use it; `--quarantine` moves it out
+/// of the cache, bytes kept, without bothering DVC; `pull` then heals the cache.
+#[test]
+fn cache_check_finds_silent_corruption_and_pull_heals_it() {
+    let env = TestEnv::initialized();
+    env.write("data/a.txt", "aaaa\n");
+    env.write("data/b.txt", "bbbb\n");
+    env.write("solo.txt", "solo\n");
+    env.strix_ok(&["add", "-q", "data", "solo.txt"]);
+    env.strix_ok(&["remote", "add", "-q", "-d", "r", "../remote"]);
+    env.strix_ok(&["push", "-q"]);
+    let rot = |md5: &str, bytes: &str| {
+        let p = object_path(&env, md5);
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o644)).unwrap();
+        fs::write(&p, bytes).unwrap();
+        fs::set_permissions(&p, fs::Permissions::from_mode(0o444)).unwrap();
+        p
+    };
+    let b_obj = rot(&md5_hex(b"bbbb\n"), "bbbB\n");
+    let solo_obj = rot(&md5_hex(b"solo\n"), "SOLO\n");
+    let clean = "Data and pipelines are up to date.\n";
+    assert_eq!(env.strix_ok(&["status"]), clean);
+    if let Some(d) = env.dvc(&["status"]) {
+        assert_eq!(stdout(&d), clean, "DVC does not see it either");
+    }
+
+    let out = env.strix(&["cache", "check"]);
+    assert_exit_code(&out, 1);
+    let text = stdout(&out);
+    assert!(text.starts_with("Checked 4 objects ("), "{text}");
+    assert!(text.contains("): 2 corrupted.\n"), "{text}");
+    assert!(
+        text.contains(&format!(
+            "its content hashes to {} (used by data/b.txt)",
+            md5_hex(b"bbbB\n")
+        )),
+        "{text}"
+    );
+    assert!(text.contains("(used by solo.txt)"), "{text}");
+    assert!(stderr(&out).contains("--quarantine"), "{}", stderr(&out));
+    let out = env.strix(&["cache", "check", "--json"]);
+    assert_exit_code(&out, 1);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["checked"], 4);
+    assert_eq!(v["corrupted"].as_array().unwrap().len(), 2);
+    assert!(v["corrupted"][0]["moved_to"].is_null());
+    assert!(
+        b_obj.exists() && solo_obj.exists(),
+        "a plain check moved something"
+    );
+
+    let out = env.strix(&["cache", "check", "--quarantine"]);
+    assert_exit_code(&out, 1);
+    assert!(stderr(&out).contains("strix pull"), "{}", stderr(&out));
+    assert!(!b_obj.exists() && !solo_obj.exists());
+    let quarantine = tree_listing(env.repo().join(".dvc/cache/strix-quarantine"));
+    assert_eq!(quarantine.len(), 2, "{quarantine:?}");
+    if let Some(d) = env.dvc(&["status", "-c"]) {
+        assert_success(&d);
+    }
+
+    let out = env.strix_ok(&["pull"]);
+    assert!(out.contains("2 files fetched"), "{out}");
+    let out = env.strix_ok(&["cache", "check"]);
+    assert!(out.starts_with("Checked 4 objects ("), "{out}");
+    assert!(out.ends_with("): 0 corrupted.\n"), "{out}");
+    assert_eq!(env.strix_ok(&["status"]), clean);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Names and links
 

@@ -1,4 +1,4 @@
-//! `strix cache dir` and `strix cache migrate`.
+//! `strix cache dir`, `strix cache migrate` and `strix cache check`.
 
 use crate::ui::Printer;
 use crate::ui::errors::Failure;
@@ -16,6 +16,20 @@ enum CacheCmd {
     Dir(DirArgs),
     /// Migrate existing DVC 2.x cache to DVC 3.0 format.
     Migrate(MigrateArgs),
+    /// Re-hash every object in the cache and report the corrupted ones, with the paths that
+    /// use them.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// Move corrupted objects out of the cache (into `<cache>/strix-quarantine`), so that
+    /// `pull` downloads them again and `checkout` reports them missing.
+    #[arg(long)]
+    quarantine: bool,
+    /// Print the result as JSON.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -45,6 +59,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
     let d = match a.cmd {
         CacheCmd::Dir(d) => d,
         CacheCmd::Migrate(m) => return migrate(m, p),
+        CacheCmd::Check(c) => return check(c, p),
     };
     let (repo, cwd) = super::open_repo()?;
     if d.value.is_none() && !d.unset {
@@ -61,6 +76,82 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         config.set(level, "cache.dir", v).map_err(cfg_err)?;
     }
     Ok(0)
+}
+
+/// `cache check`: exit 0 when every object is sound, 1 when any is not
+/// (moved aside or not).
+fn check(a: CheckArgs, p: &Printer) -> Result<i32, Failure> {
+    use strix_repo::cache_check;
+    let (mut repo, cwd) = super::open_repo()?;
+    // Only moving objects changes the cache: a plain check takes no lock.
+    let _lock = if a.quarantine {
+        Some(repo.lock()?)
+    } else {
+        None
+    };
+    let bars = crate::ui::progress::Bars::new(p.quiet || a.json);
+    let r = cache_check::check(&repo, a.quarantine, &bars)?;
+    repo.save_state();
+    let show = |path: &std::path::Path| super::display_rel(&cwd, path);
+    if a.json {
+        let corrupted: Vec<serde_json::Value> = r
+            .corrupted
+            .iter()
+            .map(|c| {
+                serde_json::json!({
+                    "path": show(&c.path),
+                    "md5": c.oid.to_string(),
+                    "problem": c.problem.to_string(),
+                    "used_by": c.used_by,
+                    "moved_to": c.moved_to.as_deref().map(show),
+                })
+            })
+            .collect();
+        p.json(&serde_json::json!({
+            "checked": r.checked,
+            "bytes": r.bytes,
+            "corrupted": corrupted,
+        }));
+    } else {
+        p.out(format!(
+            "Checked {} object{} ({}): {} corrupted.",
+            r.checked,
+            if r.checked == 1 { "" } else { "s" },
+            crate::ui::human_size(r.bytes),
+            r.corrupted.len()
+        ));
+        for c in &r.corrupted {
+            let mut line = format!("{}: {}", show(&c.path), c.problem);
+            if !c.used_by.is_empty() {
+                line.push_str(&format!(" (used by {})", c.used_by.join(", ")));
+            }
+            if let Some(to) = &c.moved_to {
+                line.push_str(&format!("; moved to {}", show(to)));
+            }
+            p.out(line);
+        }
+    }
+    if r.corrupted.is_empty() {
+        return Ok(0);
+    }
+    let n = r.corrupted.len();
+    let mut f = Failure::new(
+        anyhow::anyhow!(
+            "the cache holds {n} corrupted object{}",
+            if n == 1 { "" } else { "s" }
+        ),
+        1,
+    );
+    f.hint = Some(if a.quarantine {
+        "they are out of the cache now: `strix pull` downloads them again, or, if the \
+         workspace still holds the data, `strix commit --force <target>` stores it again"
+            .to_string()
+    } else {
+        "move them aside with `strix cache check --quarantine`, then run `strix pull` to \
+         download them again"
+            .to_string()
+    });
+    Err(f)
 }
 
 /// DVC's words: every 2.x object is rehashed; the count said after a real

@@ -175,21 +175,6 @@ fn warning(a: &Args) -> String {
     msg
 }
 
-/// `1.5 MiB`.
-fn human(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["KiB", "MiB", "GiB", "TiB", "PiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut v = bytes as f64 / 1024.0;
-    let mut i = 0;
-    while v >= 1024.0 && i + 1 < UNITS.len() {
-        v /= 1024.0;
-        i += 1;
-    }
-    format!("{v:.1} {}", UNITS[i])
-}
-
 fn objects(n: usize) -> String {
     format!("{n} object{}", if n == 1 { "" } else { "s" })
 }
@@ -220,7 +205,7 @@ fn announce(p: &Printer, plan: &GcPlan) {
     p.warn(format!(
         "{} ({}) will be removed from the local cache ({} legacy); {} used object{} kept.",
         objects(n),
-        human(size),
+        crate::ui::human_size(size),
         plan.local_legacy.len(),
         plan.used,
         if plan.used == 1 { " is" } else { "s are" },
@@ -315,17 +300,4 @@ pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
         }
     }
     Ok(0)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes_are_human() {
-        assert_eq!(human(0), "0 B");
-        assert_eq!(human(1023), "1023 B");
-        assert_eq!(human(1536), "1.5 KiB");
-        assert_eq!(human(3 * 1024 * 1024), "3.0 MiB");
-    }
 }
