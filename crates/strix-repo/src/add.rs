@@ -77,11 +77,22 @@ pub(crate) fn check_target(repo: &Repo, abs: &Path, tracked: &Tracked) -> Result
     let rel = repo.rel(abs);
     for comp in rel.split('/') {
         if matches!(comp, ".dvc" | ".git" | ".hg") {
+            // DVC's default ignore patterns, as its message names them.
+            let rule = if comp == ".git" {
+                ":.git".to_string()
+            } else {
+                format!(":{comp}/")
+            };
             return Err(RepoError::Ignored {
                 path: abs.to_path_buf(),
-                rule: format!(":{comp}/"),
+                rule,
             });
         }
+    }
+    // A metafile tracking itself (what `add 'dir/*' --glob` would do).
+    let name = abs.file_name().map(|n| n.to_string_lossy().into_owned());
+    if let Some(name) = name.filter(|n| n.ends_with(".dvc") || n == "dvc.yaml") {
+        return Err(RepoError::OutputIsDvcFile(name));
     }
     if let Some(git) = repo.git() {
         let git_rel = abs.strip_prefix(git.workdir()).unwrap_or(abs);

@@ -128,6 +128,10 @@ pub fn diff(
     b: Option<&str>,
     progress: &dyn Progress,
 ) -> Result<Changes, RevError> {
+    // DVC's answer in a Git repository without commits: no changes.
+    if repo.git().is_some_and(|g| !g.head_exists()) {
+        return Ok(Changes::default());
+    }
     let old = view_at_rev(repo, a, true)?;
     let new = match b {
         Some(rev) => view_at_rev(repo, rev, true)?,

@@ -114,6 +114,14 @@ pub enum RepoError {
     /// `FileExistsLocallyError`).
     #[error("the {} '{path}' already exists locally", if *.is_dir { "directory" } else { "file" })]
     ExistsLocally { path: String, is_dir: bool },
+    /// A `.dvc` file or `dvc.yaml` given as an output.
+    #[error("DVC file '{0}' cannot be an output.")]
+    OutputIsDvcFile(String),
+    /// `remove --outs` of an output whose content is not in the cache.
+    #[error(
+        "cannot remove '{0}': its current content is not in the cache, so removing it would lose it"
+    )]
+    UnsavedRemoval(String),
     #[error("cannot move '{from}' to '{to}': {reason}")]
     Move {
         from: String,
@@ -181,6 +189,9 @@ impl RepoError {
             ),
             RepoError::Metafile { .. } => Some("fix the file by hand, or restore it from Git".into()),
             RepoError::ExistsLocally { .. } => Some("to overwrite it, re-run with `--force`".into()),
+            RepoError::UnsavedRemoval(p) => Some(format!(
+                "save it first with `strix commit` (or `strix add {p}`), or remove it yourself if you mean to discard it"
+            )),
             RepoError::EscapingOut { .. } => Some("output paths must stay inside the repository".into()),
             RepoError::OutsideRepo { .. } => Some(
                 "to copy external data into the repository, use `strix add <path> -o <inside-repo-path>`".into(),

@@ -134,11 +134,7 @@ pub fn remove(repo: &Repo, cwd: &Path, targets: &[PathBuf], outs: bool) -> Resul
                 let saved = recorded_oid(out) == Some(m.oid)
                     && in_cache(repo, &m.oid, Layout::for_kind(kind), false).0;
                 if !saved {
-                    return Err(RepoError::Move {
-                        from: repo.rel(&abs),
-                        to: String::new(),
-                        reason: "its current content is not in the cache; run `strix commit` first",
-                    });
+                    return Err(RepoError::UnsavedRemoval(repo.rel(&abs)));
                 }
             }
         }

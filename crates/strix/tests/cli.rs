@@ -352,6 +352,71 @@ fn add_to_out_from_external_path() {
     assert_eq!(env.read("big.bin"), big);
 }
 
+/// As DVC 3.67.1: a glob's `*` skips hidden files (Python's glob), a `.dvc` file or `dvc.yaml`
+/// is never an output (so `add 'dir/*' --glob` over a folder of `.dvc` files is refused whole),
+/// paths inside `.git` are refused with DVC's words, and `diff` in a Git repository without
+/// commits shows nothing.
+#[test]
+fn add_refuses_metafiles_and_globs_skip_hidden_files_like_dvc() {
+    let env = TestEnv::initialized();
+    let dvc = TestEnv::initialized_with_dvc();
+    let envs: Vec<(&TestEnv, bool)> = match &dvc {
+        Some(d) => vec![(&env, false), (d, true)],
+        None => vec![(&env, false)],
+    };
+    for (e, is_dvc) in envs {
+        let run = |args: &[&str]| {
+            if is_dvc {
+                e.dvc(args).unwrap()
+            } else {
+                e.strix(args)
+            }
+        };
+        let who = if is_dvc { "dvc" } else { "strix" };
+        for args in [&["diff"][..], &["diff", "--json"]] {
+            let out = run(args);
+            assert_success(&out);
+            let expected = if args.len() == 2 { "{}\n" } else { "" };
+            assert_eq!(
+                stdout(&out).trim_start_matches('\n'),
+                expected,
+                "{who} {args:?}"
+            );
+        }
+        e.write("g/a", "a\n");
+        e.write("g/.hidden", "h\n");
+        assert_success(&run(&["add", "-q", "g/a"]));
+        let out = run(&["add", "--glob", "g/*"]);
+        assert_exit_code(&out, 1);
+        assert!(
+            stderr(&out).contains("DVC file 'a.dvc' cannot be an output."),
+            "{who}: {}",
+            stderr(&out)
+        );
+        assert!(!e.repo().join("g/a.dvc.dvc").exists(), "{who}");
+        assert!(!e.repo().join("g/.hidden.dvc").exists(), "{who}");
+        e.write("g/b", "b\n");
+        assert_success(&run(&["add", "-q", "--glob", "g/[b-z]*"]));
+        assert!(e.repo().join("g/b.dvc").is_file(), "{who}");
+        assert!(!e.repo().join("g/.hidden.dvc").exists(), "{who}");
+        e.write("s/dvc.yaml", "stages: {}\n");
+        let out = run(&["add", "s/dvc.yaml"]);
+        assert_exit_code(&out, 1);
+        assert!(
+            stderr(&out).contains("DVC file 'dvc.yaml' cannot be an output."),
+            "{who}: {}",
+            stderr(&out)
+        );
+        let out = run(&["add", ".git/config"]);
+        assert_exit_code(&out, 1);
+        assert!(
+            stderr(&out).contains("is ignored by :.git"),
+            "{who}: {}",
+            stderr(&out)
+        );
+    }
+}
+
 #[test]
 fn add_glob_and_multiple_targets() {
     let env = TestEnv::initialized();
@@ -627,6 +692,26 @@ fn remove_with_and_without_outs() {
     assert!(!env.repo().join(".gitignore").exists());
     // The cache keeps the object.
     assert_eq!(env.read(object_path(&md5_hex(b"b\n"))), b"b\n");
+
+    // Data changed since it was recorded is not in the cache: `--outs` refuses to delete it
+    // (DVC deletes it), and nothing changes.
+    env.write("c.txt", "c\n");
+    env.strix_ok(&["add", "-q", "c.txt"]);
+    env.write("c.txt", "edited\n");
+    let out = env.strix(&["remove", "--outs", "c.txt.dvc"]);
+    assert_exit_code(&out, 1);
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot remove 'c.txt': its current content is not in the cache"),
+        "{err}"
+    );
+    assert!(
+        err.contains("hint: save it first with `strix commit`"),
+        "{err}"
+    );
+    assert_eq!(env.read("c.txt"), b"edited\n");
+    assert!(env.repo().join("c.txt.dvc").exists());
+    assert_eq!(env.read_string(".gitignore"), "/c.txt\n");
 }
 
 #[test]
@@ -816,7 +901,13 @@ fn config_levels_get_set_unset_list() {
     env.strix_ok(&["config", "--global", "--unset", "core.remote"]);
     assert_eq!(env.strix_ok(&["config", "core.remote"]).trim(), "rsystem");
     env.strix_ok(&["config", "--system", "--unset", "core.remote"]);
-    assert_exit_code(&env.strix(&["config", "core.remote"]), 251);
+    // Set nowhere: DVC 3.67.1 prints nothing and succeeds unless a level is given.
+    assert_eq!(env.strix_ok(&["config", "core.remote"]), "");
+    if let Some(d) = env.dvc(&["config", "core.remote"]) {
+        assert_success(&d);
+        assert_eq!(stdout(&d), "");
+    }
+    assert_exit_code(&env.strix(&["config", "--project", "core.remote"]), 251);
 
     // Unknown keys and unsetting missing ones are configuration errors (251).
     let out = env.strix(&["config", "core.bogus", "x"]);

@@ -122,6 +122,9 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
                     p.out(s.value.to_string());
                 }
             }
+            // DVC looks through every level and says nothing when none
+            // sets it; with a level given, `get` has said what is missing.
+            None if level.is_none() => {}
             None => {
                 return Err(Failure::new(
                     anyhow::anyhow!("config file error: option '{name}' doesn't exist"),

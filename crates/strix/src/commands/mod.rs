@@ -120,7 +120,12 @@ pub fn expand_globs(
     for t in targets {
         let pattern = cwd.join(t);
         let pattern = pattern.to_string_lossy();
-        let paths = glob::glob(&pattern).map_err(|e| {
+        // As Python's glob: `*`, `?` and `[…]` do not match a leading dot.
+        let opts = glob::MatchOptions {
+            require_literal_leading_dot: true,
+            ..Default::default()
+        };
+        let paths = glob::glob_with(&pattern, opts).map_err(|e| {
             Failure::new(
                 anyhow::anyhow!("invalid glob pattern '{}': {e}", t.display()),
                 1,

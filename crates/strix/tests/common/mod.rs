@@ -64,6 +64,16 @@ impl TestEnv {
         env
     }
 
+    /// Like [`TestEnv::initialized`], but the repository is made by `dvc init`; `None` when DVC
+    /// is not installed (see [`dvc_bin`]).
+    pub fn initialized_with_dvc() -> Option<Self> {
+        dvc_bin()?;
+        let env = Self::new();
+        assert_success(&env.git(&["init", "-q"]));
+        assert_success(&env.dvc(&["init", "-q"])?);
+        Some(env)
+    }
+
     /// Creates the directory layout described in the module docs. `repo/` is created empty
     /// ([`TestEnv::initialized`] makes it a repository).
     pub fn new() -> Self {
