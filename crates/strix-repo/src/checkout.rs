@@ -31,11 +31,23 @@ pub enum OutChange {
     Unchanged,
 }
 
+/// Files (not directories) a checkout added, changed or removed, inside
+/// outputs as well as whole file outputs: what `checkout --summary` counts.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct FileCounts {
+    pub added: usize,
+    pub modified: usize,
+    pub deleted: usize,
+}
+
 /// Result of a checkout run.
 #[derive(Debug, Default)]
 pub struct CheckoutReport {
     /// (absolute output path, is_dir, change) for changed outputs.
     pub changes: Vec<(PathBuf, bool, OutChange)>,
+    /// The files of the outputs that were restored (failed outputs are
+    /// not counted).
+    pub files: FileCounts,
     /// Outputs that could not be restored (absolute paths), with the cause.
     pub failed: Vec<(PathBuf, CheckoutError)>,
 }
@@ -48,8 +60,19 @@ pub fn link_output(
     mode: LinkMode,
     progress: &dyn Progress,
 ) -> Result<OutChange> {
+    link_output_counted(repo, abs, out, mode, progress).map(|(ch, _)| ch)
+}
+
+/// [`link_output`], with the files it added, changed and removed.
+fn link_output_counted(
+    repo: &Repo,
+    abs: &Path,
+    out: &Output,
+    mode: LinkMode,
+    progress: &dyn Progress,
+) -> Result<(OutChange, FileCounts)> {
     let Some(oid) = recorded_oid(out) else {
-        return Ok(OutChange::Unchanged);
+        return Ok((OutChange::Unchanged, FileCounts::default()));
     };
     let kind = kind_of(out);
     let layout = Layout::for_kind(kind);
@@ -77,18 +100,29 @@ pub fn link_output(
                 })?;
         let ch = checkout_dir(abs, &manifest, &opts, progress).map_err(cerr)?;
         repo.complete_dirs().insert(oid);
-        Ok(if ch.is_empty() {
+        let counts = FileCounts {
+            added: ch.added.len(),
+            modified: ch.modified.len(),
+            deleted: ch.deleted.len(),
+        };
+        let change = if ch.is_empty() {
             OutChange::Unchanged
         } else if existed {
             OutChange::Modified
         } else {
             OutChange::Added
-        })
+        };
+        Ok((change, counts))
     } else {
+        let one = |added, modified| FileCounts {
+            added,
+            modified,
+            deleted: 0,
+        };
         match checkout_file(abs, oid.md5, out.isexec, &opts).map_err(cerr)? {
-            Change::Added => Ok(OutChange::Added),
-            Change::Modified => Ok(OutChange::Modified),
-            Change::Unchanged => Ok(OutChange::Unchanged),
+            Change::Added => Ok((OutChange::Added, one(1, 0))),
+            Change::Modified => Ok((OutChange::Modified, one(0, 1))),
+            Change::Unchanged => Ok((OutChange::Unchanged, one(0, 0))),
         }
     }
 }
@@ -157,9 +191,15 @@ fn checkout_one(
     report: &mut CheckoutReport,
 ) -> Result<()> {
     let is_dir = recorded_oid(out).is_some_and(|o| o.is_dir);
-    match link_output(repo, abs, out, mode, progress) {
-        Ok(OutChange::Unchanged) => {}
-        Ok(ch) => report.changes.push((abs.to_path_buf(), is_dir, ch)),
+    match link_output_counted(repo, abs, out, mode, progress) {
+        Ok((ch, counts)) => {
+            report.files.added += counts.added;
+            report.files.modified += counts.modified;
+            report.files.deleted += counts.deleted;
+            if ch != OutChange::Unchanged {
+                report.changes.push((abs.to_path_buf(), is_dir, ch));
+            }
+        }
         Err(RepoError::Checkout { source, .. }) => match *source {
             CheckoutError::Unsaved(v) => {
                 return Err(RepoError::Checkout {

@@ -552,6 +552,11 @@ pub fn fetch_outs(
     jobs: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<FetchSummary, SyncError> {
+    // As DVC: `-r NAME` must name a remote even when nothing is missing.
+    if let Some(name) = remote {
+        let config = crate::settings::load_config(repo.root())?;
+        configured_remote(&config, name)?;
+    }
     each_remote(
         outs,
         remote,

@@ -970,3 +970,91 @@ fn readd_keeps_comments_and_key_order() {
     dvc_ok(&env, &["add", "-q", "exe.sh"]);
     assert_eq!(env.read_string("exe.sh.dvc"), hand_edited(&new, 5));
 }
+
+/// `checkout` reports like DVC 3.67.1: the list names outputs (modified ones first, then added
+/// ones; tab-separated where DVC's console pads with spaces), while `--summary` counts the files inside them that were added, modified and
+/// deleted ("1 file modified, 2 files added and 1 file deleted").
+#[test]
+fn checkout_reports_and_summaries_match_dvc() {
+    let env = TestEnv::new();
+    if !have_dvc() {
+        return;
+    }
+    let ours = env.mkdir("ours");
+    let theirs = env.mkdir("theirs");
+    let both = |f: &dyn Fn(&Path)| {
+        f(&ours);
+        f(&theirs);
+    };
+    both(&|d: &Path| {
+        env.git_in(d, &["init", "--quiet"]);
+        fs::create_dir_all(d.join("d/sub")).unwrap();
+        for (p, text) in [
+            ("d/a", "a\n"),
+            ("d/sub/b", "b\n"),
+            ("d/c", "c\n"),
+            ("m.txt", "m\n"),
+        ] {
+            fs::write(d.join(p), text).unwrap();
+        }
+    });
+    strix_ok_in(&env, &ours, &["init", "-q"]);
+    dvc_ok_in(&env, &theirs, &["init", "-q"]);
+    strix_ok_in(&env, &ours, &["add", "-q", "d", "m.txt"]);
+    dvc_ok_in(&env, &theirs, &["add", "-q", "d", "m.txt"]);
+    let write = |d: &Path, p: &str, text: &str| {
+        let path = d.join(p);
+        if path.exists() {
+            let _ = fs::set_permissions(&path, fs::Permissions::from_mode(0o644));
+        }
+        fs::write(path, text).unwrap();
+    };
+    type Step<'a> = (Box<dyn Fn(&Path) + 'a>, Vec<&'a str>);
+    let steps: Vec<Step> = vec![
+        (
+            Box::new(|d: &Path| {
+                fs::remove_file(d.join("d/a")).unwrap();
+                fs::remove_file(d.join("m.txt")).unwrap();
+            }),
+            vec!["checkout", "--summary"],
+        ),
+        (Box::new(|_: &Path| {}), vec!["checkout", "--summary"]),
+        (
+            Box::new(|d: &Path| {
+                write(d, "d/c", "changed\n");
+                write(d, "d/new", "extra\n");
+                fs::remove_file(d.join("d/sub/b")).unwrap();
+            }),
+            vec!["checkout", "--force", "--summary"],
+        ),
+        (
+            Box::new(|d: &Path| {
+                write(d, "d/c", "changed again\n");
+                fs::remove_file(d.join("m.txt")).unwrap();
+            }),
+            vec!["checkout", "--force"],
+        ),
+        (
+            Box::new(|d: &Path| {
+                fs::remove_dir_all(d.join("d")).unwrap();
+            }),
+            vec!["checkout"],
+        ),
+    ];
+    for (change, args) in &steps {
+        both(&|d: &Path| change(d));
+        // DVC's console expands the list's tabs to spaces; strix keeps the tab.
+        let words = |t: String| -> Vec<Vec<String>> {
+            t.lines()
+                .map(|l| l.split_whitespace().map(str::to_string).collect())
+                .collect()
+        };
+        let s = strix_ok_in(&env, &ours, args);
+        let d = dvc_ok_in(&env, &theirs, args);
+        assert_eq!(words(s), words(d), "{args:?}");
+    }
+    assert_eq!(
+        fs::read_to_string(ours.join("d/c")).unwrap(),
+        fs::read_to_string(theirs.join("d/c")).unwrap()
+    );
+}

@@ -338,6 +338,22 @@ fn missing_or_unknown_remote_fails_like_dvc() {
     assert_success(&out);
     assert_eq!(stdout(&out), "Everything is up to date.\n");
     assert!(stderr(&out).contains("No remote provided and no default remote set."));
+    // But a remote named with `-r` must exist, even with nothing to fetch (as in DVC).
+    for cmd in ["fetch", "pull"] {
+        let out = env.strix(&[cmd, "-r", "nope"]);
+        assert_exit_code(&out, 1);
+        assert!(
+            stderr(&out).contains("remote 'nope' doesn't exist"),
+            "{cmd}"
+        );
+        if let Some(d) = env.dvc(&[cmd, "-r", "nope"]) {
+            assert_exit_code(&d, 1);
+            assert!(
+                stderr(&d).contains("remote 'nope' doesn't exist"),
+                "dvc {cmd}"
+            );
+        }
+    }
 }
 
 /// A push of more objects than the process may hold open files (here `ulimit -n 128`, soft and

@@ -56,42 +56,22 @@ pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
         }
         f
     })?;
-    let mut added = 0;
-    let mut modified = 0;
-    for (path, is_dir, ch) in &report.changes {
-        let mut name = super::display_rel(&cwd, path);
-        if *is_dir {
-            name.push('/');
-        }
-        let letter = match ch {
-            OutChange::Added => {
-                added += 1;
-                "A"
+    // DVC lists modified outputs, then added ones.
+    for want in [OutChange::Modified, OutChange::Added] {
+        for (path, is_dir, ch) in &report.changes {
+            if *ch != want || a.summary {
+                continue;
             }
-            OutChange::Modified => {
-                modified += 1;
-                "M"
+            let mut name = super::display_rel(&cwd, path);
+            if *is_dir {
+                name.push('/');
             }
-            OutChange::Unchanged => continue,
-        };
-        if !a.summary {
+            let letter = if want == OutChange::Added { "A" } else { "M" };
             p.out(format!("{letter}\t{name}"));
         }
     }
     if a.summary {
-        let mut parts = Vec::new();
-        let plural = |n: usize, w: &str| format!("{n} file{} {w}", if n == 1 { "" } else { "s" });
-        if added > 0 {
-            parts.push(plural(added, "added"));
-        }
-        if modified > 0 {
-            parts.push(plural(modified, "modified"));
-        }
-        p.out(if parts.is_empty() {
-            "No changes.".to_string()
-        } else {
-            parts.join(", ")
-        });
+        p.out(summary(&report.files));
     } else if a.relink && report.failed.is_empty() {
         p.out("Relinked successfully");
     }
@@ -133,4 +113,23 @@ pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
         }
     }
     Ok(0)
+}
+
+/// DVC's `get_summary`: the files (not outputs) modified, added and
+/// deleted, as "1 file modified, 2 files added and 3 files deleted".
+fn summary(f: &strix_repo::checkout::FileCounts) -> String {
+    let parts: Vec<String> = [
+        (f.modified, "modified"),
+        (f.added, "added"),
+        (f.deleted, "deleted"),
+    ]
+    .into_iter()
+    .filter(|(n, _)| *n > 0)
+    .map(|(n, w)| format!("{n} file{} {w}", if n > 1 { "s" } else { "" }))
+    .collect();
+    match parts.as_slice() {
+        [] => "No changes.".to_string(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
