@@ -29,7 +29,7 @@ pub struct Frozen {
 }
 
 /// The file and stage name a target names, the file absolute.
-fn target_of(cwd: &Path, target: &str) -> Result<(PathBuf, String)> {
+pub(crate) fn target_of(cwd: &Path, target: &str) -> Result<(PathBuf, String)> {
     let (file, name) = match target.rsplit_once(':') {
         Some((f, n)) if f.ends_with("dvc.yaml") => (f, n),
         _ if target.ends_with("dvc.yaml") => {

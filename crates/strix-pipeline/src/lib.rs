@@ -27,6 +27,7 @@ pub mod lockfile;
 pub mod params;
 mod pull;
 mod record;
+pub mod remove;
 pub mod render;
 pub mod repro;
 pub mod runcache;

@@ -238,6 +238,27 @@ impl LockDoc {
         true
     }
 
+    /// Drops the entry of stage `name`; returns whether there was one.
+    pub fn remove_stage(&mut self, name: &str) -> bool {
+        let Some(Value::Map(stages)) = self.top.get("stages") else {
+            return false;
+        };
+        let mut stages = stages.clone();
+        if stages.remove(name).is_none() {
+            return false;
+        }
+        self.top.insert("stages", stages);
+        true
+    }
+
+    /// Whether no stage has an entry.
+    pub fn is_empty(&self) -> bool {
+        self.top
+            .get("stages")
+            .and_then(Value::as_map)
+            .is_none_or(|m| m.is_empty())
+    }
+
     /// The text DVC would write.
     pub fn to_text(&self) -> String {
         yaml::to_string_wrapped(&Value::Map(self.top.clone()))

@@ -9,6 +9,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use strix_data::tree::Save;
 use strix_data::{Layout, NoProgress};
+use strix_dvcfile::Output;
 
 fn dvcfile_for(out: &Path) -> PathBuf {
     let mut s = out.as_os_str().to_os_string();
@@ -122,46 +123,59 @@ pub fn remove(repo: &Repo, cwd: &Path, targets: &[PathBuf], outs: bool) -> Resul
         ));
     }
     let files = resolve_targets(repo, cwd, targets)?;
-    let mut t = Touched::default();
-    if outs {
-        for f in &files {
-            for out in &f.file.outs {
-                let abs = f.out_path(repo, out)?;
-                let kind = kind_of(out);
-                let Some(m) = measure(repo, &abs, kind, Save::HashOnly, &NoProgress)? else {
-                    continue;
-                };
-                let saved = recorded_oid(out) == Some(m.oid)
-                    && in_cache(repo, &m.oid, Layout::for_kind(kind), false).0;
-                if !saved {
-                    return Err(RepoError::UnsavedRemoval(repo.rel(&abs)));
-                }
-            }
-        }
-    }
+    let mut all = Vec::new();
     for f in &files {
         for out in &f.file.outs {
-            let abs = f.out_path(repo, out)?;
-            if let Some(g) = remove_gitignore_entry(repo, &abs)? {
-                t.written.push(g);
-            }
-            if outs && fs::symlink_metadata(&abs).is_ok() {
-                let r = if abs.is_dir() {
-                    fs::remove_dir_all(&abs)
-                } else {
-                    fs::remove_file(&abs)
-                };
-                r.map_err(|source| RepoError::Write {
-                    path: abs.clone(),
-                    source,
-                })?;
-            }
+            all.push((f.out_path(repo, out)?, out.clone()));
         }
+    }
+    let mut t = release_outputs(repo, &all, outs)?;
+    for f in &files {
         fs::remove_file(&f.path).map_err(|source| RepoError::Write {
             path: f.path.clone(),
             source,
         })?;
         t.removed.push(f.path.clone());
+    }
+    Ok(t)
+}
+
+/// Stops tracking outputs (absolute paths with their recorded entries):
+/// removes their `.gitignore` entries and, with `delete`, their data. Data
+/// is deleted only when every output's is safely in the cache (what was
+/// recorded, and cached): that is checked for all of them before anything
+/// changes.
+pub fn release_outputs(repo: &Repo, outs: &[(PathBuf, Output)], delete: bool) -> Result<Touched> {
+    if delete {
+        for (abs, out) in outs {
+            let kind = kind_of(out);
+            let Some(m) = measure(repo, abs, kind, Save::HashOnly, &NoProgress)? else {
+                continue;
+            };
+            let saved = out.cache
+                && recorded_oid(out) == Some(m.oid)
+                && in_cache(repo, &m.oid, Layout::for_kind(kind), false).0;
+            if !saved {
+                return Err(RepoError::UnsavedRemoval(repo.rel(abs)));
+            }
+        }
+    }
+    let mut t = Touched::default();
+    for (abs, _) in outs {
+        if let Some(g) = remove_gitignore_entry(repo, abs)? {
+            t.written.push(g);
+        }
+        if delete && fs::symlink_metadata(abs).is_ok() {
+            let r = if abs.is_dir() {
+                fs::remove_dir_all(abs)
+            } else {
+                fs::remove_file(abs)
+            };
+            r.map_err(|source| RepoError::Write {
+                path: abs.clone(),
+                source,
+            })?;
+        }
     }
     Ok(t)
 }

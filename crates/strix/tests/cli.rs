@@ -680,7 +680,11 @@ fn remove_with_and_without_outs() {
     env.write("a.txt", "a\n");
     env.write("b.txt", "b\n");
     env.strix_ok(&["add", "-q", "a.txt", "b.txt"]);
-    env.strix_ok(&["remove", "a.txt.dvc"]);
+    assert_eq!(
+        env.strix_ok(&["remove", "a.txt.dvc"]),
+        "",
+        "DVC says nothing"
+    );
     assert!(!env.repo().join("a.txt.dvc").exists());
     assert_eq!(env.read("a.txt"), b"a\n");
     assert_eq!(env.read_string(".gitignore"), "/b.txt\n");

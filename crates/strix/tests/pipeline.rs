@@ -795,3 +795,76 @@ fn stage_add_outs_persist_no_cache_as_dvc_writes_it() {
         );
     }
 }
+
+/// `remove <stage>` as DVC 3.67.1 does it: the stage leaves `dvc.yaml` (its comments kept) and
+/// `dvc.lock`, its outputs leave `.gitignore`, and a file left without stages is deleted. With
+/// `--outs` the outputs go too, only when their data is safely in the cache (DVC deletes
+/// whatever they hold).
+#[test]
+fn remove_of_a_stage_matches_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    let ours = TestEnv::new();
+    let theirs = TestEnv::new();
+    for (env, dvc) in [(&ours, false), (&theirs, true)] {
+        setup(env);
+        add_stages(env, dvc);
+        let yaml = env.read_string("dvc.yaml");
+        env.write("dvc.yaml", format!("# the pipeline\n{yaml}"));
+        let run = |args: &[&str]| {
+            let out = if dvc {
+                env.dvc(args).unwrap()
+            } else {
+                env.strix(args)
+            };
+            assert_success(&out);
+            stdout(&out)
+        };
+        run(&["repro", "-q"]);
+        assert_eq!(run(&["remove", "train"]), "", "dvc: {dvc}");
+        assert!(env.repo().join("model/weights").is_file());
+    }
+    for f in ["dvc.yaml", "dvc.lock", ".gitignore"] {
+        assert_eq!(ours.read_string(f), theirs.read_string(f), "{f}");
+    }
+    assert!(ours.read_string("dvc.yaml").starts_with("# the pipeline\n"));
+    assert!(!ours.read_string("dvc.yaml").contains("train"));
+
+    // Changed since it was recorded: strix keeps it (and the stage).
+    ours.write("prep.txt", "edited\n");
+    let out = ours.strix(&["remove", "prepare", "--outs"]);
+    assert_failure(&out);
+    assert!(
+        stderr(&out).contains("cannot remove 'prep.txt'"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(ours.read_string("prep.txt"), "edited\n");
+    assert!(ours.read_string("dvc.yaml").contains("prepare"));
+    assert_success(&ours.strix(&["checkout", "--force", "-q"]));
+
+    for (env, dvc) in [(&ours, false), (&theirs, true)] {
+        let out = if dvc {
+            env.dvc(&["remove", "prepare", "--outs"]).unwrap()
+        } else {
+            env.strix(&["remove", "prepare", "--outs"])
+        };
+        assert_success(&out);
+        for gone in ["dvc.yaml", "dvc.lock", "prep.txt"] {
+            assert!(!env.repo().join(gone).exists(), "{gone} (dvc: {dvc})");
+        }
+    }
+    assert_eq!(
+        ours.repo().join(".gitignore").exists(),
+        theirs.repo().join(".gitignore").exists()
+    );
+    if ours.repo().join(".gitignore").exists() {
+        assert_eq!(
+            ours.read_string(".gitignore"),
+            theirs.read_string(".gitignore")
+        );
+    }
+    let out = ours.strix(&["remove", "nope"]);
+    assert_failure(&out);
+}

@@ -15,7 +15,8 @@ pub struct MoveArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct RemoveArgs {
-    /// .dvc files or outputs to stop tracking.
+    /// .dvc files, outputs or pipeline stages (`name`, `path/dvc.yaml:name`) to stop
+    /// tracking.
     #[arg(required = true)]
     targets: Vec<PathBuf>,
     /// Also remove the outputs from the workspace (only if they are safely cached).
@@ -61,11 +62,37 @@ pub fn run_move(a: MoveArgs, p: &Printer) -> Result<i32, Failure> {
     Ok(0)
 }
 
-pub fn run_remove(a: RemoveArgs, p: &Printer) -> Result<i32, Failure> {
+/// Whether a `remove` target names a pipeline stage (`name` of the
+/// current directory's `dvc.yaml`, or `path/dvc.yaml:name`) rather than a
+/// `.dvc` file or an output: it is no existing path and no `.dvc` file.
+fn is_stage_target(cwd: &std::path::Path, t: &std::path::Path) -> bool {
+    let s = t.to_string_lossy();
+    if s.ends_with(".dvc") || std::fs::symlink_metadata(cwd.join(t)).is_ok() {
+        return false;
+    }
+    match s.rsplit_once(':') {
+        Some((file, _)) => file.ends_with("dvc.yaml"),
+        None => !s.contains('/') && cwd.join("dvc.yaml").is_file(),
+    }
+}
+
+/// Prints nothing, as DVC (whose `remove` neither stages the files it
+/// touched nor says how to).
+pub fn run_remove(a: RemoveArgs, _p: &Printer) -> Result<i32, Failure> {
     let (repo, cwd) = super::open_repo()?;
     let _lock = repo.lock()?;
-    let t = strix_repo::manage::remove(&repo, &cwd, &a.targets, a.outs)?;
-    stage_touched(&repo, &cwd, &t, p)?;
+    let (stages, files): (Vec<PathBuf>, Vec<PathBuf>) = a
+        .targets
+        .iter()
+        .cloned()
+        .partition(|t| is_stage_target(&cwd, t));
+    if !files.is_empty() {
+        strix_repo::manage::remove(&repo, &cwd, &files, a.outs)?;
+    }
+    for s in &stages {
+        strix_pipeline::remove::remove_stage(&repo, &cwd, &s.to_string_lossy(), a.outs)
+            .map_err(super::pipeline_common::failure)?;
+    }
     Ok(0)
 }
 
