@@ -584,28 +584,26 @@ fn start_stage(ctx: &mut Ctx<'_>, graph: &Graph, i: usize, force: bool) -> Resul
     let recorded = recorded(stage)?;
     let items = stage_status(repo, stage, recorded.as_ref())?;
     if !force && !opts.run_always {
-        let changed = if opts.allow_missing || opts.pull {
-            let upstream_changed = |p: &Path| upstream_records_other(graph, i, p);
-            let lenient = allow_missing(items.clone(), &upstream_changed);
-            if !needs_run(stage, &lenient) {
-                if opts.allow_missing {
-                    rep.line(&format!("Stage '{}' didn't change, skipping", stage.name));
-                    return Ok(Start::Skip);
-                }
-                // --pull: the data of an otherwise unchanged stage.
-                rep.line(&format!("Pulling data for stage: '{}'", stage.name));
-                match crate::pull::pull_stage(repo, stage, recorded.as_ref()) {
-                    Ok(()) => return Ok(Start::Skip),
-                    Err(_) => rep.line(&format!("Unable to pull data for stage: '{}'", stage.name)),
-                }
-            }
-            needs_run(stage, &items)
+        // As DVC: unchanged (missing data allowed with --allow-missing) is
+        // skipped; with --pull, a stage that only misses data pulls it.
+        let upstream_changed = |p: &Path| upstream_records_other(graph, i, p);
+        let lenient = (opts.allow_missing || opts.pull)
+            .then(|| !needs_run(stage, &allow_missing(items.clone(), &upstream_changed)));
+        let unchanged = if opts.allow_missing {
+            lenient == Some(true)
         } else {
-            needs_run(stage, &items)
+            !needs_run(stage, &items)
         };
-        if !changed {
+        if unchanged {
             rep.line(&format!("Stage '{}' didn't change, skipping", stage.name));
             return Ok(Start::Skip);
+        }
+        if opts.pull && lenient == Some(true) {
+            rep.line(&format!("Pulling data for stage: '{}'", stage.name));
+            match crate::pull::pull_stage(repo, stage, recorded.as_ref()) {
+                Ok(()) => return Ok(Start::Skip),
+                Err(_) => rep.line(&format!("Unable to pull data for stage: '{}'", stage.name)),
+            }
         }
     }
     if opts.interactive

@@ -407,6 +407,13 @@ fn repro_pull_in_a_fresh_clone_matches_dvc() {
             .replace("strix config", "dvc config")
             .replace("`strix push`", "`dvc push`");
         let ran_second = std::fs::read_to_string(env.root().join("counter")).unwrap();
+        // Everything there: nothing to pull, every stage unchanged.
+        let third = ok(&env, t, &dir, &["repro", "--pull"]);
+        assert!(!third.contains("Pulling data"), "{t:?}: {third}");
+        assert!(
+            third.contains("Stage 'train' didn't change, skipping"),
+            "{t:?}: {third}"
+        );
         let lock = std::fs::read_to_string(dir.join("dvc.lock")).unwrap();
         results.push((
             first,
