@@ -51,6 +51,9 @@ pub struct Added {
     pub dvc_yaml: PathBuf,
     /// `.gitignore` files touched.
     pub gitignores: Vec<PathBuf>,
+    /// `.gitignore` files that could not be written because their folder
+    /// does not exist yet (`repro` adds the entries once the stage ran).
+    pub gitignores_later: Vec<PathBuf>,
 }
 
 fn flagged(path: &str, flag: &str) -> Value {
@@ -195,13 +198,59 @@ pub fn stage_value(o: &AddOptions) -> Value {
 
 /// Adds (or with `force` replaces) the stage in the `dvc.yaml` of `cwd`, as
 /// DVC does: its paths and `wdir` are taken from `cwd`.
+/// The new stage's outputs against those of the other stages of its
+/// `dvc.yaml`, with DVC's messages for `stage add`: the same path is
+/// "already specified", a path inside another "overlaps".
+fn check_new_outs(cwd: &Path, o: &AddOptions, existing: &[crate::stage::Stage]) -> Result<()> {
+    let wdir = match &o.wdir {
+        Some(w) => strix_repo::repo::normalize(&cwd.join(w)),
+        None => cwd.to_path_buf(),
+    };
+    let new_outs = o
+        .outs
+        .iter()
+        .chain(&o.outs_no_cache)
+        .chain(&o.outs_persist)
+        .chain(&o.outs_persist_no_cache)
+        .chain(&o.metrics)
+        .chain(&o.metrics_no_cache)
+        .chain(&o.plots)
+        .chain(&o.plots_no_cache);
+    for p in new_outs {
+        let abs = strix_repo::repo::normalize(&wdir.join(p));
+        for s in existing.iter().filter(|s| s.key != o.name) {
+            for e in &s.outs {
+                let (parent, child) = if e.abs == abs {
+                    return Err(msg(format!(
+                        "output '{p}' is already specified in stage: '{}'.\nUse `strix remove {}` to stop tracking the overlapping output.",
+                        s.name, s.name
+                    )));
+                } else if abs.starts_with(&e.abs) {
+                    ((&e.path, &s.name), (p, &o.name))
+                } else if e.abs.starts_with(&abs) {
+                    ((p, &o.name), (&e.path, &s.name))
+                } else {
+                    continue;
+                };
+                return Err(msg(format!(
+                    "The output paths:\n'{}'('{}')\n'{}'('{}')\noverlap and are thus in the same tracked directory.\nTo keep reproducibility, outputs should be in separate tracked directories or tracked individually.",
+                    parent.0, parent.1, child.0, child.1
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 pub fn stage_add(repo: &Repo, cwd: &Path, o: &AddOptions) -> Result<Added> {
     let name = &o.name;
     if name.is_empty()
         || name.contains(['/', '\\', ':', '@', '$', '{', '}'])
         || name.starts_with('.')
     {
-        return Err(msg(format!("Invalid stage name '{name}'")));
+        return Err(msg(
+            "Stage name cannot contain punctuation characters.".to_string()
+        ));
     }
     let path = dvc_yaml(cwd);
     let old_text = match std::fs::read_to_string(&path) {
@@ -235,6 +284,10 @@ pub fn stage_add(repo: &Repo, cwd: &Path, o: &AddOptions) -> Result<Added> {
         }
         _ => fresh,
     };
+    if let Some(old_text) = &old_text {
+        let existing = parse_file_stages(repo.root(), &path, "dvc.yaml", old_text)?;
+        check_new_outs(cwd, o, &existing)?;
+    }
     // Validate the result as a whole before writing it.
     Graph::build(
         parse_file_stages(repo.root(), &path, "dvc.yaml", &text)?,
@@ -247,6 +300,7 @@ pub fn stage_add(repo: &Repo, cwd: &Path, o: &AddOptions) -> Result<Added> {
         None => cwd.to_path_buf(),
     };
     let mut gitignores = Vec::new();
+    let mut gitignores_later = Vec::new();
     for p in o
         .outs
         .iter()
@@ -255,11 +309,15 @@ pub fn stage_add(repo: &Repo, cwd: &Path, o: &AddOptions) -> Result<Added> {
         .chain(&o.plots)
     {
         let abs = strix_repo::repo::normalize(&wdir.join(p));
-        gitignores.extend(strix_repo::add::ensure_gitignore(repo, &abs, abs.is_dir())?);
+        match abs.parent() {
+            Some(dir) if !dir.is_dir() => gitignores_later.push(dir.join(".gitignore")),
+            _ => gitignores.extend(strix_repo::add::ensure_gitignore(repo, &abs, abs.is_dir())?),
+        }
     }
     Ok(Added {
         dvc_yaml: path,
         gitignores,
+        gitignores_later,
     })
 }
 

@@ -868,3 +868,57 @@ fn remove_of_a_stage_matches_dvc() {
     let out = ours.strix(&["remove", "nope"]);
     assert_failure(&out);
 }
+
+/// `stage add` refuses what DVC 3.67.1 refuses, with its words and its exit code (255), and
+/// leaves `dvc.yaml` as it was: a bad name, an output another stage has, an output inside
+/// another's, and an existing stage without `--force`.
+#[test]
+fn stage_add_refusals_match_dvc() {
+    if !have_dvc() {
+        return;
+    }
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["stage", "add", "-n", "a/b", "echo"],
+            "Stage name cannot contain punctuation characters.",
+        ),
+        (
+            &["stage", "add", "-n", "s2", "-o", "x", "echo"],
+            "output 'x' is already specified in stage: 's1'.\nUse `dvc remove s1` to stop tracking the overlapping output.",
+        ),
+        (
+            &["stage", "add", "-n", "s3", "-o", "x/y", "echo"],
+            "The output paths:\n'x'('s1')\n'x/y'('s3')\noverlap and are thus in the same tracked directory.",
+        ),
+        (
+            &["stage", "add", "-n", "s4", "-o", "w", "echo"],
+            "The output paths:\n'w'('s4')\n'w/v'('s1')\noverlap",
+        ),
+        (
+            &["stage", "add", "-n", "s1", "-o", "z", "echo"],
+            "Stage 's1' already exists in 'dvc.yaml'. Use '--force' to overwrite.",
+        ),
+    ];
+    for dvc in [false, true] {
+        let env = TestEnv::new();
+        setup(&env);
+        let run = |args: &[&str]| {
+            if dvc {
+                env.dvc(args).unwrap()
+            } else {
+                env.strix(args)
+            }
+        };
+        assert_success(&run(&[
+            "stage", "add", "-q", "-n", "s1", "-o", "x", "-o", "w/v", "echo",
+        ]));
+        let before = env.read_string("dvc.yaml");
+        for (args, expected) in cases {
+            let out = run(args);
+            assert_eq!(out.status.code(), Some(255), "dvc: {dvc}, {args:?}");
+            let err = stderr(&out).replace("strix remove", "dvc remove");
+            assert!(err.contains(expected), "dvc: {dvc}, {args:?}: {err}");
+            assert_eq!(env.read_string("dvc.yaml"), before, "dvc: {dvc}, {args:?}");
+        }
+    }
+}

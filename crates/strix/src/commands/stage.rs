@@ -168,10 +168,24 @@ fn run_add(a: AddArgs, p: &Printer) -> Result<i32, Failure> {
     let opts = a.options();
     let added = {
         let _session = repo.lock()?;
-        strix_pipeline::add::stage_add(&repo, &cwd, &opts).map_err(failure)?
+        // DVC's `stage add` lets its errors reach the top level: exit 255.
+        strix_pipeline::add::stage_add(&repo, &cwd, &opts).map_err(|e| match e {
+            strix_pipeline::Error::Msg(_) => {
+                let mut f = failure(e);
+                f.code = 255;
+                f
+            }
+            other => failure(other),
+        })?
     };
     let mut files = vec![added.dvc_yaml.clone()];
     files.extend(added.gitignores);
+    for g in &added.gitignores_later {
+        p.warn(format!(
+            "Could not create .gitignore entry in {}. strix will attempt to create .gitignore entry again when the stage is run.",
+            g.display()
+        ));
+    }
     p.out(format!("Added stage '{}' in 'dvc.yaml'", a.name));
     if a.run {
         let report = run_added(&repo, &cwd, &a.name, false, false, p)?;
