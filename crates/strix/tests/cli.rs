@@ -796,6 +796,41 @@ fn check_ignore_details() {
     }
     let out = child.wait_with_output().unwrap();
     assert_eq!(stdout(&out), ".dvcignore:4:*.tmp\td/x.tmp\n");
+
+    // Options that only go with --details are refused as DVC refuses them (exit 255).
+    for (args, msg) in [
+        (
+            &["check-ignore", "-n", "d/x.tmp"][..],
+            "`--non-matching` is only valid with `--details`",
+        ),
+        (
+            &["check-ignore", "-a", "d/x.tmp"],
+            "`--all` is only valid with `--details`",
+        ),
+        (
+            &["check-ignore", "-q", "-d", "d/x.tmp"],
+            "cannot use both `--details` and `--quiet`",
+        ),
+        (
+            &["check-ignore", "--stdin", "d/x.tmp"],
+            "cannot have both `targets` and `--stdin`",
+        ),
+    ] {
+        let out = env.strix(args);
+        assert_exit_code(&out, 255);
+        if args.contains(&"-q") {
+            assert_eq!(stderr(&out), "", "{args:?}");
+        } else {
+            assert!(stderr(&out).contains(msg), "{args:?}: {}", stderr(&out));
+        }
+        if let Some(d) = env.dvc(args) {
+            assert_exit_code(&d, 255);
+            // Both tools say nothing under -q.
+            if !args.contains(&"-q") {
+                assert!(stderr(&d).contains(msg), "dvc {args:?}: {}", stderr(&d));
+            }
+        }
+    }
 }
 
 #[test]
@@ -982,6 +1017,26 @@ fn autostage_stages_metafiles() {
     assert!(out.contains("git add"), "{out}");
     let staged = stdout(&env.git(&["diff", "--cached", "--name-only"]));
     assert!(!staged.contains("c.txt.dvc"), "{staged}");
+
+    // `commit` neither stages nor hints, with autostage on or off (as DVC 3.67.1).
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "--quiet", "-m", "c"]);
+    for autostage in ["true", "false"] {
+        env.strix_ok(&["config", "core.autostage", autostage]);
+        env.git(&["add", ".dvc/config"]);
+        env.write("c.txt", format!("c {autostage}\n"));
+        assert_eq!(
+            env.strix_ok(&["commit", "-f", "c.txt.dvc"]),
+            "",
+            "{autostage}"
+        );
+        let staged = stdout(&env.git(&["diff", "--cached", "--name-only"]));
+        assert!(!staged.contains("c.txt.dvc"), "{autostage}: {staged}");
+        if let Some(d) = env.dvc(&["commit", "-f", "c.txt.dvc"]) {
+            assert_success(&d);
+            assert_eq!(stdout(&d), "");
+        }
+    }
 }
 
 #[test]

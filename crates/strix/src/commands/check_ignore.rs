@@ -23,7 +23,26 @@ pub struct Args {
     stdin: bool,
 }
 
+/// DVC's `_check_args`, message for message (its errors exit 255).
+fn check_args(a: &Args, p: &Printer) -> Result<(), Failure> {
+    let refuse = |m: &str| Err(Failure::new(anyhow::anyhow!("{m}"), 255));
+    if a.stdin && !a.targets.is_empty() {
+        return refuse("cannot have both `targets` and `--stdin`");
+    }
+    if a.non_matching && !a.details {
+        return refuse("`--non-matching` is only valid with `--details`");
+    }
+    if a.all && !a.details {
+        return refuse("`--all` is only valid with `--details`");
+    }
+    if p.quiet && a.details {
+        return refuse("cannot use both `--details` and `--quiet`");
+    }
+    Ok(())
+}
+
 pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
+    check_args(&a, p)?;
     let (repo, cwd) = super::open_repo()?;
     let mut targets = a.targets.clone();
     if a.stdin {

@@ -59,14 +59,8 @@ pub fn run(mut a: Args, p: &Printer) -> Result<i32, Failure> {
         )?)
     })();
     repo.save_state();
-    let done = result?;
-    let changed: Vec<PathBuf> = done
-        .iter()
-        .filter(|c| c.rewritten)
-        .map(|c| c.dvcfile.clone())
-        .collect();
-    for line in super::stage_or_hint(&repo, &cwd, &changed)? {
-        p.out(line);
-    }
+    // As DVC's `commit`: the metafiles it rewrote are neither staged in
+    // Git (whatever `core.autostage` says) nor named in a hint.
+    result?;
     Ok(0)
 }
