@@ -20,7 +20,7 @@ use crate::outputs::{kind_of, measure, recorded_oid};
 use crate::repo::Repo;
 use std::path::{Path, PathBuf};
 use strix_data::tree::Save;
-use strix_data::{Adoption, HashKind, Progress};
+use strix_data::{Adoption, HashKind, Layout, Progress};
 use strix_dvcfile::Output;
 
 /// Options of `add`.
@@ -74,26 +74,8 @@ impl Tracked {
 
 /// Refuses targets DVC refuses. `abs` must already be inside the repo.
 pub(crate) fn check_target(repo: &Repo, abs: &Path, tracked: &Tracked) -> Result<()> {
+    check_target_name(repo, abs)?;
     let rel = repo.rel(abs);
-    for comp in rel.split('/') {
-        if matches!(comp, ".dvc" | ".git" | ".hg") {
-            // DVC's default ignore patterns, as its message names them.
-            let rule = if comp == ".git" {
-                ":.git".to_string()
-            } else {
-                format!(":{comp}/")
-            };
-            return Err(RepoError::Ignored {
-                path: abs.to_path_buf(),
-                rule,
-            });
-        }
-    }
-    // A metafile tracking itself (what `add 'dir/*' --glob` would do).
-    let name = abs.file_name().map(|n| n.to_string_lossy().into_owned());
-    if let Some(name) = name.filter(|n| n.ends_with(".dvc") || n == "dvc.yaml") {
-        return Err(RepoError::OutputIsDvcFile(name));
-    }
     if let Some(git) = repo.git() {
         let git_rel = abs.strip_prefix(git.workdir()).unwrap_or(abs);
         if git
@@ -142,6 +124,7 @@ pub fn add(
     let tracked = Tracked::load(repo)?;
     // All checks first: nothing is written if any target is refused.
     let mut plan = Vec::new();
+    let mut inside = Vec::new();
     for t in targets {
         if std::fs::symlink_metadata(t).is_err() {
             return Err(RepoError::NotFound(t.clone()));
@@ -150,10 +133,48 @@ pub fn add(
             Some(o) => out_path(repo, t.file_name(), o, opts.force)?,
             None => t.clone(),
         };
+        // A path inside a tracked directory updates that directory (DVC 3).
+        if opts.out.is_none()
+            && !opts.no_commit
+            && let Some((owner, out)) = owner_of(repo, &dest, &tracked)?
+        {
+            check_target_name(repo, &dest)?;
+            inside.push((dest, owner, out));
+            continue;
+        }
         check_target(repo, &dest, &tracked)?;
         plan.push((t.clone(), dest));
     }
-    add_planned(repo, &plan, opts, progress)
+    // Targets that overlap each other are refused, as DVC refuses them.
+    for (i, (_, a)) in plan.iter().enumerate() {
+        for (_, b) in &plan[i + 1..] {
+            let (outer, inner) = if b.starts_with(a) { (a, b) } else { (b, a) };
+            if inner.starts_with(outer) {
+                return Err(RepoError::Overlap {
+                    path: repo.rel(outer),
+                    other: repo.rel(inner),
+                    dvcfile: repo.rel(&dvcfile_for(inner)),
+                });
+            }
+        }
+    }
+    // Targets inside the same directory output update it together.
+    let mut added = Vec::new();
+    let mut groups: Vec<(&DvcFileRef, Output, Vec<PathBuf>)> = Vec::new();
+    for (dest, owner, out) in inside {
+        match groups
+            .iter_mut()
+            .find(|(o, prev, _)| o.path == owner.path && prev.path == out.path)
+        {
+            Some((_, _, targets)) => targets.push(dest),
+            None => groups.push((owner, out, vec![dest])),
+        }
+    }
+    for (owner, out, targets) in groups {
+        added.push(add_inside(repo, &targets, owner, &out, progress)?);
+    }
+    added.extend(add_planned(repo, &plan, opts, progress)?);
+    Ok(added)
 }
 
 /// `add URL -o OUT`: the data at a URL (see [`crate::url_target`]),
@@ -271,7 +292,19 @@ pub(crate) fn record(
     out.nfiles = m.nfiles;
     out.isexec = m.tree.is_none() && m.isexec;
     out.hash = Some("md5".to_string());
+    let changed = write_output(dvcpath, existing, name, &out)?;
+    Ok((out, changed))
+}
 
+/// Writes `out` as the entry `name` of the `.dvc` file `dvcpath` (whose
+/// current content is `existing`), keeping its other entries, comments and
+/// order; returns whether the file changed.
+fn write_output(
+    dvcpath: &Path,
+    existing: Option<&DvcFileRef>,
+    name: &str,
+    out: &Output,
+) -> Result<bool> {
     let mut file = existing.map(|e| e.file.clone()).unwrap_or_default();
     match file.outs.iter_mut().find(|o| o.path == name) {
         Some(slot) => *slot = out.clone(),
@@ -293,7 +326,7 @@ pub(crate) fn record(
             source,
         })?;
     }
-    Ok((out, changed))
+    Ok(changed)
 }
 
 /// One target of [`add`] after its data went to the cache.
@@ -440,4 +473,136 @@ pub fn ensure_gitignore_before(
     strix_git::gitignore::add_entry_before(dir, &name, before)
         .map_err(crate::error::GitError::from)?;
     Ok(vec![dir.join(".gitignore")])
+}
+
+/// The checks of [`check_target`] that need only the path: nothing inside
+/// `.dvc`, `.git` or `.hg`, and no metafile as an output.
+fn check_target_name(repo: &Repo, abs: &Path) -> Result<()> {
+    let rel = repo.rel(abs);
+    for comp in rel.split('/') {
+        if matches!(comp, ".dvc" | ".git" | ".hg") {
+            // DVC's default ignore patterns, as its message names them.
+            let rule = if comp == ".git" {
+                ":.git".to_string()
+            } else {
+                format!(":{comp}/")
+            };
+            return Err(RepoError::Ignored {
+                path: abs.to_path_buf(),
+                rule,
+            });
+        }
+    }
+    // A metafile tracking itself (what `add 'dir/*' --glob` would do).
+    let name = abs.file_name().map(|n| n.to_string_lossy().into_owned());
+    if let Some(name) = name.filter(|n| n.ends_with(".dvc") || n == "dvc.yaml") {
+        return Err(RepoError::OutputIsDvcFile(name));
+    }
+    Ok(())
+}
+
+/// The `.dvc` file and directory output that `target` lies strictly inside,
+/// if any.
+fn owner_of<'t>(
+    repo: &Repo,
+    target: &Path,
+    tracked: &'t Tracked,
+) -> Result<Option<(&'t DvcFileRef, Output)>> {
+    for d in &tracked.dvcfiles {
+        for o in &d.file.outs {
+            let p = d.out_path(repo, o)?;
+            if target != p && target.starts_with(&p) {
+                return Ok(Some((d, o.clone())));
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// `add dir/file` where `dir` is a tracked directory: as DVC 3, only those
+/// files (or folders) change in the directory's manifest; the rest stays as
+/// recorded. The entry loses its `size` (DVC drops it: the manifest does
+/// not tell the other files' sizes) and gets the new `nfiles`.
+fn add_inside(
+    repo: &Repo,
+    targets: &[PathBuf],
+    owner: &DvcFileRef,
+    out: &Output,
+    progress: &dyn Progress,
+) -> Result<Added> {
+    let dir = owner.out_path(repo, out)?;
+    let overlap = || RepoError::Overlap {
+        path: repo.rel(&targets[0]),
+        other: repo.rel(&dir),
+        dvcfile: repo.rel(&owner.path),
+    };
+    let Some(oid) = recorded_oid(out).filter(|o| o.is_dir) else {
+        return Err(overlap());
+    };
+    if kind_of(out) != HashKind::Md5 {
+        // A DVC 2 entry: its manifest hashes are not DVC 3's.
+        return Err(overlap());
+    }
+    let manifest = repo
+        .odb()
+        .read_manifest(&oid, Layout::V3)
+        .map_err(|source| RepoError::Manifest {
+            path: dir.clone(),
+            source,
+        })?;
+    let mut entries: Vec<strix_data::Entry> = manifest.entries().to_vec();
+    for target in targets {
+        let rel = target
+            .strip_prefix(&dir)
+            .ok()
+            .and_then(|r| r.to_str())
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                RepoError::BadTarget(repo.rel(target), "not a UTF-8 path inside its output")
+            })?;
+        let m = measure(
+            repo,
+            target,
+            HashKind::Md5,
+            Save::ToCache(repo.odb()),
+            progress,
+        )?
+        .ok_or_else(|| RepoError::NotFound(target.to_path_buf()))?;
+        let below = format!("{rel}/");
+        entries.retain(|e| e.relpath != rel && !e.relpath.starts_with(&below));
+        match &m.tree {
+            Some(t) => entries.extend(t.manifest.entries().iter().map(|e| strix_data::Entry {
+                relpath: format!("{below}{}", e.relpath),
+                md5: e.md5,
+            })),
+            None => entries.push(strix_data::Entry {
+                relpath: rel,
+                md5: m.oid.md5,
+            }),
+        }
+    }
+    let updated = strix_data::Manifest::from_entries(entries);
+    let (bytes, dir_oid) = updated.to_bytes_with_oid();
+    repo.odb()
+        .put_bytes(&dir_oid, Layout::V3, &bytes)
+        .map_err(|e| RepoError::Write {
+            path: repo.odb().path(&dir_oid, Layout::V3),
+            source: std::io::Error::other(e),
+        })?;
+    // The new objects are durable before the `.dvc` file names them.
+    repo.odb().sync().map_err(|source| RepoError::Write {
+        path: repo.odb().root().to_path_buf(),
+        source,
+    })?;
+    let mut new_out = out.clone();
+    new_out.md5 = Some(dir_oid.to_string());
+    new_out.size = None;
+    new_out.nfiles = Some(updated.len() as u64);
+    let changed = write_output(&owner.path, Some(owner), &out.path, &new_out)?;
+    Ok(Added {
+        dvcfile: owner.path.clone(),
+        out: dir,
+        changed,
+        gitignores: Vec::new(),
+    })
 }

@@ -1058,3 +1058,84 @@ fn checkout_reports_and_summaries_match_dvc() {
         fs::read_to_string(theirs.join("d/c")).unwrap()
     );
 }
+
+/// `add dir/file` where `dir` is tracked updates only that entry of the directory, as DVC 3.67.1
+/// does (the same `.dir` object and `.dvc` file: `size` dropped, `nfiles` updated); other
+/// changes in the directory stay unrecorded. Targets that overlap each other in one `add` are
+/// refused, as DVC refuses them, and nothing is written.
+#[test]
+fn add_inside_a_tracked_directory_matches_dvc() {
+    let env = TestEnv::new();
+    if !have_dvc() {
+        return;
+    }
+    let ours = env.mkdir("ours");
+    let theirs = env.mkdir("theirs");
+    for (dir, dvc) in [(&ours, false), (&theirs, true)] {
+        let run = |args: &[&str]| {
+            let out = if dvc {
+                dvc_in(&env, dir, args).unwrap()
+            } else {
+                env.strix_in(dir, args)
+            };
+            assert_success(&out);
+        };
+        env.git_in(dir, &["init", "--quiet"]);
+        fs::create_dir_all(dir.join("data/sub")).unwrap();
+        fs::write(dir.join("data/a"), "a\n").unwrap();
+        fs::write(dir.join("data/sub/b"), "b\n").unwrap();
+        run(&["init", "-q"]);
+        run(&["add", "-q", "data"]);
+        fs::write(dir.join("data/a"), "changed\n").unwrap();
+        fs::write(dir.join("data/sub/b"), "bbbbbb\n").unwrap();
+        fs::write(dir.join("data/sub/new"), "n\n").unwrap();
+        fs::create_dir_all(dir.join("data/sub/deeper")).unwrap();
+        fs::write(dir.join("data/sub/deeper/c"), "c\n").unwrap();
+        run(&["add", "-q", "data/sub/b"]);
+        run(&["add", "-q", "data/sub/new", "data/sub/deeper"]);
+
+        fs::create_dir_all(dir.join("d2")).unwrap();
+        fs::write(dir.join("d2/x"), "x\n").unwrap();
+        let out = if dvc {
+            dvc_in(&env, dir, &["add", "d2", "d2/x"]).unwrap()
+        } else {
+            env.strix_in(dir, &["add", "d2", "d2/x"])
+        };
+        assert_eq!(out.status.code(), Some(1), "dvc: {dvc}");
+        assert!(!dir.join("d2.dvc").exists() && !dir.join("d2/x.dvc").exists());
+    }
+    let dvcfile = |d: &Path| fs::read_to_string(d.join("data.dvc")).unwrap();
+    assert_eq!(dvcfile(&ours), dvcfile(&theirs));
+    assert!(!dvcfile(&ours).contains("size:"), "{}", dvcfile(&ours));
+    assert!(dvcfile(&ours).contains("nfiles: 4"), "{}", dvcfile(&ours));
+    let objects = |d: &Path| -> BTreeMap<_, _> {
+        tree_listing(d.join(".dvc/cache"))
+            .into_iter()
+            .filter(|(k, _)| !k.ends_with(".tmp"))
+            .collect()
+    };
+    // DVC also leaves the manifest of each intermediate step (one per target); strix writes
+    // only the final one.
+    let (o, t) = (objects(&ours), objects(&theirs));
+    assert!(o.iter().all(|(k, v)| t.get(k) == Some(v)), "{o:?}\n{t:?}");
+    assert!(
+        t.keys().all(|k| o.contains_key(k) || k.ends_with(".dir")),
+        "{t:?}"
+    );
+    // Both see `data/a` as the one change left; DVC restores what strix recorded.
+    let st = dvc_ok_in(&env, &ours, &["status"]);
+    assert_eq!(st, strix_ok_in(&env, &ours, &["status"]));
+    assert!(st.contains("modified:           data"), "{st}");
+    fs::remove_dir_all(ours.join("data")).unwrap();
+    dvc_ok_in(&env, &ours, &["checkout"]);
+    assert_eq!(fs::read_to_string(ours.join("data/a")).unwrap(), "a\n");
+    assert_eq!(
+        fs::read_to_string(ours.join("data/sub/b")).unwrap(),
+        "bbbbbb\n"
+    );
+    assert_eq!(
+        fs::read_to_string(ours.join("data/sub/deeper/c")).unwrap(),
+        "c\n"
+    );
+    assert_strix_clean(&env, &ours);
+}
