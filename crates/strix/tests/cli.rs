@@ -948,6 +948,19 @@ fn config_levels_get_set_unset_list() {
     }
     assert_exit_code(&env.strix(&["config", "--project", "core.remote"]), 251);
 
+    // No name and no --list: DVC's words and exit code.
+    for out in [Some(env.strix(&["config"])), env.dvc(&["config"])]
+        .into_iter()
+        .flatten()
+    {
+        assert_exit_code(&out, 1);
+        assert!(
+            stderr(&out).contains("name argument is required"),
+            "{}",
+            stderr(&out)
+        );
+    }
+
     // Unknown keys and unsetting missing ones are configuration errors (251).
     let out = env.strix(&["config", "core.bogus", "x"]);
     assert_exit_code(&out, 251);

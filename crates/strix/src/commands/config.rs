@@ -90,9 +90,10 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
         return Ok(0);
     }
     let Some(name) = a.name else {
+        // DVC's words and exit code for `config` without a name or `--list`.
         return Err(Failure::new(
-            anyhow::anyhow!("the following arguments are required: name"),
-            254,
+            anyhow::anyhow!("name argument is required"),
+            1,
         ));
     };
     // Setting at the default level writes the repo config, or the global
