@@ -216,10 +216,13 @@ fn add_no_commit_then_commit() {
 fn status_json_and_quiet_exit_code() {
     let env = TestEnv::initialized();
     let out = env.strix_ok(&["status"]);
-    assert!(
-        out.contains("There are no data or pipelines tracked"),
-        "{out}"
+    assert_eq!(
+        out,
+        "There are no data or pipelines tracked in this project yet.\nSee <https://dvc.org/doc/start> to get started!\n"
     );
+    if let Some(d) = env.dvc(&["status"]) {
+        assert_eq!(stdout(&d), out);
+    }
     env.write("a.txt", "a\n");
     env.write("d/x", "x\n");
     env.write("d/y", "y\n");

@@ -87,6 +87,7 @@ pub fn run(a: Args, p: &Printer) -> Result<i32, Failure> {
             p.out("Data and pipelines are up to date.");
         } else {
             p.out("There are no data or pipelines tracked in this project yet.");
+            p.out("See <https://dvc.org/doc/start> to get started!");
         }
     } else {
         for line in strix_pipeline::status::text_lines(&stages, &show) {
