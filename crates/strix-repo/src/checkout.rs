@@ -60,14 +60,18 @@ pub fn link_output(
     mode: LinkMode,
     progress: &dyn Progress,
 ) -> Result<OutChange> {
-    link_output_counted(repo, abs, out, mode, progress).map(|(ch, _)| ch)
+    link_output_counted(repo, abs, out, None, mode, progress).map(|(ch, _)| ch)
 }
 
-/// [`link_output`], with the files it added, changed and removed.
+/// [`link_output`], with the files it added, changed and removed. With
+/// `inside` (a relpath in a directory output), only that file or folder
+/// of the directory is checked out, as DVC's granular checkout does; the
+/// change is still the output's.
 fn link_output_counted(
     repo: &Repo,
     abs: &Path,
     out: &Output,
+    inside: Option<&str>,
     mode: LinkMode,
     progress: &dyn Progress,
 ) -> Result<(OutChange, FileCounts)> {
@@ -98,6 +102,20 @@ fn link_output_counted(
                     path: abs.to_path_buf(),
                     source,
                 })?;
+        if let Some(rel) = inside {
+            // A path the directory does not record is no target (and must
+            // never be emptied as if it were a recorded folder).
+            let below = format!("{rel}/");
+            let recorded = manifest.get(rel).is_some()
+                || manifest
+                    .entries()
+                    .iter()
+                    .any(|e| e.relpath.starts_with(&below));
+            if !recorded {
+                return Err(RepoError::NotTracked(repo.rel(&abs.join(rel))));
+            }
+            return checkout_part(abs, &manifest, rel, &opts, progress).map_err(cerr);
+        }
         let ch = checkout_dir(abs, &manifest, &opts, progress).map_err(cerr)?;
         repo.complete_dirs().insert(oid);
         let counts = FileCounts {
@@ -127,6 +145,97 @@ fn link_output_counted(
     }
 }
 
+/// Checks out the file or folder `rel` of the directory output `abs`
+/// (recorded as `manifest`), leaving the rest of the directory alone.
+fn checkout_part(
+    abs: &Path,
+    manifest: &strix_data::Manifest,
+    rel: &str,
+    opts: &CheckoutOptions<'_>,
+    progress: &dyn Progress,
+) -> std::result::Result<(OutChange, FileCounts), CheckoutError> {
+    let changed = |c: FileCounts| {
+        let any = c.added + c.modified + c.deleted > 0;
+        (
+            if any {
+                OutChange::Modified
+            } else {
+                OutChange::Unchanged
+            },
+            c,
+        )
+    };
+    if let Some(e) = manifest.get(rel) {
+        let c = match checkout_file(&abs.join(rel), e.md5, false, opts)? {
+            Change::Added => FileCounts {
+                added: 1,
+                ..Default::default()
+            },
+            Change::Modified => FileCounts {
+                modified: 1,
+                ..Default::default()
+            },
+            Change::Unchanged => FileCounts::default(),
+        };
+        return Ok(changed(c));
+    }
+    let below = format!("{rel}/");
+    let part = strix_data::Manifest::from_entries(
+        manifest
+            .entries()
+            .iter()
+            .filter_map(|e| {
+                let r = e.relpath.strip_prefix(&below)?;
+                Some(strix_data::Entry {
+                    relpath: r.to_string(),
+                    md5: e.md5,
+                })
+            })
+            .collect(),
+    );
+    let ch = checkout_dir(&abs.join(rel), &part, opts, progress)?;
+    Ok(changed(FileCounts {
+        added: ch.added.len(),
+        modified: ch.modified.len(),
+        deleted: ch.deleted.len(),
+    }))
+}
+
+/// A target inside a directory output: the output's path, its entry and
+/// the relpath inside it.
+type Part = (PathBuf, Output, String);
+
+/// Targets strictly inside a directory output of a `.dvc` file; the other
+/// targets are returned as they are.
+fn split_inside(repo: &Repo, cwd: &Path, targets: &[PathBuf]) -> Result<(Vec<Part>, Vec<PathBuf>)> {
+    let mut inside = Vec::new();
+    let mut rest = Vec::new();
+    let files = if targets.is_empty() {
+        Vec::new()
+    } else {
+        crate::index::load_all(repo)?
+    };
+    'targets: for t in targets {
+        if let Ok(abs) = repo.resolve_user_path(cwd, t) {
+            for f in &files {
+                for o in &f.file.outs {
+                    let p = f.out_path(repo, o)?;
+                    let rel = abs.strip_prefix(&p).ok().and_then(|r| r.to_str());
+                    if let Some(rel) = rel.filter(|r| !r.is_empty())
+                        && recorded_oid(o).is_some_and(|oid| oid.is_dir)
+                        && o.cache
+                    {
+                        inside.push((p, o.clone(), rel.to_string()));
+                        continue 'targets;
+                    }
+                }
+            }
+        }
+        rest.push(t.clone());
+    }
+    Ok((inside, rest))
+}
+
 /// Checks out the targeted outputs. Missing or corrupted cache objects do
 /// not stop the others; they are listed in the report.
 pub fn checkout(
@@ -137,23 +246,33 @@ pub fn checkout(
     progress: &dyn Progress,
 ) -> Result<CheckoutReport> {
     let locked = lock_outs(repo)?;
-    let files = crate::revisions::resolve_with_stages(repo, cwd, targets, &locked)?;
+    let (inside, targets) = split_inside(repo, cwd, targets)?;
     let mut report = CheckoutReport::default();
+    for (abs, out, rel) in &inside {
+        checkout_one(repo, abs, out, Some(rel), mode, progress, &mut report)?;
+    }
+    // Every target was inside an output: nothing else is checked out.
+    let only_inside = targets.is_empty() && !inside.is_empty();
+    let files = if only_inside {
+        Vec::new()
+    } else {
+        crate::revisions::resolve_with_stages(repo, cwd, &targets, &locked)?
+    };
     for f in &files {
         for out in &f.file.outs {
             if !out.cache {
                 continue;
             }
             let abs = f.out_path(repo, out)?;
-            checkout_one(repo, &abs, out, mode, progress, &mut report)?;
+            checkout_one(repo, &abs, out, None, mode, progress, &mut report)?;
         }
     }
     // The pipeline stages' outputs that `dvc.lock` files record.
-    let rel_targets = crate::revisions::repo_rel_targets(repo, cwd, targets);
+    let rel_targets = crate::revisions::repo_rel_targets(repo, cwd, &targets);
     for o in locked {
-        if o.cache && crate::revisions::matches_target(&o, &rel_targets) {
+        if !only_inside && o.cache && crate::revisions::matches_target(&o, &rel_targets) {
             let abs = repo.root().join(&o.path);
-            checkout_one(repo, &abs, &o.output(), mode, progress, &mut report)?;
+            checkout_one(repo, &abs, &o.output(), None, mode, progress, &mut report)?;
         }
     }
     // As DVC lists them: directories first, then files, each by path.
@@ -186,12 +305,13 @@ fn checkout_one(
     repo: &Repo,
     abs: &Path,
     out: &Output,
+    inside: Option<&str>,
     mode: LinkMode,
     progress: &dyn Progress,
     report: &mut CheckoutReport,
 ) -> Result<()> {
     let is_dir = recorded_oid(out).is_some_and(|o| o.is_dir);
-    match link_output_counted(repo, abs, out, mode, progress) {
+    match link_output_counted(repo, abs, out, inside, mode, progress) {
         Ok((ch, counts)) => {
             report.files.added += counts.added;
             report.files.modified += counts.modified;

@@ -1139,3 +1139,91 @@ fn add_inside_a_tracked_directory_matches_dvc() {
     );
     assert_strix_clean(&env, &ours);
 }
+
+/// `checkout PATH` inside a tracked directory restores only that file or folder, as DVC 3.67.1
+/// does: `--force` there never discards changes elsewhere in the directory.
+#[test]
+fn checkout_inside_a_tracked_directory_touches_only_that_part() {
+    let env = TestEnv::new();
+    if !have_dvc() {
+        return;
+    }
+    let ours = env.mkdir("ours");
+    let theirs = env.mkdir("theirs");
+    let mut outputs = Vec::new();
+    for (dir, dvc) in [(&ours, false), (&theirs, true)] {
+        let run = |args: &[&str]| {
+            if dvc {
+                dvc_in(&env, dir, args).unwrap()
+            } else {
+                env.strix_in(dir, args)
+            }
+        };
+        env.git_in(dir, &["init", "--quiet"]);
+        fs::create_dir_all(dir.join("data/sub")).unwrap();
+        fs::write(dir.join("data/a"), "a\n").unwrap();
+        fs::write(dir.join("data/sub/b"), "b\n").unwrap();
+        assert_success(&run(&["init", "-q"]));
+        assert_success(&run(&["add", "-q", "data"]));
+        fs::write(dir.join("data/a"), "a2\n").unwrap();
+        fs::write(dir.join("data/sub/c"), "c\n").unwrap();
+        fs::remove_file(dir.join("data/sub/b")).unwrap();
+
+        // Unsaved files in the part: refused, nothing changes.
+        let out = run(&["checkout", "data/sub"]);
+        assert_eq!(out.status.code(), Some(255), "dvc: {dvc}");
+        assert!(
+            stderr(&out).contains("data/sub/c"),
+            "dvc: {dvc}: {}",
+            stderr(&out)
+        );
+        assert!(
+            !stderr(&out).contains("data/a"),
+            "dvc: {dvc}: {}",
+            stderr(&out)
+        );
+        assert!(dir.join("data/sub/c").exists());
+
+        let out = run(&["checkout", "--force", "data/sub"]);
+        assert_success(&out);
+        outputs.push(stdout(&out));
+        assert_eq!(fs::read_to_string(dir.join("data/sub/b")).unwrap(), "b\n");
+        assert!(!dir.join("data/sub/c").exists(), "dvc: {dvc}");
+        assert_eq!(
+            fs::read_to_string(dir.join("data/a")).unwrap(),
+            "a2\n",
+            "dvc: {dvc}"
+        );
+
+        fs::remove_file(dir.join("data/sub/b")).unwrap();
+        let out = run(&["checkout", "--summary", "data/sub/b"]);
+        assert_success(&out);
+        outputs.push(stdout(&out));
+        assert_eq!(
+            fs::read_to_string(dir.join("data/a")).unwrap(),
+            "a2\n",
+            "dvc: {dvc}"
+        );
+    }
+    let words = |t: &String| -> Vec<Vec<String>> {
+        t.lines()
+            .map(|l| l.split_whitespace().map(str::to_string).collect())
+            .collect()
+    };
+    assert_eq!(words(&outputs[0]), words(&outputs[2]));
+    assert_eq!(outputs[1], outputs[3]);
+
+    // A path the directory does not record is refused and kept (DVC deletes it).
+    fs::write(ours.join("data/untracked"), "mine\n").unwrap();
+    let out = env.strix_in(&ours, &["checkout", "--force", "data/untracked"]);
+    assert_eq!(out.status.code(), Some(255));
+    assert!(
+        stderr(&out).contains("'data/untracked' is not tracked"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        fs::read_to_string(ours.join("data/untracked")).unwrap(),
+        "mine\n"
+    );
+}
