@@ -165,6 +165,13 @@ pub enum OpenError {
     },
 }
 
+/// A URL's scheme and the rest (`s3://b/k` → `s3`, `b/k`); `None` for a
+/// path. A one-letter scheme is no scheme (`c://` is a path).
+pub fn split_scheme(url: &str) -> Option<(&str, &str)> {
+    url.split_once("://")
+        .filter(|(scheme, _)| scheme.len() > 1 && scheme.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
 /// Opens the backend for a remote URL with no options. See
 /// [`open_with_options`].
 pub fn open(name: &str, url: &str) -> Result<Box<dyn Backend>, OpenError> {
@@ -181,10 +188,8 @@ pub fn open_with_options(
     url: &str,
     options: &[(String, String)],
 ) -> Result<Box<dyn Backend>, OpenError> {
-    let path = match url.split_once("://") {
-        Some((scheme, rest))
-            if scheme.len() > 1 && scheme.chars().all(|c| c.is_ascii_alphanumeric()) =>
-        {
+    let path = match split_scheme(url) {
+        Some((scheme, rest)) => {
             if scheme.eq_ignore_ascii_case("file") {
                 PathBuf::from(rest)
             } else if crate::opendal_backend::Service::from_scheme(scheme).is_some() {

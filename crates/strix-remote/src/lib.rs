@@ -25,7 +25,9 @@ pub mod source;
 pub mod transfer;
 
 pub use crate::opendal_backend::{OpendalBackend, Service};
-pub use backend::{Backend, BackendError, OpenError, SizedKeys, open, open_with_options};
+pub use backend::{
+    Backend, BackendError, OpenError, SizedKeys, open, open_with_options, split_scheme,
+};
 pub use local::{LocalBackend, Staged};
 pub use transfer::{
     DirObject, FetchReport, ObjectRef, PushReport, Transfer, TransferError, object_key,

@@ -136,10 +136,11 @@ pub fn add(
         // A path inside a tracked directory updates that directory (DVC 3).
         if opts.out.is_none()
             && !opts.no_commit
-            && let Some((owner, out)) = owner_of(repo, &dest, &tracked)?
+            && let Some((owner, out, _)) =
+                crate::index::output_containing(repo, &tracked.dvcfiles, &dest)?
         {
             check_target_name(repo, &dest)?;
-            inside.push((dest, owner, out));
+            inside.push((dest, owner, out.clone()));
             continue;
         }
         check_target(repo, &dest, &tracked)?;
@@ -499,24 +500,6 @@ fn check_target_name(repo: &Repo, abs: &Path) -> Result<()> {
         return Err(RepoError::OutputIsDvcFile(name));
     }
     Ok(())
-}
-
-/// The `.dvc` file and directory output that `target` lies strictly inside,
-/// if any.
-fn owner_of<'t>(
-    repo: &Repo,
-    target: &Path,
-    tracked: &'t Tracked,
-) -> Result<Option<(&'t DvcFileRef, Output)>> {
-    for d in &tracked.dvcfiles {
-        for o in &d.file.outs {
-            let p = d.out_path(repo, o)?;
-            if target != p && target.starts_with(&p) {
-                return Ok(Some((d, o.clone())));
-            }
-        }
-    }
-    Ok(None)
 }
 
 /// `add dir/file` where `dir` is a tracked directory: as DVC 3, only those

@@ -4,7 +4,9 @@ use crate::error::{RepoError, Result};
 use crate::outputs::{kind_of, recorded_oid};
 use crate::repo::Repo;
 use std::path::{Path, PathBuf};
-use strix_data::checkout::{Change, CheckoutError, CheckoutOptions, checkout_dir, checkout_file};
+use strix_data::checkout::{
+    Change, CheckoutError, CheckoutOptions, DirChanges, checkout_dir, checkout_file,
+};
 use strix_data::odb::ManifestReadError;
 use strix_data::{Layout, Progress};
 use strix_dvcfile::Output;
@@ -38,6 +40,34 @@ pub struct FileCounts {
     pub added: usize,
     pub modified: usize,
     pub deleted: usize,
+}
+
+impl FileCounts {
+    fn of_dir(ch: &DirChanges) -> Self {
+        Self {
+            added: ch.added.len(),
+            modified: ch.modified.len(),
+            deleted: ch.deleted.len(),
+        }
+    }
+
+    fn of_file(ch: Change) -> Self {
+        Self {
+            added: usize::from(ch == Change::Added),
+            modified: usize::from(ch == Change::Modified),
+            deleted: 0,
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.added + self.modified + self.deleted > 0
+    }
+
+    fn add(&mut self, other: Self) {
+        self.added += other.added;
+        self.modified += other.modified;
+        self.deleted += other.deleted;
+    }
 }
 
 /// Result of a checkout run.
@@ -105,24 +135,13 @@ fn link_output_counted(
         if let Some(rel) = inside {
             // A path the directory does not record is no target (and must
             // never be emptied as if it were a recorded folder).
-            let below = format!("{rel}/");
-            let recorded = manifest.get(rel).is_some()
-                || manifest
-                    .entries()
-                    .iter()
-                    .any(|e| e.relpath.starts_with(&below));
-            if !recorded {
-                return Err(RepoError::NotTracked(repo.rel(&abs.join(rel))));
-            }
-            return checkout_part(abs, &manifest, rel, &opts, progress).map_err(cerr);
+            return checkout_part(abs, &manifest, rel, &opts, progress)
+                .map_err(cerr)?
+                .ok_or_else(|| RepoError::NotTracked(repo.rel(&abs.join(rel))));
         }
         let ch = checkout_dir(abs, &manifest, &opts, progress).map_err(cerr)?;
         repo.complete_dirs().insert(oid);
-        let counts = FileCounts {
-            added: ch.added.len(),
-            modified: ch.modified.len(),
-            deleted: ch.deleted.len(),
-        };
+        let counts = FileCounts::of_dir(&ch);
         let change = if ch.is_empty() {
             OutChange::Unchanged
         } else if existed {
@@ -132,56 +151,31 @@ fn link_output_counted(
         };
         Ok((change, counts))
     } else {
-        let one = |added, modified| FileCounts {
-            added,
-            modified,
-            deleted: 0,
+        let ch = checkout_file(abs, oid.md5, out.isexec, &opts).map_err(cerr)?;
+        let change = match ch {
+            Change::Added => OutChange::Added,
+            Change::Modified => OutChange::Modified,
+            Change::Unchanged => OutChange::Unchanged,
         };
-        match checkout_file(abs, oid.md5, out.isexec, &opts).map_err(cerr)? {
-            Change::Added => Ok((OutChange::Added, one(1, 0))),
-            Change::Modified => Ok((OutChange::Modified, one(0, 1))),
-            Change::Unchanged => Ok((OutChange::Unchanged, one(0, 0))),
-        }
+        Ok((change, FileCounts::of_file(ch)))
     }
 }
 
 /// Checks out the file or folder `rel` of the directory output `abs`
-/// (recorded as `manifest`), leaving the rest of the directory alone.
+/// (recorded as `manifest`), leaving the rest of the directory alone;
+/// `None` when the directory records nothing at `rel`.
 fn checkout_part(
     abs: &Path,
     manifest: &strix_data::Manifest,
     rel: &str,
     opts: &CheckoutOptions<'_>,
     progress: &dyn Progress,
-) -> std::result::Result<(OutChange, FileCounts), CheckoutError> {
-    let changed = |c: FileCounts| {
-        let any = c.added + c.modified + c.deleted > 0;
-        (
-            if any {
-                OutChange::Modified
-            } else {
-                OutChange::Unchanged
-            },
-            c,
-        )
-    };
-    if let Some(e) = manifest.get(rel) {
-        let c = match checkout_file(&abs.join(rel), e.md5, false, opts)? {
-            Change::Added => FileCounts {
-                added: 1,
-                ..Default::default()
-            },
-            Change::Modified => FileCounts {
-                modified: 1,
-                ..Default::default()
-            },
-            Change::Unchanged => FileCounts::default(),
-        };
-        return Ok(changed(c));
-    }
-    let below = format!("{rel}/");
-    let part = strix_data::Manifest::from_entries(
-        manifest
+) -> std::result::Result<Option<(OutChange, FileCounts)>, CheckoutError> {
+    let counts = if let Some(e) = manifest.get(rel) {
+        FileCounts::of_file(checkout_file(&abs.join(rel), e.md5, false, opts)?)
+    } else {
+        let below = format!("{rel}/");
+        let part: Vec<strix_data::Entry> = manifest
             .entries()
             .iter()
             .filter_map(|e| {
@@ -191,14 +185,19 @@ fn checkout_part(
                     md5: e.md5,
                 })
             })
-            .collect(),
-    );
-    let ch = checkout_dir(&abs.join(rel), &part, opts, progress)?;
-    Ok(changed(FileCounts {
-        added: ch.added.len(),
-        modified: ch.modified.len(),
-        deleted: ch.deleted.len(),
-    }))
+            .collect();
+        if part.is_empty() {
+            return Ok(None);
+        }
+        let part = strix_data::Manifest::from_entries(part);
+        FileCounts::of_dir(&checkout_dir(&abs.join(rel), &part, opts, progress)?)
+    };
+    let change = if counts.any() {
+        OutChange::Modified
+    } else {
+        OutChange::Unchanged
+    };
+    Ok(Some((change, counts)))
 }
 
 /// A target inside a directory output: the output's path, its entry and
@@ -215,23 +214,21 @@ fn split_inside(repo: &Repo, cwd: &Path, targets: &[PathBuf]) -> Result<(Vec<Par
     } else {
         crate::index::load_all(repo)?
     };
-    'targets: for t in targets {
-        if let Ok(abs) = repo.resolve_user_path(cwd, t) {
-            for f in &files {
-                for o in &f.file.outs {
-                    let p = f.out_path(repo, o)?;
-                    let rel = abs.strip_prefix(&p).ok().and_then(|r| r.to_str());
-                    if let Some(rel) = rel.filter(|r| !r.is_empty())
-                        && recorded_oid(o).is_some_and(|oid| oid.is_dir)
-                        && o.cache
-                    {
-                        inside.push((p, o.clone(), rel.to_string()));
-                        continue 'targets;
-                    }
+    for t in targets {
+        let Ok(abs) = repo.resolve_user_path(cwd, t) else {
+            rest.push(t.clone());
+            continue;
+        };
+        match crate::index::output_containing(repo, &files, &abs)? {
+            Some((_, o, p)) if o.cache && recorded_oid(o).is_some_and(|oid| oid.is_dir) => {
+                let rel = abs.strip_prefix(&p).ok().and_then(|r| r.to_str());
+                match rel {
+                    Some(rel) => inside.push((p.clone(), o.clone(), rel.to_string())),
+                    None => rest.push(t.clone()),
                 }
             }
+            _ => rest.push(t.clone()),
         }
-        rest.push(t.clone());
     }
     Ok((inside, rest))
 }
@@ -313,9 +310,7 @@ fn checkout_one(
     let is_dir = recorded_oid(out).is_some_and(|o| o.is_dir);
     match link_output_counted(repo, abs, out, inside, mode, progress) {
         Ok((ch, counts)) => {
-            report.files.added += counts.added;
-            report.files.modified += counts.modified;
-            report.files.deleted += counts.deleted;
+            report.files.add(counts);
             if ch != OutChange::Unchanged {
                 report.changes.push((abs.to_path_buf(), is_dir, ch));
             }

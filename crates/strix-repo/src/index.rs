@@ -223,6 +223,24 @@ fn scan_dir(dir: &Path, rules: &[Arc<Gitignore>], found: &mut Metafiles) {
 ///
 /// Legacy single-stage files with a `cmd` (DVC 1.x/2.x pipeline stages) are
 /// left out: strix-pipeline owns them.
+/// The output of one of `files` that `abs` lies strictly inside (outputs
+/// never overlap, so there is at most one), with the output's path.
+pub(crate) fn output_containing<'f>(
+    repo: &Repo,
+    files: &'f [DvcFileRef],
+    abs: &Path,
+) -> Result<Option<(&'f DvcFileRef, &'f strix_dvcfile::Output, PathBuf)>> {
+    for f in files {
+        for o in &f.file.outs {
+            let p = f.out_path(repo, o)?;
+            if abs != p && abs.starts_with(&p) {
+                return Ok(Some((f, o, p)));
+            }
+        }
+    }
+    Ok(None)
+}
+
 pub fn load_all(repo: &Repo) -> Result<Vec<DvcFileRef>> {
     let mut out = Vec::new();
     for p in find_dvcfiles(repo) {

@@ -46,10 +46,9 @@ pub fn add_url_to_remote(
     progress: &dyn Progress,
 ) -> Result<AddedToRemote, SyncError> {
     // Refuse a bad destination or remote before downloading anything.
-    check_target(repo, dest, &Tracked::load(repo)?)?;
-    crate::transfer::open_remote(repo, remote)?;
+    let r = destination(repo, dest, remote)?;
     let fetched = crate::url_target::fetch(repo, url, jobs, progress)?;
-    add_to_remote(repo, fetched.path(), dest, remote, jobs, progress)
+    send(repo, fetched.path(), dest, &r, jobs, progress)
 }
 
 /// Tracks `src` (a file or directory, inside the repository or not) as the
@@ -63,14 +62,34 @@ pub fn add_to_remote(
     jobs: Option<usize>,
     progress: &dyn Progress,
 ) -> Result<AddedToRemote, SyncError> {
-    let tracked = Tracked::load(repo)?;
     if fs::symlink_metadata(src).is_err() {
         return Err(RepoError::NotFound(src.to_path_buf()).into());
     }
-    check_target(repo, dest, &tracked)?;
-    // The remote must exist before anything is read.
-    let r = crate::transfer::open_remote(repo, remote)?;
+    let r = destination(repo, dest, remote)?;
+    send(repo, src, dest, &r, jobs, progress)
+}
 
+/// Checks that `dest` may be added and opens the remote: both before
+/// anything is read.
+fn destination(
+    repo: &Repo,
+    dest: &Path,
+    remote: Option<&str>,
+) -> Result<crate::transfer::OpenedRemote, SyncError> {
+    check_target(repo, dest, &Tracked::load(repo)?)?;
+    crate::transfer::open_remote(repo, remote)
+}
+
+/// Stages `src`, pushes it to `r` and records it as `dest` (checked by
+/// [`destination`]).
+fn send(
+    repo: &Repo,
+    src: &Path,
+    dest: &Path,
+    r: &crate::transfer::OpenedRemote,
+    jobs: Option<usize>,
+    progress: &dyn Progress,
+) -> Result<AddedToRemote, SyncError> {
     let staging = Scratch::create(repo, Kind::ToRemote)?;
     let odb = Odb::new(staging.path(), false).adopting(Adoption::No);
     let m = measure(repo, src, HashKind::Md5, Save::ToCache(&odb), progress)?
@@ -85,7 +104,7 @@ pub fn add_to_remote(
         size: Some(m.size),
         kind: strix_dvcfile::OutKind::Out,
     };
-    let pushed = push_to(repo, &odb, &r, vec![used], jobs, progress)?;
+    let pushed = push_to(repo, &odb, r, vec![used], jobs, progress)?;
 
     // The data is on the remote: only now does a `.dvc` file point at it.
     let e = Entry::of(repo, dest)?;

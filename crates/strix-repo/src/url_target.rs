@@ -21,12 +21,9 @@ use strix_data::Progress;
 
 /// Whether a target names a URL (`scheme://…`) rather than a path.
 pub fn is_url(target: &Path) -> bool {
-    let Some(s) = target.to_str() else {
-        return false;
-    };
-    s.split_once("://").is_some_and(|(scheme, _)| {
-        scheme.len() > 1 && scheme.chars().all(|c| c.is_ascii_alphanumeric())
-    })
+    target
+        .to_str()
+        .is_some_and(|s| strix_remote::split_scheme(s).is_some())
 }
 
 /// A URL's parent and last path component (`s3://b/raw/images` →
@@ -97,7 +94,7 @@ fn resolve(repo: &Repo, url: &str) -> Result<(String, Vec<(String, String)>), Sy
 /// A local path, from a `file://` URL or a plain path (what a local
 /// remote's URL is).
 fn local_path(url: &str) -> Option<PathBuf> {
-    match url.split_once("://") {
+    match strix_remote::split_scheme(url) {
         Some((scheme, rest)) if scheme.eq_ignore_ascii_case("file") => Some(PathBuf::from(rest)),
         Some(_) => None,
         None => Some(PathBuf::from(url)),
