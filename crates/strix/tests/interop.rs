@@ -1044,14 +1044,9 @@ fn checkout_reports_and_summaries_match_dvc() {
     for (change, args) in &steps {
         both(&|d: &Path| change(d));
         // DVC's console expands the list's tabs to spaces; strix keeps the tab.
-        let words = |t: String| -> Vec<Vec<String>> {
-            t.lines()
-                .map(|l| l.split_whitespace().map(str::to_string).collect())
-                .collect()
-        };
         let s = strix_ok_in(&env, &ours, args);
         let d = dvc_ok_in(&env, &theirs, args);
-        assert_eq!(words(s), words(d), "{args:?}");
+        assert_eq!(common::words(&s), common::words(&d), "{args:?}");
     }
     assert_eq!(
         fs::read_to_string(ours.join("d/c")).unwrap(),
@@ -1205,12 +1200,7 @@ fn checkout_inside_a_tracked_directory_touches_only_that_part() {
             "dvc: {dvc}"
         );
     }
-    let words = |t: &String| -> Vec<Vec<String>> {
-        t.lines()
-            .map(|l| l.split_whitespace().map(str::to_string).collect())
-            .collect()
-    };
-    assert_eq!(words(&outputs[0]), words(&outputs[2]));
+    assert_eq!(common::words(&outputs[0]), common::words(&outputs[2]));
     assert_eq!(outputs[1], outputs[3]);
 
     // A path the directory does not record is refused and kept (DVC deletes it).

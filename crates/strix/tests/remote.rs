@@ -260,12 +260,11 @@ fn remote_commands_write_what_dvc_writes() {
         let d = env.dvc_in(&theirs, step).unwrap();
         assert_eq!(s.status.code(), d.status.code(), "{step:?}\n{}", stderr(&s));
         // DVC's console expands the tab of `remote list` to spaces; strix keeps the tab.
-        let words = |t: String| -> Vec<Vec<String>> {
-            t.lines()
-                .map(|l| l.split_whitespace().map(str::to_string).collect())
-                .collect()
-        };
-        assert_eq!(words(stdout(&s)), words(stdout(&d)), "{step:?}");
+        assert_eq!(
+            common::words(&stdout(&s)),
+            common::words(&stdout(&d)),
+            "{step:?}"
+        );
         for f in [".dvc/config", ".dvc/config.local"] {
             assert_eq!(
                 fs::read(ours.join(f)).ok(),

@@ -478,3 +478,11 @@ pub fn md5_hex(bytes: &[u8]) -> String {
         .map(|b| format!("{b:02x}"))
         .collect()
 }
+
+/// The words of each line of `text`: DVC's console pads the tabs of some listings with spaces
+/// where strix keeps the tab, so such listings are compared word by word.
+pub fn words(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
